@@ -1,0 +1,784 @@
+//! The run description (`run.toml`, format 1): its keys, their defaults and their checks.
+//!
+//! `RUN-FORMAT.md` is the contract; this module is its one reader. It turns a file into a
+//! [`RunSpec`] in which every value still knows its line, so that later steps (profile
+//! lookups in `scenario`) can point at the exact place of a problem. Nothing here knows about
+//! profiles or the calculator: the checks are the ones that hold for any run ("utilization is
+//! at most 1", "PUE is at least 1", "one way to give FLOPs").
+
+mod walk;
+
+use std::path::{Path, PathBuf};
+
+use toml::de::DeTable;
+
+pub use walk::{In, RangeValue, Rule};
+use walk::{Source, Table};
+
+use crate::error::InputError;
+
+/// A run file larger than this is not a run description (a wrong path, a data file).
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// The keys of each section: the contract of RUN-FORMAT.md, in one place.
+pub mod keys {
+    pub const TOP: &[&str] = &[
+        "name",
+        "description",
+        "dataset",
+        "per_sample",
+        "compute",
+        "hardware",
+        "site",
+        "embodied",
+        "measured",
+        "budget",
+    ];
+    pub const DATASET: &[&str] = &["samples", "sample_bytes", "epochs", "shards"];
+    pub const SHARD: &[&str] = &["samples", "sample_bytes"];
+    pub const PER_SAMPLE: &[&str] = &[
+        "cost_usd",
+        "energy_kwh",
+        "energy_j",
+        "scaling",
+        "reference_bytes",
+    ];
+    pub const COMPUTE: &[&str] = &["flops", "parameters", "tokens", "flops_per_sample"];
+    pub const HARDWARE: &[&str] = &[
+        "device",
+        "count",
+        "utilization",
+        "power_w",
+        "hours",
+        "device_hours",
+        "host_power_w",
+        "price_usd_per_device_hour",
+    ];
+    pub const SITE: &[&str] = &[
+        "carbon_intensity_g_per_kwh",
+        "region",
+        "pue",
+        "electricity_usd_per_kwh",
+        "carbon_price_usd_per_t",
+    ];
+    pub const EMBODIED: &[&str] = &["kg_co2e_per_device", "lifetime_years"];
+    pub const MEASURED: &[&str] = &["report"];
+    pub const BUDGET: &[&str] = &["max_co2e_kg", "max_energy_kwh", "max_cost_usd"];
+
+    /// Every section with its keys, for "`pue` belongs in [site]" hints.
+    pub const ALL: &[(&str, &[&str])] = &[
+        ("", &["name", "description"]),
+        ("dataset", DATASET),
+        ("per_sample", PER_SAMPLE),
+        ("compute", COMPUTE),
+        ("hardware", HARDWARE),
+        ("site", SITE),
+        ("embodied", EMBODIED),
+        ("measured", MEASURED),
+        ("budget", BUDGET),
+    ];
+}
+
+/// Physical plausibility limits, with the reason a user sees when a value breaks one.
+mod rules {
+    use super::Rule;
+
+    pub const UTILIZATION: Rule = Rule::positive_up_to(
+        1.0,
+        "utilization is achieved FLOP/s ÷ the device's peak FLOP/s",
+    );
+    pub const PUE: Rule = Rule {
+        min: Some((1.0, true)),
+        max: Some((5.0, true)),
+        why: "PUE is facility energy ÷ IT energy, at least 1",
+    };
+    pub const DEVICE_POWER: Rule = Rule::positive_up_to(
+        20_000.0,
+        "power is per device: no accelerator draws more than a few kW",
+    );
+    pub const HOST_POWER: Rule = Rule::non_negative_up_to(
+        20_000.0,
+        "host power is the per-device share of CPU, RAM and network",
+    );
+    pub const INTENSITY: Rule = Rule::non_negative_up_to(
+        2_000.0,
+        "grid intensities are 0-1,200 gCO2e/kWh; is this in g/kWh, not lbs/MWh?",
+    );
+    pub const LIFETIME: Rule = Rule::positive_up_to(50.0, "lifetime is in years");
+    pub const ELECTRICITY: Rule =
+        Rule::non_negative_up_to(10.0, "electricity prices are in USD per kWh");
+}
+
+/// How per-sample figures scale with the sample size d.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Scaling {
+    /// f(d) = g(d) = 1.
+    PerSample,
+    /// f(d) = g(d) = d / reference_bytes.
+    PerByte { reference_bytes: f64 },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shard {
+    pub samples: In<u64>,
+    pub sample_bytes: Option<In<f64>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dataset {
+    /// One shard when `samples`/`sample_bytes` are given directly.
+    pub shards: Vec<Shard>,
+    pub epochs: Option<In<RangeValue>>,
+    pub line: usize,
+}
+
+impl Dataset {
+    pub fn total_samples(&self) -> u64 {
+        self.shards.iter().map(|s| s.samples.value).sum()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PerSample {
+    pub cost_usd: Option<In<RangeValue>>,
+    /// IT energy per sample, in kWh (an `energy_j` value is converted on reading).
+    pub energy_kwh: In<RangeValue>,
+    pub scaling: Scaling,
+    /// True when per_byte was asked for without reference_bytes (then 1 byte is used).
+    pub reference_bytes_defaulted: bool,
+    pub line: usize,
+}
+
+/// The three ways to give training FLOPs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FlopsSpec {
+    Total(In<RangeValue>),
+    /// FLOPs = 6 · parameters · tokens (dense transformer training).
+    ParamsTokens {
+        parameters: In<RangeValue>,
+        tokens: In<RangeValue>,
+    },
+    /// FLOPs = flops_per_sample × samples × epochs.
+    PerSample(In<RangeValue>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Compute {
+    pub flops: FlopsSpec,
+    pub line: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Hardware {
+    pub device: Option<In<String>>,
+    pub count: Option<In<u64>>,
+    pub utilization: Option<In<RangeValue>>,
+    pub power_w: Option<In<RangeValue>>,
+    pub hours: Option<In<RangeValue>>,
+    pub device_hours: Option<In<RangeValue>>,
+    pub host_power_w: Option<In<RangeValue>>,
+    pub price_usd_per_device_hour: Option<In<RangeValue>>,
+    pub line: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Site {
+    pub carbon_intensity_g_per_kwh: Option<In<RangeValue>>,
+    pub region: Option<In<String>>,
+    pub pue: Option<In<RangeValue>>,
+    pub electricity_usd_per_kwh: Option<In<RangeValue>>,
+    pub carbon_price_usd_per_t: Option<In<RangeValue>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Embodied {
+    pub kg_co2e_per_device: Option<In<RangeValue>>,
+    pub lifetime_years: Option<In<RangeValue>>,
+    pub line: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Measured {
+    /// As written in the file.
+    pub report: In<String>,
+    /// Resolved against the run file's directory.
+    pub path: PathBuf,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Budget {
+    pub max_co2e_kg: Option<In<f64>>,
+    pub max_energy_kwh: Option<In<f64>>,
+    pub max_cost_usd: Option<In<f64>>,
+}
+
+/// A parsed and checked run description.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunSpec {
+    /// The file as the user named it (for messages).
+    pub file: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub dataset: Option<Dataset>,
+    pub per_sample: Option<PerSample>,
+    pub compute: Option<Compute>,
+    pub hardware: Option<Hardware>,
+    pub site: Site,
+    pub embodied: Option<Embodied>,
+    pub measured: Option<Measured>,
+    pub budget: Option<Budget>,
+}
+
+impl RunSpec {
+    /// An error at a line of this run file.
+    pub fn error_at(&self, line: usize, key: &str, msg: impl Into<String>) -> InputError {
+        InputError::new(msg)
+            .in_file(&self.file)
+            .at_line(line)
+            .for_key(key)
+    }
+
+    /// An error about the file as a whole.
+    pub fn error(&self, msg: impl Into<String>) -> InputError {
+        InputError::new(msg).in_file(&self.file)
+    }
+}
+
+/// Reads and checks a run file. Every failure is an [`InputError`] naming the file.
+pub fn load(path: &Path) -> Result<RunSpec, InputError> {
+    let shown = path.display().to_string();
+    let text = read_text(path, MAX_FILE_BYTES)?;
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    parse(&text, &shown, &dir)
+}
+
+/// Reads a small UTF-8 text file, with a one-line reason for each way that can fail.
+pub fn read_text(path: &Path, max_bytes: u64) -> Result<String, InputError> {
+    use std::io::{ErrorKind, Read};
+    let shown = path.display().to_string();
+    let fail = |msg: String| InputError::new(msg).in_file(&shown);
+    let meta = std::fs::metadata(path).map_err(|e| {
+        fail(match e.kind() {
+            ErrorKind::NotFound => "no such file".to_string(),
+            ErrorKind::PermissionDenied => "cannot read the file: permission denied".to_string(),
+            _ => format!("cannot read the file: {e}"),
+        })
+    })?;
+    if meta.is_dir() {
+        return Err(fail("is a directory, not a file".to_string()));
+    }
+    if meta.len() > max_bytes {
+        return Err(fail(format!(
+            "is {:.1} MiB; expected a small text file (at most {} KiB) — is this the right file?",
+            meta.len() as f64 / (1 << 20) as f64,
+            max_bytes / 1024
+        )));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(max_bytes + 1).read_to_end(&mut bytes))
+        .map_err(|e| {
+            fail(match e.kind() {
+                ErrorKind::PermissionDenied => {
+                    "cannot read the file: permission denied".to_string()
+                }
+                _ => format!("cannot read the file: {e}"),
+            })
+        })?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(fail(format!("is larger than {} KiB", max_bytes / 1024)));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..at].iter().filter(|b| **b == b'\n').count() + 1;
+        fail("is not UTF-8 text (binary data?)".to_string()).at_line(line)
+    })
+}
+
+/// Parses the text of a run file. `file` is only used in messages; `dir` resolves relative
+/// paths inside the file (`[measured] report`).
+pub fn parse(text: &str, file: &str, dir: &Path) -> Result<RunSpec, InputError> {
+    let src = Source { file, text };
+    if text.trim().is_empty() {
+        return Err(InputError::new(
+            "the file is empty; a run description needs at least one of [per_sample], [compute], [hardware] hours, [measured]",
+        )
+        .in_file(file));
+    }
+    if text.contains('\0') {
+        let at = text.find('\0').unwrap_or(0);
+        return Err(src.error(&(at..at), "", "contains NUL bytes: not a TOML text file"));
+    }
+    let doc = DeTable::parse(text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        src.error(&span, "", format!("invalid TOML: {}", e.message()))
+    })?;
+    let root = Table::root(&src, &doc);
+    root.check_keys(keys::TOP, keys::ALL)?;
+
+    let name = match root.string("name")? {
+        Some(n) => n.value,
+        None => Path::new(file)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "run".to_string()),
+    };
+    let description = root.string("description")?.map(|d| d.value);
+
+    let dataset = root.table("dataset")?.map(|t| dataset(&t)).transpose()?;
+    let per_sample = root
+        .table("per_sample")?
+        .map(|t| per_sample(&t, dataset.as_ref()))
+        .transpose()?;
+    let compute = root
+        .table("compute")?
+        .map(|t| compute(&t, dataset.as_ref()))
+        .transpose()?;
+    let hardware = root.table("hardware")?.map(|t| hardware(&t)).transpose()?;
+    let site = match root.table("site")? {
+        Some(t) => site(&t)?,
+        None => Site::default(),
+    };
+    let embodied = root.table("embodied")?.map(|t| embodied(&t)).transpose()?;
+    let measured = root
+        .table("measured")?
+        .map(|t| measured(&t, dir))
+        .transpose()?;
+    let budget = root.table("budget")?.map(|t| budget(&t)).transpose()?;
+
+    let spec = RunSpec {
+        file: file.to_string(),
+        name,
+        description,
+        dataset,
+        per_sample,
+        compute,
+        hardware,
+        site,
+        embodied,
+        measured,
+        budget,
+    };
+    check_models(&spec, &root)?;
+    Ok(spec)
+}
+
+fn dataset(t: &Table<'_, '_>) -> Result<Dataset, InputError> {
+    t.check_keys(keys::DATASET, keys::ALL)?;
+    let epochs = t.range("epochs", Rule::POSITIVE)?;
+    let shards = match t.tables("shards")? {
+        Some(list) => {
+            if t.has("samples") || t.has("sample_bytes") {
+                return Err(t.key_error(
+                    "shards",
+                    "give either samples/sample_bytes or [[dataset.shards]], not both",
+                ));
+            }
+            if list.is_empty() {
+                return Err(t.key_error("shards", "needs at least one shard"));
+            }
+            list.iter().map(shard).collect::<Result<Vec<_>, _>>()?
+        }
+        None => {
+            let Some(samples) = t.whole("samples", 1)? else {
+                return Err(t
+                    .error("missing `samples` (N, the number of samples; or [[dataset.shards]])")
+                    .for_key("dataset.samples"));
+            };
+            vec![Shard {
+                samples,
+                sample_bytes: t.number("sample_bytes", Rule::POSITIVE)?,
+            }]
+        }
+    };
+    Ok(Dataset {
+        shards,
+        epochs,
+        line: t.line(),
+    })
+}
+
+fn shard(t: &Table<'_, '_>) -> Result<Shard, InputError> {
+    t.check_keys(keys::SHARD, &[])?;
+    let Some(samples) = t.whole("samples", 1)? else {
+        return Err(t
+            .error("every shard needs `samples`")
+            .for_key(format!("{}.samples", t.path)));
+    };
+    Ok(Shard {
+        samples,
+        sample_bytes: t.number("sample_bytes", Rule::POSITIVE)?,
+    })
+}
+
+fn per_sample(t: &Table<'_, '_>, ds: Option<&Dataset>) -> Result<PerSample, InputError> {
+    t.check_keys(keys::PER_SAMPLE, keys::ALL)?;
+    let cost_usd = t.range("cost_usd", Rule::NON_NEGATIVE)?;
+    let energy_kwh = match (
+        t.range("energy_kwh", Rule::POSITIVE)?,
+        t.range("energy_j", Rule::POSITIVE)?,
+    ) {
+        (Some(_), Some(_)) => {
+            return Err(t.key_error("energy_j", "give energy_kwh or energy_j, not both"));
+        }
+        (Some(k), None) => k,
+        (None, Some(j)) => j.map(|r| r.scale(1.0 / 3.6e6)),
+        (None, None) => {
+            return Err(t
+                .error("missing `energy_kwh` (or `energy_j`): the IT energy per sample")
+                .for_key("per_sample.energy_kwh"));
+        }
+    };
+    let reference = t.number("reference_bytes", Rule::POSITIVE)?;
+    let scaling_name = t.string("scaling")?;
+    let (scaling, reference_bytes_defaulted) = match scaling_name.as_ref().map(|s| s.value.as_str())
+    {
+        None | Some("per_sample") => {
+            if let Some(r) = &reference {
+                return Err(t.key_error(
+                    "reference_bytes",
+                    format!(
+                        "only used with scaling = \"per_byte\" (line {}); remove it or set scaling",
+                        r.line
+                    ),
+                ));
+            }
+            (Scaling::PerSample, false)
+        }
+        Some("per_byte") => (
+            Scaling::PerByte {
+                reference_bytes: reference.as_ref().map_or(1.0, |r| r.value),
+            },
+            reference.is_none(),
+        ),
+        Some(other) => {
+            let hint = crate::error::nearest(other, ["per_sample", "per_byte"])
+                .map(|s| format!(" — did you mean \"{s}\"?"))
+                .unwrap_or_default();
+            return Err(t.key_error(
+                "scaling",
+                format!(
+                    "unknown scaling \"{other}\"; expected \"per_sample\" or \"per_byte\"{hint}"
+                ),
+            ));
+        }
+    };
+    let Some(ds) = ds else {
+        return Err(t.error(
+            "[per_sample] needs [dataset] with `samples` (N) to know how many samples there are",
+        ));
+    };
+    if matches!(scaling, Scaling::PerByte { .. }) {
+        for (i, s) in ds.shards.iter().enumerate() {
+            if s.sample_bytes.is_none() {
+                let which = if ds.shards.len() == 1 {
+                    "dataset.sample_bytes".to_string()
+                } else {
+                    format!("dataset.shards[{i}].sample_bytes")
+                };
+                return Err(t.key_error(
+                    "scaling",
+                    format!("scaling = \"per_byte\" needs the sample size: {which} is missing"),
+                ));
+            }
+        }
+    }
+    Ok(PerSample {
+        cost_usd,
+        energy_kwh,
+        scaling,
+        reference_bytes_defaulted,
+        line: t.line(),
+    })
+}
+
+fn compute(t: &Table<'_, '_>, ds: Option<&Dataset>) -> Result<Compute, InputError> {
+    t.check_keys(keys::COMPUTE, keys::ALL)?;
+    let flops = t.range("flops", Rule::POSITIVE)?;
+    let parameters = t.range("parameters", Rule::POSITIVE)?;
+    let tokens = t.range("tokens", Rule::POSITIVE)?;
+    let per_sample = t.range("flops_per_sample", Rule::POSITIVE)?;
+    let forms = [
+        flops.is_some(),
+        parameters.is_some() || tokens.is_some(),
+        per_sample.is_some(),
+    ]
+    .iter()
+    .filter(|x| **x)
+    .count();
+    if forms > 1 {
+        return Err(t.error(
+            "give FLOPs one way: `flops`, or `parameters` with `tokens`, or `flops_per_sample`",
+        ));
+    }
+    let spec = match (flops, parameters, tokens, per_sample) {
+        (Some(f), ..) => FlopsSpec::Total(f),
+        (None, Some(p), Some(tk), None) => FlopsSpec::ParamsTokens {
+            parameters: p,
+            tokens: tk,
+        },
+        (None, Some(_), None, None) => {
+            return Err(t.key_error(
+                "parameters",
+                "needs `tokens` too (FLOPs = 6 · parameters · tokens)",
+            ));
+        }
+        (None, None, Some(_), None) => {
+            return Err(t.key_error(
+                "tokens",
+                "needs `parameters` too (FLOPs = 6 · parameters · tokens)",
+            ));
+        }
+        (None, None, None, Some(ps)) => {
+            if ds.is_none() {
+                return Err(t.key_error(
+                    "flops_per_sample",
+                    "needs [dataset] with `samples` (FLOPs = flops_per_sample × samples × epochs)",
+                ));
+            }
+            FlopsSpec::PerSample(ps)
+        }
+        _ => {
+            return Err(t.error(
+                "[compute] is empty: give `flops`, or `parameters` and `tokens`, or `flops_per_sample`",
+            ));
+        }
+    };
+    Ok(Compute {
+        flops: spec,
+        line: t.line(),
+    })
+}
+
+fn hardware(t: &Table<'_, '_>) -> Result<Hardware, InputError> {
+    t.check_keys(keys::HARDWARE, keys::ALL)?;
+    let h = Hardware {
+        device: t.string("device")?,
+        count: t.whole("count", 1)?,
+        utilization: t.range("utilization", rules::UTILIZATION)?,
+        power_w: t.range("power_w", rules::DEVICE_POWER)?,
+        hours: t.range("hours", Rule::POSITIVE)?,
+        device_hours: t.range("device_hours", Rule::POSITIVE)?,
+        host_power_w: t.range("host_power_w", rules::HOST_POWER)?,
+        price_usd_per_device_hour: t.range("price_usd_per_device_hour", Rule::NON_NEGATIVE)?,
+        line: t.line(),
+    };
+    if h.hours.is_some() && h.device_hours.is_some() {
+        return Err(t.key_error(
+            "device_hours",
+            "give hours (wall-clock, × count) or device_hours, not both",
+        ));
+    }
+    Ok(h)
+}
+
+fn site(t: &Table<'_, '_>) -> Result<Site, InputError> {
+    t.check_keys(keys::SITE, keys::ALL)?;
+    let s = Site {
+        carbon_intensity_g_per_kwh: t.range("carbon_intensity_g_per_kwh", rules::INTENSITY)?,
+        region: t.string("region")?,
+        pue: t.range("pue", rules::PUE)?,
+        electricity_usd_per_kwh: t.range("electricity_usd_per_kwh", rules::ELECTRICITY)?,
+        carbon_price_usd_per_t: t.range("carbon_price_usd_per_t", Rule::NON_NEGATIVE)?,
+    };
+    if s.carbon_intensity_g_per_kwh.is_some() && s.region.is_some() {
+        return Err(t.key_error(
+            "region",
+            "give carbon_intensity_g_per_kwh or region, not both",
+        ));
+    }
+    Ok(s)
+}
+
+fn embodied(t: &Table<'_, '_>) -> Result<Embodied, InputError> {
+    t.check_keys(keys::EMBODIED, keys::ALL)?;
+    Ok(Embodied {
+        kg_co2e_per_device: t.range("kg_co2e_per_device", Rule::NON_NEGATIVE)?,
+        lifetime_years: t.range("lifetime_years", rules::LIFETIME)?,
+        line: t.line(),
+    })
+}
+
+fn measured(t: &Table<'_, '_>, dir: &Path) -> Result<Measured, InputError> {
+    t.check_keys(keys::MEASURED, keys::ALL)?;
+    let Some(report) = t.string("report")? else {
+        return Err(t
+            .error("missing `report`: the path of a `footprint measure -o` JSON report")
+            .for_key("measured.report"));
+    };
+    let path = dir.join(&report.value);
+    Ok(Measured { report, path })
+}
+
+fn budget(t: &Table<'_, '_>) -> Result<Budget, InputError> {
+    t.check_keys(keys::BUDGET, keys::ALL)?;
+    let b = Budget {
+        max_co2e_kg: t.number("max_co2e_kg", Rule::NON_NEGATIVE)?,
+        max_energy_kwh: t.number("max_energy_kwh", Rule::NON_NEGATIVE)?,
+        max_cost_usd: t.number("max_cost_usd", Rule::NON_NEGATIVE)?,
+    };
+    if b.max_co2e_kg.is_none() && b.max_energy_kwh.is_none() && b.max_cost_usd.is_none() {
+        return Err(t.error("[budget] is empty: give max_co2e_kg, max_energy_kwh or max_cost_usd"));
+    }
+    Ok(b)
+}
+
+/// The run must give at least one way to know how much work it is.
+fn check_models(spec: &RunSpec, root: &Table<'_, '_>) -> Result<(), InputError> {
+    let hw = spec.hardware.as_ref();
+    let has_duration = hw.is_some_and(|h| h.hours.is_some() || h.device_hours.is_some());
+    if spec.compute.is_some() && hw.is_none_or(|h| h.device.is_none()) {
+        return Err(root
+            .key_error(
+                "compute",
+                "the compute model needs [hardware] `device` (its peak FLOP/s; see `footprint profiles list gpus`)",
+            )
+            .for_key("hardware.device"));
+    }
+    if hw.is_some_and(|h| h.utilization.is_some()) && spec.compute.is_none() {
+        let u = hw.and_then(|h| h.utilization.as_ref()).expect("checked");
+        return Err(spec.error_at(
+            u.line,
+            &u.key,
+            "utilization is only used by the compute model: add [compute] or remove it",
+        ));
+    }
+    if spec.per_sample.is_none()
+        && spec.compute.is_none()
+        && !has_duration
+        && spec.measured.is_none()
+    {
+        let msg = if hw.is_some() {
+            "no work model: [hardware] needs `hours` or `device_hours` (duration model), or add [compute], [per_sample] or [measured]"
+        } else {
+            "no work model: give [per_sample], [compute] with [hardware], [hardware] hours or device_hours, or [measured]"
+        };
+        return Err(spec.error(msg));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(text: &str) -> Result<RunSpec, InputError> {
+        parse(text, "run.toml", Path::new("."))
+    }
+
+    fn err(text: &str) -> String {
+        p(text).unwrap_err().to_string()
+    }
+
+    const SEED: &str = "name = \"seed\"\n[dataset]\nsamples = 100\nsample_bytes = 500\n[per_sample]\ncost_usd = 0.1\nenergy_kwh = 0.01\n[site]\ncarbon_intensity_g_per_kwh = 1\n";
+
+    #[test]
+    fn seed_example_parses() {
+        let s = p(SEED).unwrap();
+        assert_eq!(s.name, "seed");
+        assert_eq!(s.dataset.as_ref().unwrap().total_samples(), 100);
+        let ps = s.per_sample.unwrap();
+        assert_eq!(ps.energy_kwh.value, RangeValue::point(0.01));
+        assert_eq!(ps.scaling, Scaling::PerSample);
+    }
+
+    #[test]
+    fn name_defaults_to_file_stem() {
+        let s = parse(
+            "[hardware]\nhours = 1\npower_w = 100\n",
+            "dir/my-run.toml",
+            Path::new("dir"),
+        )
+        .unwrap();
+        assert_eq!(s.name, "my-run");
+    }
+
+    #[test]
+    fn energy_j_is_converted() {
+        let s = p("[dataset]\nsamples = 1\n[per_sample]\nenergy_j = 3.6e6\n").unwrap();
+        assert!((s.per_sample.unwrap().energy_kwh.value.low - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn shards_replace_samples() {
+        let s = p("[dataset]\n[[dataset.shards]]\nsamples = 60\nsample_bytes = 400\n[[dataset.shards]]\nsamples = 40\nsample_bytes = 650\n[per_sample]\nenergy_kwh = 1\nscaling = \"per_byte\"\nreference_bytes = 500\n").unwrap();
+        assert_eq!(s.dataset.unwrap().total_samples(), 100);
+        assert!(
+            err("[dataset]\nsamples = 3\n[[dataset.shards]]\nsamples = 1\n[per_sample]\nenergy_kwh = 1\n")
+                .contains("not both")
+        );
+    }
+
+    #[test]
+    fn errors_name_file_line_and_key() {
+        assert_eq!(
+            err("[hardware]\nhours = 10\nutilization = 1.2\n"),
+            "run.toml:3: hardware.utilization: 1.2 is above the largest plausible value 1 (utilization is achieved FLOP/s ÷ the device's peak FLOP/s)"
+        );
+        assert_eq!(
+            err("[hardware]\nhours = 10\n[site]\npue = 0.9\n"),
+            "run.toml:4: site.pue: must be at least 1, got 0.9 (PUE is facility energy ÷ IT energy, at least 1)"
+        );
+        assert!(err("[dataset]\nsampels = 3\n").contains("did you mean `samples`"));
+        assert!(err("[hardware]\nhours = 1\npue = 1.2\n").contains("belongs in [site]"));
+        assert!(err("samples = 1\n").contains("belongs in [dataset]"));
+        assert!(err("[hardware\n").starts_with("run.toml:1: invalid TOML"));
+        assert!(err("").contains("empty"));
+        assert!(err("[dataset]\nsamples = -5\n").contains("dataset.samples: must not be negative"));
+        assert!(err("[dataset]\nsamples = 0\n").contains("at least 1"));
+        assert!(err("[hardware]\nhours = 1\ncount = 2.5\n").contains("whole number"));
+        assert!(err("[hardware]\nhours = nan\n").contains("nan"));
+        assert!(err("[hardware]\nhours = inf\n").contains("finite"));
+        assert!(err("[hardware]\nhours = \"10\"\n").contains("without quotes"));
+        assert!(err("dataset = 5\n").contains("expected a table"));
+    }
+
+    #[test]
+    fn conflicts_and_missing_parts() {
+        assert!(err("[hardware]\nhours = 1\ndevice_hours = 2\n").contains("not both"));
+        assert!(
+            err("[hardware]\nhours = 1\n[site]\nregion = \"FR\"\ncarbon_intensity_g_per_kwh = 3\n")
+                .contains("not both")
+        );
+        assert!(
+            err("[compute]\nflops = 1e20\nparameters = 1e9\ntokens = 1e9\n").contains("one way")
+        );
+        assert!(err("[compute]\nparameters = 1e9\n").contains("needs `tokens`"));
+        assert!(err("[compute]\nflops = 1e20\n").contains("needs [hardware] `device`"));
+        assert!(err("[hardware]\ndevice = \"H100\"\n").contains("no work model"));
+        assert!(err("name = \"x\"\n").contains("no work model"));
+        assert!(err("[per_sample]\nenergy_kwh = 1\n").contains("needs [dataset]"));
+        assert!(err("[dataset]\nsamples = 1\n[per_sample]\ncost_usd = 1\n").contains("energy_kwh"));
+        assert!(
+            err("[dataset]\nsamples = 1\n[per_sample]\nenergy_kwh = 1\nscaling = \"per_byte\"\n")
+                .contains("sample_bytes is missing")
+        );
+        assert!(
+            err("[dataset]\nsamples = 1\n[per_sample]\nenergy_kwh = 1\nscaling = \"perbyte\"\n")
+                .contains("did you mean \"per_byte\"")
+        );
+        assert!(err("[hardware]\nhours = 1\n[budget]\n").contains("[budget] is empty"));
+        assert!(
+            err("[hardware]\nhours = 1\nutilization = 0.5\n")
+                .contains("only used by the compute model")
+        );
+    }
+
+    #[test]
+    fn physical_limits() {
+        assert!(err("[hardware]\nhours = 1\npower_w = 50000\n").contains("per device"));
+        assert!(
+            err("[hardware]\nhours = 1\n[site]\ncarbon_intensity_g_per_kwh = 5000\n")
+                .contains("lbs/MWh")
+        );
+        assert!(err("[hardware]\nhours = 1\n[site]\npue = [1.1, 0.8]\n").contains("above high"));
+        assert!(
+            err("[hardware]\nhours = 1\n[embodied]\nlifetime_years = 0\n")
+                .contains("greater than 0")
+        );
+        assert!(
+            err("[hardware]\nhours = 1\n[site]\nelectricity_usd_per_kwh = -1\n")
+                .contains("negative")
+        );
+    }
+}
