@@ -1,0 +1,209 @@
+//! Budgets: limits on CO2e, energy and cost, and the verdict of an estimate against them.
+//!
+//! A check compares the primary model's central figure (or, with `strict`, the high end of
+//! its range) with each limit. A value exactly at its limit passes. The verdict is plain data;
+//! turning it into an exit code is the CLI's job (`EXIT_BUDGET` when not ok).
+
+use serde::Serialize;
+
+use crate::impact::{Estimate, ModelKind};
+use crate::units::{Energy, Mass, Money};
+
+/// The limits of a budget; `None` means not limited.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Limits {
+    pub co2e: Option<Mass>,
+    pub energy: Option<Energy>,
+    pub cost: Option<Money>,
+}
+
+impl Limits {
+    pub fn from_spec(b: &crate::spec::Budget) -> Limits {
+        Limits {
+            co2e: b.max_co2e_kg.as_ref().map(|v| Mass::from_kg(v.value)),
+            energy: b.max_energy_kwh.as_ref().map(|v| Energy::from_kwh(v.value)),
+            cost: b.max_cost_usd.as_ref().map(|v| Money::from_usd(v.value)),
+        }
+    }
+
+    /// `self`, with each limit `over` sets replacing the one here.
+    pub fn overridden_by(self, over: Limits) -> Limits {
+        Limits {
+            co2e: over.co2e.or(self.co2e),
+            energy: over.energy.or(self.energy),
+            cost: over.cost.or(self.cost),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.co2e.is_none() && self.energy.is_none() && self.cost.is_none()
+    }
+}
+
+/// Which end of a range a check used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    Central,
+    High,
+}
+
+/// One limit against one figure. `metric` names the JSON field it checks (`co2e_kg`,
+/// `energy_kwh`, `cost_usd`); `limit` and `value` are in that field's unit.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Check {
+    pub metric: &'static str,
+    pub limit: f64,
+    pub value: f64,
+    pub ok: bool,
+    /// How far over the limit (0 when within), in the same unit.
+    pub excess: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Verdict {
+    pub ok: bool,
+    pub checks: Vec<Check>,
+    /// The model whose figures were checked.
+    pub model: ModelKind,
+    pub basis: Basis,
+}
+
+/// Why a limit could not be checked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unknown(pub &'static str);
+
+/// Checks `est` against `limits`. A cost limit on an estimate without any price cannot be
+/// decided: that is an error, not a pass.
+pub fn check(est: &Estimate, limits: &Limits, strict: bool) -> Result<Verdict, Unknown> {
+    let basis = if strict { Basis::High } else { Basis::Central };
+    let out = match basis {
+        Basis::Central => &est.central,
+        Basis::High => &est.high,
+    };
+    let mut checks = Vec::new();
+    let mut push = |metric, limit: f64, value: f64| {
+        checks.push(Check {
+            metric,
+            limit,
+            value,
+            ok: value <= limit,
+            excess: (value - limit).max(0.0),
+        })
+    };
+    if let Some(l) = limits.co2e {
+        push("co2e_kg", l.kg(), out.co2e.kg());
+    }
+    if let Some(l) = limits.energy {
+        push("energy_kwh", l.kwh(), out.energy.kwh());
+    }
+    if let Some(l) = limits.cost {
+        let Some(cost) = out.cost else {
+            return Err(Unknown(
+                "a cost limit is set but the run has no price: give hardware.price_usd_per_device_hour, per_sample.cost_usd or site.electricity_usd_per_kwh",
+            ));
+        };
+        push("cost_usd", l.usd(), cost.usd());
+    }
+    Ok(Verdict {
+        ok: checks.iter().all(|c| c.ok),
+        checks,
+        model: est.kind,
+        basis,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::impact::Outputs;
+
+    fn est(co2e_kg: f64, high_kg: f64, cost: Option<f64>) -> Estimate {
+        let o = |kg: f64| Outputs {
+            device_time: None,
+            wall_time: None,
+            flops: None,
+            it_energy: Energy::from_kwh(10.0),
+            energy: Energy::from_kwh(10.0),
+            operational: Mass::from_kg(kg),
+            embodied: Mass::ZERO,
+            co2e: Mass::from_kg(kg),
+            compute_cost: cost.map(Money::from_usd),
+            energy_cost: None,
+            carbon_cost: None,
+            cost: cost.map(Money::from_usd),
+        };
+        Estimate {
+            kind: ModelKind::Duration,
+            low: o(co2e_kg),
+            central: o(co2e_kg),
+            high: o(high_kg),
+        }
+    }
+
+    #[test]
+    fn exactly_at_the_limit_passes() {
+        let l = Limits {
+            co2e: Some(Mass::from_kg(5.0)),
+            ..Limits::default()
+        };
+        let v = check(&est(5.0, 5.0, None), &l, false).unwrap();
+        assert!(v.ok);
+        assert_eq!(v.checks[0].excess, 0.0);
+    }
+
+    #[test]
+    fn over_names_the_excess() {
+        let l = Limits {
+            co2e: Some(Mass::from_kg(4.0)),
+            energy: Some(Energy::from_kwh(100.0)),
+            ..Limits::default()
+        };
+        let v = check(&est(5.0, 5.0, None), &l, false).unwrap();
+        assert!(!v.ok);
+        assert_eq!(v.checks[0].metric, "co2e_kg");
+        assert_eq!(v.checks[0].excess, 1.0);
+        assert!(v.checks[1].ok);
+    }
+
+    #[test]
+    fn strict_uses_the_high_end() {
+        let l = Limits {
+            co2e: Some(Mass::from_kg(6.0)),
+            ..Limits::default()
+        };
+        assert!(check(&est(5.0, 7.0, None), &l, false).unwrap().ok);
+        assert!(!check(&est(5.0, 7.0, None), &l, true).unwrap().ok);
+    }
+
+    #[test]
+    fn zero_limit_and_unknown_cost() {
+        let l = Limits {
+            co2e: Some(Mass::ZERO),
+            ..Limits::default()
+        };
+        assert!(!check(&est(0.001, 0.001, None), &l, false).unwrap().ok);
+        let l = Limits {
+            cost: Some(Money::from_usd(10.0)),
+            ..Limits::default()
+        };
+        assert!(check(&est(1.0, 1.0, None), &l, false).is_err());
+        assert!(check(&est(1.0, 1.0, Some(9.0)), &l, false).unwrap().ok);
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let file = Limits {
+            co2e: Some(Mass::from_kg(1.0)),
+            cost: Some(Money::from_usd(3.0)),
+            ..Limits::default()
+        };
+        let flags = Limits {
+            co2e: Some(Mass::from_kg(2.0)),
+            ..Limits::default()
+        };
+        let l = file.overridden_by(flags);
+        assert_eq!(l.co2e, Some(Mass::from_kg(2.0)));
+        assert_eq!(l.cost, Some(Money::from_usd(3.0)));
+    }
+}

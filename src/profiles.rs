@@ -1,0 +1,793 @@
+//! Hardware, grid and cloud data: embedded at build time, overridable by the user.
+//!
+//! The files in `profiles/` are compiled into the binary with `include_str!`, so the tool
+//! needs no network and no data directory at run time. A user can add or replace entries
+//! with their own TOML files in the same format (`--profiles DIR` or `FOOTPRINT_PROFILES`):
+//! an entry whose name matches an existing name or alias replaces it, anything else is added.
+//!
+//! Every number carries its source and year (`{ value, source, year }`); in a user's file a
+//! bare number is accepted and is attributed to that file.
+
+use std::cell::OnceCell;
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::error::{InputError, nearest, normalize};
+
+const EMBEDDED: &[(&str, &str)] = &[
+    (
+        "profiles/accelerators.toml",
+        include_str!("../profiles/accelerators.toml"),
+    ),
+    (
+        "profiles/grids.toml",
+        include_str!("../profiles/grids.toml"),
+    ),
+    (
+        "profiles/clouds.toml",
+        include_str!("../profiles/clouds.toml"),
+    ),
+];
+const EMBEDDED_CPUS: (&str, &str) = ("profiles/cpus.toml", include_str!("../profiles/cpus.toml"));
+
+/// The grid used when a run names neither an intensity nor a region.
+pub const DEFAULT_GRID: &str = "WORLD";
+
+/// A number with where it comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sourced {
+    pub value: f64,
+    pub source: String,
+    pub year: Option<u16>,
+}
+
+impl Sourced {
+    /// "NVIDIA H100 datasheet, 2023".
+    pub fn citation(&self) -> String {
+        match self.year {
+            Some(y) => format!("{}, {y}", self.source),
+            None => self.source.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Accelerator {
+    pub name: String,
+    pub description: Option<String>,
+    pub aliases: Vec<String>,
+    pub tdp_w: Sourced,
+    pub peak_flops: Option<Sourced>,
+    pub memory_gb: Option<Sourced>,
+    pub price_usd_per_hour: Option<Sourced>,
+    pub embodied_kg_co2e: Option<Sourced>,
+    /// The file the entry came from.
+    pub origin: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Grid {
+    pub code: String,
+    pub name: String,
+    pub aliases: Vec<String>,
+    pub carbon_intensity_g_per_kwh: Sourced,
+    pub note: Option<String>,
+    pub origin: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum CloudIntensity {
+    /// The provider publishes a figure for the region.
+    Own(Sourced),
+    /// Location-based: the intensity of the grid the region is in.
+    Grid(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cloud {
+    pub code: String,
+    pub place: String,
+    pub intensity: CloudIntensity,
+    pub origin: String,
+}
+
+/// A grid intensity found for a `region = "..."`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Region {
+    /// The canonical code (`FR`, `US-CA`, `aws:us-east-1`).
+    pub code: String,
+    /// For people: "France", "N. Virginia (aws:us-east-1) on the US-VA grid".
+    pub label: String,
+    pub intensity: Sourced,
+}
+
+/// CPU model → TDP, for the CPU-time power model.
+#[derive(Clone, Debug, Default)]
+pub struct CpuTable {
+    pub entries: Vec<(String, f64)>,
+    pub source: String,
+    pub year: Option<u16>,
+}
+
+// ---- file format -------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SourcedDef {
+    Bare(f64),
+    Full {
+        value: f64,
+        source: String,
+        year: Option<u16>,
+    },
+}
+
+impl SourcedDef {
+    fn resolve(self, origin: &str) -> Sourced {
+        match self {
+            SourcedDef::Bare(value) => Sourced {
+                value,
+                source: format!("user profile {origin}"),
+                year: None,
+            },
+            SourcedDef::Full {
+                value,
+                source,
+                year,
+            } => Sourced {
+                value,
+                source,
+                year,
+            },
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AcceleratorDef {
+    name: String,
+    description: Option<String>,
+    #[serde(default)]
+    aliases: Vec<String>,
+    tdp_w: Option<SourcedDef>,
+    peak_flops: Option<SourcedDef>,
+    memory_gb: Option<SourcedDef>,
+    price_usd_per_hour: Option<SourcedDef>,
+    embodied_kg_co2e: Option<SourcedDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GridDef {
+    code: String,
+    name: String,
+    #[serde(default)]
+    aliases: Vec<String>,
+    carbon_intensity_g_per_kwh: SourcedDef,
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CloudDef {
+    code: String,
+    #[serde(default)]
+    place: String,
+    carbon_intensity_g_per_kwh: Option<SourcedDef>,
+    grid: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CpuTableDef {
+    source: Option<String>,
+    year: Option<u16>,
+    tdp_w: toml::Table,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileFile {
+    #[serde(default)]
+    accelerator: Vec<AcceleratorDef>,
+    #[serde(default)]
+    grid: Vec<GridDef>,
+    #[serde(default)]
+    cloud: Vec<CloudDef>,
+    cpus: Option<CpuTableDef>,
+}
+
+fn parse_file(origin: &str, text: &str) -> Result<ProfileFile, InputError> {
+    toml::from_str::<ProfileFile>(text).map_err(|e| {
+        let mut err = InputError::new(format!("invalid profile: {}", e.message())).in_file(origin);
+        if let Some(span) = e.span() {
+            let line = text.as_bytes()[..span.start.min(text.len())]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count()
+                + 1;
+            err = err.at_line(line);
+        }
+        err
+    })
+}
+
+fn check_value(origin: &str, what: &str, s: &Sourced) -> Result<(), InputError> {
+    if !s.value.is_finite() || s.value < 0.0 {
+        return Err(InputError::new(format!(
+            "{what} must be a finite number ≥ 0, got {}",
+            s.value
+        ))
+        .in_file(origin));
+    }
+    Ok(())
+}
+
+// ---- registry ----------------------------------------------------------------------------
+
+/// All profiles, searchable by name or alias (ignoring case and punctuation).
+#[derive(Debug, Default)]
+pub struct Registry {
+    accelerators: Vec<Accelerator>,
+    grids: Vec<Grid>,
+    clouds: Vec<Cloud>,
+    accel_index: HashMap<String, usize>,
+    grid_index: HashMap<String, usize>,
+    cloud_index: HashMap<String, usize>,
+    cpu_overrides: Vec<(String, CpuTableDef)>,
+    cpus: OnceCell<CpuTable>,
+}
+
+impl std::fmt::Debug for CpuTableDef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CpuTableDef")
+    }
+}
+
+impl Registry {
+    /// The embedded profiles only.
+    pub fn embedded() -> Registry {
+        let mut r = Registry::default();
+        for (origin, text) in EMBEDDED {
+            let file = parse_file(origin, text).expect("embedded profiles parse (tested)");
+            r.add(origin, file)
+                .expect("embedded profiles are valid (tested)");
+        }
+        r.reindex();
+        r
+    }
+
+    /// The embedded profiles, then every `*.toml` in `dir` (in name order) on top.
+    pub fn with_user_dir(dir: Option<&Path>) -> Result<Registry, InputError> {
+        let mut r = Registry::embedded();
+        let Some(dir) = dir else {
+            return Ok(r);
+        };
+        let shown = dir.display().to_string();
+        let entries = std::fs::read_dir(dir).map_err(|e| {
+            InputError::new(format!("cannot read the profile directory: {e}")).in_file(&shown)
+        })?;
+        let mut files: Vec<_> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        files.sort();
+        for path in files {
+            let origin = path.display().to_string();
+            let text = crate::spec::read_text(&path, 16 << 20)?;
+            let file = parse_file(&origin, &text)?;
+            r.add(&origin, file)?;
+        }
+        r.reindex();
+        Ok(r)
+    }
+
+    fn add(&mut self, origin: &str, file: ProfileFile) -> Result<(), InputError> {
+        for a in file.accelerator {
+            let what = format!("accelerator {}", a.name);
+            let key = normalize(&a.name);
+            let existing = self.accelerators.iter().position(|e| {
+                normalize(&e.name) == key || e.aliases.iter().any(|al| normalize(al) == key)
+            });
+            let given = |s: Option<SourcedDef>| s.map(|s| s.resolve(origin));
+            let acc = match existing {
+                // An override: what the file gives replaces, the rest is kept.
+                Some(i) => {
+                    let old = &self.accelerators[i];
+                    let mut aliases = old.aliases.clone();
+                    aliases.extend(a.aliases);
+                    Accelerator {
+                        name: old.name.clone(),
+                        description: a.description.or_else(|| old.description.clone()),
+                        aliases,
+                        tdp_w: given(a.tdp_w).unwrap_or_else(|| old.tdp_w.clone()),
+                        peak_flops: given(a.peak_flops).or_else(|| old.peak_flops.clone()),
+                        memory_gb: given(a.memory_gb).or_else(|| old.memory_gb.clone()),
+                        price_usd_per_hour: given(a.price_usd_per_hour)
+                            .or_else(|| old.price_usd_per_hour.clone()),
+                        embodied_kg_co2e: given(a.embodied_kg_co2e)
+                            .or_else(|| old.embodied_kg_co2e.clone()),
+                        origin: format!("{} + {origin}", old.origin),
+                    }
+                }
+                None => Accelerator {
+                    tdp_w: given(a.tdp_w).ok_or_else(|| {
+                        InputError::new(format!("{what}: a new accelerator needs tdp_w"))
+                            .in_file(origin)
+                    })?,
+                    name: a.name,
+                    description: a.description,
+                    aliases: a.aliases,
+                    peak_flops: given(a.peak_flops),
+                    memory_gb: given(a.memory_gb),
+                    price_usd_per_hour: given(a.price_usd_per_hour),
+                    embodied_kg_co2e: given(a.embodied_kg_co2e),
+                    origin: origin.to_string(),
+                },
+            };
+            check_value(origin, &format!("{what}: tdp_w"), &acc.tdp_w)?;
+            for (k, v) in [
+                ("peak_flops", &acc.peak_flops),
+                ("memory_gb", &acc.memory_gb),
+                ("price_usd_per_hour", &acc.price_usd_per_hour),
+                ("embodied_kg_co2e", &acc.embodied_kg_co2e),
+            ] {
+                if let Some(v) = v {
+                    check_value(origin, &format!("{what}: {k}"), v)?;
+                }
+            }
+            if acc.tdp_w.value == 0.0 || acc.peak_flops.as_ref().is_some_and(|p| p.value == 0.0) {
+                return Err(InputError::new(format!(
+                    "{what}: tdp_w and peak_flops must be greater than 0"
+                ))
+                .in_file(origin));
+            }
+            match existing {
+                Some(i) => self.accelerators[i] = acc,
+                None => self.accelerators.push(acc),
+            }
+        }
+        for g in file.grid {
+            let grid = Grid {
+                code: g.code,
+                name: g.name,
+                aliases: g.aliases,
+                carbon_intensity_g_per_kwh: g.carbon_intensity_g_per_kwh.resolve(origin),
+                note: g.note,
+                origin: origin.to_string(),
+            };
+            check_value(
+                origin,
+                &format!("grid {}: carbon_intensity_g_per_kwh", grid.code),
+                &grid.carbon_intensity_g_per_kwh,
+            )?;
+            let key = normalize(&grid.code);
+            match self.grids.iter().position(|e| normalize(&e.code) == key) {
+                Some(i) => self.grids[i] = grid,
+                None => self.grids.push(grid),
+            }
+        }
+        for c in file.cloud {
+            let intensity = match (c.carbon_intensity_g_per_kwh, c.grid) {
+                (Some(s), None) => CloudIntensity::Own(s.resolve(origin)),
+                (None, Some(g)) => CloudIntensity::Grid(g),
+                _ => {
+                    return Err(InputError::new(format!(
+                        "cloud {}: give exactly one of carbon_intensity_g_per_kwh or grid",
+                        c.code
+                    ))
+                    .in_file(origin));
+                }
+            };
+            if let CloudIntensity::Own(s) = &intensity {
+                check_value(origin, &format!("cloud {}", c.code), s)?;
+            }
+            let cloud = Cloud {
+                code: c.code,
+                place: c.place,
+                intensity,
+                origin: origin.to_string(),
+            };
+            let key = normalize(&cloud.code);
+            match self.clouds.iter().position(|e| normalize(&e.code) == key) {
+                Some(i) => self.clouds[i] = cloud,
+                None => self.clouds.push(cloud),
+            }
+        }
+        if let Some(cpus) = file.cpus {
+            self.cpu_overrides.push((origin.to_string(), cpus));
+        }
+        Ok(())
+    }
+
+    /// Names first, then aliases that no name claims; a later entry wins a tie.
+    fn reindex(&mut self) {
+        self.accel_index.clear();
+        for (i, a) in self.accelerators.iter().enumerate() {
+            self.accel_index.insert(normalize(&a.name), i);
+        }
+        for (i, a) in self.accelerators.iter().enumerate() {
+            for al in &a.aliases {
+                let k = normalize(al);
+                let taken_by_a_name = self
+                    .accel_index
+                    .get(&k)
+                    .is_some_and(|&j| normalize(&self.accelerators[j].name) == k);
+                if !taken_by_a_name {
+                    self.accel_index.insert(k, i);
+                }
+            }
+        }
+        self.grid_index.clear();
+        for (i, g) in self.grids.iter().enumerate() {
+            self.grid_index.insert(normalize(&g.code), i);
+        }
+        for (i, g) in self.grids.iter().enumerate() {
+            for al in std::iter::once(&g.name).chain(&g.aliases) {
+                self.grid_index.entry(normalize(al)).or_insert(i);
+            }
+        }
+        self.cloud_index = self
+            .clouds
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (normalize(&c.code), i))
+            .collect();
+    }
+
+    pub fn accelerators(&self) -> &[Accelerator] {
+        &self.accelerators
+    }
+
+    pub fn grids(&self) -> &[Grid] {
+        &self.grids
+    }
+
+    pub fn clouds(&self) -> &[Cloud] {
+        &self.clouds
+    }
+
+    /// An accelerator by name or alias; the error suggests the nearest name.
+    pub fn accelerator(&self, name: &str) -> Result<&Accelerator, String> {
+        if let Some(&i) = self.accel_index.get(&normalize(name)) {
+            return Ok(&self.accelerators[i]);
+        }
+        let all = self.accelerators.iter().flat_map(|a| {
+            std::iter::once(a.name.as_str()).chain(a.aliases.iter().map(String::as_str))
+        });
+        let hint = match nearest(name, all) {
+            Some(s) => format!(" — did you mean {s}?"),
+            None => " (see `footprint profiles list gpus`)".to_string(),
+        };
+        Err(format!("unknown device '{name}'{hint}"))
+    }
+
+    pub fn grid(&self, code: &str) -> Option<&Grid> {
+        self.grid_index
+            .get(&normalize(code))
+            .map(|&i| &self.grids[i])
+    }
+
+    pub fn cloud(&self, code: &str) -> Option<&Cloud> {
+        self.cloud_index
+            .get(&normalize(code))
+            .map(|&i| &self.clouds[i])
+    }
+
+    /// A region: a cloud region (`aws:us-east-1`), a country (`FR`, `FRA`, `France`),
+    /// a US state (`US-CA`) or a grid zone (`SE3`).
+    pub fn region(&self, name: &str) -> Result<Region, String> {
+        if name.contains(':') {
+            if let Some(c) = self.cloud(name) {
+                return match &c.intensity {
+                    CloudIntensity::Own(s) => Ok(Region {
+                        code: c.code.clone(),
+                        label: format!("{} ({})", c.code, c.place),
+                        intensity: s.clone(),
+                    }),
+                    CloudIntensity::Grid(g) => {
+                        let grid = self.grid(g).ok_or_else(|| {
+                            format!(
+                                "cloud region {} points at unknown grid {g} ({})",
+                                c.code, c.origin
+                            )
+                        })?;
+                        Ok(Region {
+                            code: c.code.clone(),
+                            label: format!(
+                                "{} ({}), on the {} grid ({})",
+                                c.code, c.place, grid.code, grid.name
+                            ),
+                            intensity: grid.carbon_intensity_g_per_kwh.clone(),
+                        })
+                    }
+                };
+            }
+            let hint = match nearest(name, self.clouds.iter().map(|c| c.code.as_str())) {
+                Some(s) => format!(" — did you mean {s}?"),
+                None => " (see `footprint profiles list clouds`)".to_string(),
+            };
+            return Err(format!("unknown cloud region '{name}'{hint}"));
+        }
+        if let Some(g) = self.grid(name) {
+            return Ok(Region {
+                code: g.code.clone(),
+                label: format!("{} ({})", g.code, g.name),
+                intensity: g.carbon_intensity_g_per_kwh.clone(),
+            });
+        }
+        let all = self.grids.iter().flat_map(|g| {
+            std::iter::once(g.code.as_str()).chain(g.aliases.iter().map(String::as_str))
+        });
+        let hint = match nearest(name, all) {
+            Some(s) => format!(" — did you mean {s}?"),
+            None => " (see `footprint profiles list grids`)".to_string(),
+        };
+        Err(format!("unknown region '{name}'{hint}"))
+    }
+
+    /// The CPU table (parsed on first use: it is large and only `measure` needs it).
+    pub fn cpus(&self) -> &CpuTable {
+        self.cpus.get_or_init(|| {
+            let mut t = CpuTable::default();
+            let (origin, text) = EMBEDDED_CPUS;
+            let file = parse_file(origin, text).expect("embedded cpus.toml parses (tested)");
+            let def = file.cpus.expect("embedded cpus.toml has [cpus]");
+            t.source = def.source.unwrap_or_default();
+            t.year = def.year;
+            t.entries = table_entries(&def.tdp_w);
+            for (origin, def) in &self.cpu_overrides {
+                for (name, tdp) in table_entries(&def.tdp_w) {
+                    let k = normalize(&name);
+                    match t.entries.iter().position(|(n, _)| normalize(n) == k) {
+                        Some(i) => t.entries[i] = (name, tdp),
+                        None => t.entries.push((name, tdp)),
+                    }
+                }
+                if def.source.is_none() {
+                    t.source = format!("{}; overrides from {origin}", t.source);
+                }
+            }
+            t
+        })
+    }
+}
+
+fn table_entries(t: &toml::Table) -> Vec<(String, f64)> {
+    t.iter()
+        .filter_map(|(k, v)| {
+            let x = v.as_float().or_else(|| v.as_integer().map(|i| i as f64))?;
+            (x.is_finite() && x > 0.0).then(|| (k.clone(), x))
+        })
+        .collect()
+}
+
+impl CpuTable {
+    /// The TDP of a CPU model string as `/proc/cpuinfo` writes it ("AMD EPYC 7763 64-Core
+    /// Processor", "Intel(R) Xeon(R) Platinum 8480+"): the longest table name whose words all
+    /// appear in it, after dropping the (R)/(TM) marks.
+    pub fn lookup(&self, model: &str) -> Option<(&str, f64)> {
+        let clean = clean_cpu_name(model);
+        let words: Vec<&str> = clean.split_whitespace().collect();
+        let mut best: Option<(&str, f64, usize)> = None;
+        for (name, tdp) in &self.entries {
+            let cn = clean_cpu_name(name);
+            let nw: Vec<&str> = cn.split_whitespace().collect();
+            if nw.is_empty() || !nw.iter().all(|w| words.contains(w)) {
+                continue;
+            }
+            // The model number must be there: "Intel Xeon" alone says nothing.
+            if !nw.iter().any(|w| w.chars().any(|c| c.is_ascii_digit())) {
+                continue;
+            }
+            let len = cn.len();
+            if best.is_none_or(|(_, _, l)| len > l) {
+                best = Some((name, *tdp, len));
+            }
+        }
+        best.map(|(n, t, _)| (n, t))
+    }
+}
+
+fn clean_cpu_name(s: &str) -> String {
+    s.replace("(R)", " ")
+        .replace("(TM)", " ")
+        .replace("(tm)", " ")
+        .replace("CPU", " ")
+        .replace('@', " ")
+        .to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_profiles_parse_and_are_sourced() {
+        for (origin, text) in EMBEDDED.iter().chain([&EMBEDDED_CPUS]) {
+            let f = parse_file(origin, text).unwrap_or_else(|e| panic!("{e}"));
+            for a in &f.accelerator {
+                for s in [
+                    a.tdp_w.as_ref(),
+                    a.peak_flops.as_ref(),
+                    a.memory_gb.as_ref(),
+                    a.price_usd_per_hour.as_ref(),
+                    a.embodied_kg_co2e.as_ref(),
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    assert!(
+                        matches!(s, SourcedDef::Full { year: Some(_), source, .. } if !source.is_empty()),
+                        "{}: every accelerator value needs a source and a year",
+                        a.name
+                    );
+                }
+            }
+            for g in &f.grid {
+                assert!(
+                    matches!(
+                        &g.carbon_intensity_g_per_kwh,
+                        SourcedDef::Full { year: Some(_), .. }
+                    ),
+                    "grid {} needs a source and year",
+                    g.code
+                );
+            }
+            for c in &f.cloud {
+                if let Some(s) = &c.carbon_intensity_g_per_kwh {
+                    assert!(
+                        matches!(s, SourcedDef::Full { year: Some(_), .. }),
+                        "{}",
+                        c.code
+                    );
+                }
+            }
+            if let Some(c) = &f.cpus {
+                assert!(c.source.is_some() && c.year.is_some());
+            }
+        }
+    }
+
+    #[test]
+    fn no_alias_collides() {
+        let r = Registry::embedded();
+        let mut seen = HashMap::new();
+        for a in r.accelerators() {
+            for k in std::iter::once(&a.name).chain(&a.aliases) {
+                if let Some(prev) = seen.insert(normalize(k), a.name.clone()) {
+                    assert_eq!(prev, a.name, "alias {k} used twice");
+                }
+            }
+        }
+        // every grid code resolves to itself
+        for g in r.grids() {
+            assert_eq!(r.grid(&g.code).unwrap().code, g.code);
+        }
+        // every cloud region resolves
+        for c in r.clouds() {
+            r.region(&c.code).unwrap();
+        }
+    }
+
+    #[test]
+    fn required_accelerators_are_there() {
+        let r = Registry::embedded();
+        for (name, tdp, peak) in [
+            ("V100", 300.0, 125e12),
+            ("A100-SXM4-40GB", 400.0, 312e12),
+            ("A100-80GB", 400.0, 312e12),
+            ("A100-PCIe", 300.0, 312e12),
+            ("H100", 700.0, 989e12),
+            ("h100-sxm", 700.0, 989e12),
+            ("H100 PCIe", 350.0, 756e12),
+            ("H200", 700.0, 989e12),
+            ("L4", 72.0, 121e12),
+            ("T4", 70.0, 65e12),
+            ("A10G", 300.0, 70e12),
+            ("RTX 4090", 450.0, 165.2e12),
+            ("TPUv3", 450.0, 123e12),
+            ("TPU v4", 192.0, 275e12),
+        ] {
+            let a = r.accelerator(name).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(a.tdp_w.value, tdp, "{name}");
+            assert_eq!(a.peak_flops.as_ref().unwrap().value, peak, "{name}");
+        }
+    }
+
+    #[test]
+    fn typos_get_suggestions() {
+        let r = Registry::embedded();
+        assert_eq!(
+            r.accelerator("H10").unwrap_err(),
+            "unknown device 'H10' — did you mean H100?"
+        );
+        assert!(
+            r.region("Frnace")
+                .unwrap_err()
+                .contains("did you mean France")
+        );
+        assert!(
+            r.region("aws:us-east-7")
+                .unwrap_err()
+                .contains("did you mean aws:us-east-1")
+        );
+    }
+
+    #[test]
+    fn regions_by_code_alias_name_cloud() {
+        let r = Registry::embedded();
+        let fr = r.region("FR").unwrap();
+        assert_eq!(fr.code, "FR");
+        assert!((fr.intensity.value - 56.039).abs() < 1e-9);
+        assert_eq!(r.region("fra").unwrap().code, "FR");
+        assert_eq!(r.region("France").unwrap().code, "FR");
+        let ca = r.region("US-CA").unwrap();
+        assert!((ca.intensity.value - 394.769 * 0.453592).abs() < 0.01);
+        let va = r.region("aws:us-east-1").unwrap();
+        assert_eq!(va.intensity, r.region("US-VA").unwrap().intensity);
+        assert_eq!(r.region("gcp:europe-west1").unwrap().intensity.value, 122.0);
+        assert_eq!(r.region("gcp:me-central1").unwrap().intensity.value, 575.0);
+        assert_eq!(r.region("WORLD").unwrap().intensity.value, 475.0);
+        assert_eq!(r.region("SE3").unwrap().intensity.value, 27.0);
+        // Georgia the country keeps its name; the US state is US-GA.
+        assert_eq!(r.region("Georgia").unwrap().code, "GE");
+    }
+
+    #[test]
+    fn every_country_of_the_reference_data_is_there() {
+        let r = Registry::embedded();
+        // 213 countries in the mix, one left out for a zero intensity, 51 US entries, 9 zones, WORLD.
+        assert_eq!(r.grids().len(), 212 + 51 + 9 + 1);
+    }
+
+    #[test]
+    fn cpu_lookup_matches_proc_cpuinfo_names() {
+        let r = Registry::embedded();
+        let t = r.cpus();
+        assert!(t.entries.len() > 4000);
+        let (name, tdp) = t.lookup("AMD EPYC 7763 64-Core Processor").unwrap();
+        assert_eq!(name, "AMD EPYC 7763");
+        assert_eq!(tdp, 280.0);
+        assert!(t.lookup("AMD EPYC").is_none());
+        assert!(t.lookup("Some Unknown CPU").is_none());
+    }
+
+    #[test]
+    fn user_dir_overrides_and_adds() {
+        let dir = std::env::temp_dir().join(format!("fp-prof-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("mine.toml"),
+            "[[accelerator]]\nname = \"MyChip\"\ntdp_w = 123\npeak_flops = 1e15\n\n[[accelerator]]\nname = \"H100\"\ntdp_w = { value = 650, source = \"our lab\", year = 2026 }\n\n[[grid]]\ncode = \"LAB\"\nname = \"Our lab\"\ncarbon_intensity_g_per_kwh = 12\n",
+        )
+        .unwrap();
+        let r = Registry::with_user_dir(Some(&dir)).unwrap();
+        assert_eq!(r.accelerator("mychip").unwrap().tdp_w.value, 123.0);
+        assert!(
+            r.accelerator("mychip")
+                .unwrap()
+                .tdp_w
+                .source
+                .contains("mine.toml")
+        );
+        let h = r.accelerator("H100").unwrap();
+        assert_eq!(h.tdp_w.value, 650.0);
+        assert_eq!(h.name, "H100-SXM5-80GB");
+        assert_eq!(
+            h.peak_flops.as_ref().unwrap().value,
+            989e12,
+            "kept from the embedded entry"
+        );
+        assert_eq!(r.region("LAB").unwrap().intensity.value, 12.0);
+        std::fs::write(dir.join("mine.toml"), "[[accelerator]]\nname = \"X\"\n").unwrap();
+        let e = Registry::with_user_dir(Some(&dir)).unwrap_err();
+        assert!(e.to_string().contains("mine.toml"), "{e}");
+        assert!(e.to_string().contains("needs tdp_w"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

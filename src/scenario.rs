@@ -1,0 +1,739 @@
+//! From a run description and the profiles to a calculator scenario, with every assumption
+//! written down.
+//!
+//! This is where defaults are chosen and profile values looked up, so it is also where the
+//! report's list of assumptions comes from: each input that the user did not give is recorded
+//! with its value and where that value came from (`default` or `profile`, with the citation).
+//! Errors found here (an unknown device or region) point at the line of the run file.
+
+use serde::Serialize;
+
+use crate::error::InputError;
+use crate::impact::{
+    DeviceTime, DeviceUse, Embodied, FlopSource, Inputs, ModelKind, Param, Quantity, Scenario,
+    Site, Work,
+};
+use crate::profiles::{Accelerator, DEFAULT_GRID, Registry};
+use crate::spec::{FlopsSpec, In, RangeValue, RunSpec, Scaling};
+use crate::units::{
+    CarbonIntensity, CarbonPrice, Duration, Energy, EnergyPrice, FlopRate, Flops, Mass, Money,
+    Power, TimePrice,
+};
+
+/// Utilization assumed for the compute model when none is given: typical model FLOPs
+/// utilization of large training runs is 30–50 % (e.g. PaLM 46 %, Llama 3 38–43 %), so the
+/// default is a range, not a point, and the report shows what it does to the result.
+pub const DEFAULT_UTILIZATION: RangeValue = RangeValue {
+    low: 0.3,
+    likely: Some(0.4),
+    high: 0.5,
+};
+
+/// Years a device is amortised over when `[embodied]` gives no lifetime.
+pub const DEFAULT_LIFETIME_YEARS: f64 = 5.0;
+
+/// Where an assumed value came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// Chosen by footprint because the run file does not say.
+    Default,
+    /// Taken from a hardware, grid or cloud profile.
+    Profile,
+    /// Taken from a measurement report.
+    Measured,
+}
+
+/// An input the run file did not give, and what was used instead.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Assumption {
+    pub input: String,
+    pub value: serde_json::Value,
+    pub unit: Option<&'static str>,
+    pub source: Origin,
+    /// The citation, or why this default.
+    pub reference: String,
+}
+
+/// What `build` produces: the scenario and everything a report says about it.
+#[derive(Clone, Debug)]
+pub struct Built {
+    pub scenario: Scenario,
+    pub assumptions: Vec<Assumption>,
+    /// Things the reader should know that are not values (what was not counted, ...).
+    pub notes: Vec<String>,
+}
+
+fn range_json(r: RangeValue) -> serde_json::Value {
+    if r.is_point() {
+        serde_json::json!(r.low)
+    } else {
+        serde_json::json!({"low": r.low, "central": r.central(), "high": r.high})
+    }
+}
+
+struct Builder<'a> {
+    spec: &'a RunSpec,
+    inputs: Inputs,
+    assumptions: Vec<Assumption>,
+    notes: Vec<String>,
+}
+
+impl Builder<'_> {
+    fn param<T: Quantity>(&mut self, r: RangeValue, unit: impl Fn(f64) -> T) -> Param<T> {
+        self.inputs
+            .range(unit(r.low), unit(r.central()), unit(r.high))
+    }
+
+    fn assume(
+        &mut self,
+        input: &str,
+        value: serde_json::Value,
+        unit: Option<&'static str>,
+        source: Origin,
+        reference: impl Into<String>,
+    ) {
+        self.assumptions.push(Assumption {
+            input: input.to_string(),
+            value,
+            unit,
+            source,
+            reference: reference.into(),
+        });
+    }
+
+    /// A value from the file, else `default` recorded as an assumption.
+    fn given_or(
+        &mut self,
+        given: Option<&In<RangeValue>>,
+        input: &str,
+        unit: Option<&'static str>,
+        default: RangeValue,
+        source: Origin,
+        reference: &str,
+    ) -> RangeValue {
+        match given {
+            Some(v) => v.value,
+            None => {
+                self.assume(input, range_json(default), unit, source, reference);
+                default
+            }
+        }
+    }
+}
+
+/// What the measured model takes from a `footprint measure` report.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MeasuredFigures {
+    pub joules_per_sample: f64,
+    pub samples_per_second: f64,
+    /// Devices the measurement ran on.
+    pub devices: f64,
+    /// Which sensor produced the energy figure, and whether it is measured or modelled.
+    pub energy_source: String,
+    /// What it ran on, for people.
+    pub device: String,
+}
+
+/// Builds the calculator's scenario for a run. `measurement` holds the figures of the report
+/// named by `[measured]`, already read (reading files is the caller's job).
+pub fn build(
+    spec: &RunSpec,
+    reg: &Registry,
+    measurement: Option<&MeasuredFigures>,
+) -> Result<Built, InputError> {
+    let mut b = Builder {
+        spec,
+        inputs: Inputs::default(),
+        assumptions: Vec::new(),
+        notes: Vec::new(),
+    };
+    let hw = spec.hardware.as_ref();
+
+    // The accelerator profile, when named.
+    let device: Option<&Accelerator> = match hw.and_then(|h| h.device.as_ref()) {
+        Some(d) => Some(
+            reg.accelerator(&d.value)
+                .map_err(|msg| spec.error_at(d.line, &d.key, msg))?,
+        ),
+        None => None,
+    };
+
+    let site = site(&mut b, reg)?;
+    let epochs = spec.dataset.as_ref().map(|ds| {
+        let e = b.given_or(
+            ds.epochs.as_ref(),
+            "dataset.epochs",
+            None,
+            RangeValue::point(1.0),
+            Origin::Default,
+            "one pass over the data",
+        );
+        b.param(e, |x| x)
+    });
+
+    let mut models = Vec::new();
+
+    // Model 4: measured.
+    if let (Some(m), Some(fig)) = (spec.measured.as_ref(), measurement) {
+        let Some(ds) = spec.dataset.as_ref() else {
+            return Err(spec.error_at(
+                m.report.line,
+                &m.report.key,
+                "the measured model needs [dataset] `samples` to extrapolate to",
+            ));
+        };
+        let energy_per_sample = b.inputs.point(Energy::from_joules(fig.joules_per_sample));
+        let samples_per_second = b.inputs.point(fig.samples_per_second);
+        b.assume(
+            "measured.joules_per_sample",
+            serde_json::json!(fig.joules_per_sample),
+            Some("J"),
+            Origin::Measured,
+            format!("{} ({})", m.report.value, fig.energy_source),
+        );
+        b.assume(
+            "measured.samples_per_second",
+            serde_json::json!(fig.samples_per_second),
+            Some("1/s"),
+            Origin::Measured,
+            format!("{} on {}", m.report.value, fig.device),
+        );
+        let price = hw
+            .and_then(|h| h.price_usd_per_device_hour.as_ref())
+            .map(|p| b.param(p.value, TimePrice::from_usd_per_hour));
+        models.push((
+            ModelKind::Measured,
+            Work::Measured {
+                energy_per_sample,
+                samples_per_second,
+                devices: fig.devices,
+                samples: ds.total_samples() as f64,
+                epochs: epochs.expect("dataset present"),
+                price,
+            },
+        ));
+    }
+
+    // Models 2 and 3 share how devices draw power and cost money.
+    let has_duration = hw.is_some_and(|h| h.hours.is_some() || h.device_hours.is_some());
+    let device_use = if has_duration || spec.compute.is_some() {
+        Some(device_use(&mut b, device)?)
+    } else {
+        None
+    };
+
+    // Model 3: duration.
+    if let (Some(h), true) = (hw, has_duration) {
+        let time = match (&h.hours, &h.device_hours) {
+            (Some(hours), _) => DeviceTime::Wall {
+                hours: b.param(hours.value, Duration::from_hours),
+                count: count(&mut b),
+            },
+            (None, Some(dh)) => DeviceTime::Total(b.param(dh.value, Duration::from_hours)),
+            (None, None) => unreachable!("has_duration"),
+        };
+        models.push((
+            ModelKind::Duration,
+            Work::Duration {
+                time,
+                device: device_use.expect("built for duration"),
+            },
+        ));
+    }
+
+    // Model 2: compute.
+    if let Some(c) = &spec.compute {
+        let acc = device.expect("spec checks the compute model has a device");
+        let Some(peak) = &acc.peak_flops else {
+            let d = hw.and_then(|h| h.device.as_ref()).expect("device named");
+            return Err(spec.error_at(
+                d.line,
+                &d.key,
+                format!(
+                    "profile {} has no peak_flops, which the compute model needs",
+                    acc.name
+                ),
+            ));
+        };
+        let peak_p = b.inputs.point(FlopRate::from_flop_per_s(peak.value));
+        b.assume(
+            "hardware.peak_flops",
+            serde_json::json!(peak.value),
+            Some("FLOP/s"),
+            Origin::Profile,
+            format!("{}: {}", acc.name, peak.citation()),
+        );
+        let u = b.given_or(
+            hw.and_then(|h| h.utilization.as_ref()),
+            "hardware.utilization",
+            None,
+            DEFAULT_UTILIZATION,
+            Origin::Default,
+            "typical model FLOPs utilization of large training runs, 30-50 %",
+        );
+        let utilization = b.param(u, |x| x);
+        let flops = match &c.flops {
+            FlopsSpec::Total(f) => FlopSource::Total(b.param(f.value, Flops::from_count)),
+            FlopsSpec::ParamsTokens { parameters, tokens } => FlopSource::SixPT {
+                parameters: b.param(parameters.value, |x| x),
+                tokens: b.param(tokens.value, |x| x),
+            },
+            FlopsSpec::PerSample(ps) => FlopSource::PerSample {
+                per_sample: b.param(ps.value, Flops::from_count),
+                samples: spec
+                    .dataset
+                    .as_ref()
+                    .expect("spec checks flops_per_sample has a dataset")
+                    .total_samples() as f64,
+                epochs: epochs.expect("dataset present"),
+            },
+        };
+        let count = count(&mut b);
+        models.push((
+            ModelKind::Compute,
+            Work::Compute {
+                flops,
+                peak: peak_p,
+                utilization,
+                count,
+                device: device_use.expect("built for compute"),
+            },
+        ));
+    }
+
+    // Model 1: per-sample.
+    if let Some(ps) = &spec.per_sample {
+        let ds = spec
+            .dataset
+            .as_ref()
+            .expect("spec checks per_sample has a dataset");
+        let weighted_samples: f64 = ds
+            .shards
+            .iter()
+            .map(|s| {
+                let n = s.samples.value as f64;
+                match ps.scaling {
+                    Scaling::PerSample => n,
+                    Scaling::PerByte { reference_bytes } => {
+                        n * s.sample_bytes.as_ref().map_or(0.0, |d| d.value) / reference_bytes
+                    }
+                }
+            })
+            .sum();
+        if ps.reference_bytes_defaulted {
+            b.assume(
+                "per_sample.reference_bytes",
+                serde_json::json!(1.0),
+                Some("B"),
+                Origin::Default,
+                "scaling = \"per_byte\" without reference_bytes: the per-sample values are per byte",
+            );
+        }
+        let energy_per_sample = b.param(ps.energy_kwh.value, Energy::from_kwh);
+        let cost_per_sample = ps
+            .cost_usd
+            .as_ref()
+            .map(|c| b.param(c.value, Money::from_usd));
+        models.push((
+            ModelKind::PerSample,
+            Work::PerSample {
+                weighted_samples,
+                epochs: epochs.expect("dataset present"),
+                energy_per_sample,
+                cost_per_sample,
+            },
+        ));
+        if models.len() == 1 {
+            b.notes.push(
+                "per-sample model: no device time, so no embodied share and no rental cost"
+                    .to_string(),
+            );
+        }
+    }
+
+    if let (Some(m), None) = (&spec.measured, measurement) {
+        return Err(spec.error_at(
+            m.report.line,
+            &m.report.key,
+            "the measured model needs the report's figures; none were read",
+        ));
+    }
+
+    let embodied = embodied(&mut b, device)?;
+
+    // Cost notes.
+    let has_price = models.iter().any(|(_, w)| match w {
+        Work::PerSample {
+            cost_per_sample, ..
+        } => cost_per_sample.is_some(),
+        Work::Compute { device, .. } | Work::Duration { device, .. } => device.price.is_some(),
+        Work::Measured { price, .. } => price.is_some(),
+    });
+    if site.electricity_price.is_some() && has_price {
+        b.notes.push(
+            "site.electricity_usd_per_kwh is not added where a compute price is known: rental and per-sample prices include electricity".to_string(),
+        );
+    }
+    if !has_price && site.electricity_price.is_none() {
+        b.notes.push(
+            "no price known: give hardware.price_usd_per_device_hour, per_sample.cost_usd or site.electricity_usd_per_kwh for a cost".to_string(),
+        );
+    }
+
+    models.sort_by_key(|(k, _)| *k);
+    Ok(Built {
+        scenario: Scenario {
+            inputs: b.inputs,
+            models: models
+                .into_iter()
+                .map(|(kind, work)| crate::impact::Model { kind, work })
+                .collect(),
+            site,
+            embodied,
+        },
+        assumptions: b.assumptions,
+        notes: b.notes,
+    })
+}
+
+fn count(b: &mut Builder<'_>) -> f64 {
+    match b.spec.hardware.as_ref().and_then(|h| h.count.as_ref()) {
+        Some(c) => c.value as f64,
+        None => {
+            if !b.assumptions.iter().any(|a| a.input == "hardware.count") {
+                b.assume(
+                    "hardware.count",
+                    serde_json::json!(1),
+                    None,
+                    Origin::Default,
+                    "one device",
+                );
+            }
+            1.0
+        }
+    }
+}
+
+fn site(b: &mut Builder<'_>, reg: &Registry) -> Result<Site, InputError> {
+    let spec = b.spec;
+    let s = &spec.site;
+    let intensity = match (&s.carbon_intensity_g_per_kwh, &s.region) {
+        (Some(i), _) => b.param(i.value, CarbonIntensity::from_g_per_kwh),
+        (None, Some(region)) => {
+            let r = reg
+                .region(&region.value)
+                .map_err(|msg| spec.error_at(region.line, &region.key, msg))?;
+            b.assume(
+                "site.carbon_intensity_g_per_kwh",
+                serde_json::json!(r.intensity.value),
+                Some("gCO2e/kWh"),
+                Origin::Profile,
+                format!("region {}: {}", r.label, r.intensity.citation()),
+            );
+            b.inputs
+                .point(CarbonIntensity::from_g_per_kwh(r.intensity.value))
+        }
+        (None, None) => {
+            let world = reg
+                .grid(DEFAULT_GRID)
+                .expect("the WORLD grid is embedded")
+                .carbon_intensity_g_per_kwh
+                .clone();
+            b.assume(
+                "site.carbon_intensity_g_per_kwh",
+                serde_json::json!(world.value),
+                Some("gCO2e/kWh"),
+                Origin::Default,
+                format!(
+                    "no region or intensity given: world average, {}",
+                    world.citation()
+                ),
+            );
+            b.inputs.point(CarbonIntensity::from_g_per_kwh(world.value))
+        }
+    };
+    let pue = b.given_or(
+        s.pue.as_ref(),
+        "site.pue",
+        None,
+        RangeValue::point(1.0),
+        Origin::Default,
+        "no PUE given: IT energy only, no cooling or power distribution overhead",
+    );
+    let pue = b.param(pue, |x| x);
+    let electricity_price = s
+        .electricity_usd_per_kwh
+        .as_ref()
+        .map(|p| b.param(p.value, EnergyPrice::from_usd_per_kwh));
+    let carbon_price = s
+        .carbon_price_usd_per_t
+        .as_ref()
+        .map(|p| b.param(p.value, CarbonPrice::from_usd_per_tonne));
+    Ok(Site {
+        intensity,
+        pue,
+        electricity_price,
+        carbon_price,
+    })
+}
+
+fn device_use(b: &mut Builder<'_>, device: Option<&Accelerator>) -> Result<DeviceUse, InputError> {
+    let spec = b.spec;
+    let h = spec
+        .hardware
+        .as_ref()
+        .expect("device models have [hardware]");
+    let power = match (&h.power_w, device) {
+        (Some(p), _) => p.value,
+        (None, Some(acc)) => {
+            b.assume(
+                "hardware.power_w",
+                serde_json::json!(acc.tdp_w.value),
+                Some("W"),
+                Origin::Profile,
+                format!(
+                    "{} TDP (an upper bound on average draw): {}",
+                    acc.name,
+                    acc.tdp_w.citation()
+                ),
+            );
+            RangeValue::point(acc.tdp_w.value)
+        }
+        (None, None) => {
+            return Err(spec
+                .error_at(
+                    h.line,
+                    "hardware.power_w",
+                    "give power_w (average W per device) or a device whose TDP can be used",
+                )
+                .for_key("hardware.power_w"));
+        }
+    };
+    let power = b.param(power, Power::from_watts);
+    let host = b.given_or(
+        h.host_power_w.as_ref(),
+        "hardware.host_power_w",
+        Some("W"),
+        RangeValue::point(0.0),
+        Origin::Default,
+        "host CPU, RAM and network power not counted",
+    );
+    let host_power = b.param(host, Power::from_watts);
+    let price = match (
+        &h.price_usd_per_device_hour,
+        device.and_then(|d| d.price_usd_per_hour.as_ref().map(|p| (d, p))),
+    ) {
+        (Some(p), _) => Some(b.param(p.value, TimePrice::from_usd_per_hour)),
+        (None, Some((acc, p))) => {
+            b.assume(
+                "hardware.price_usd_per_device_hour",
+                serde_json::json!(p.value),
+                Some("USD/h"),
+                Origin::Profile,
+                format!("{}: {}", acc.name, p.citation()),
+            );
+            Some(b.inputs.point(TimePrice::from_usd_per_hour(p.value)))
+        }
+        (None, None) => None,
+    };
+    Ok(DeviceUse {
+        power,
+        host_power,
+        price,
+    })
+}
+
+fn embodied(
+    b: &mut Builder<'_>,
+    device: Option<&Accelerator>,
+) -> Result<Option<Embodied>, InputError> {
+    let spec = b.spec;
+    let Some(e) = &spec.embodied else {
+        b.notes.push(
+            "embodied (manufacturing) emissions not counted: add [embodied] to include them"
+                .to_string(),
+        );
+        return Ok(None);
+    };
+    let kg = match (&e.kg_co2e_per_device, device) {
+        (Some(k), _) => k.value,
+        (None, Some(acc)) => match &acc.embodied_kg_co2e {
+            Some(s) => {
+                b.assume(
+                    "embodied.kg_co2e_per_device",
+                    serde_json::json!(s.value),
+                    Some("kg"),
+                    Origin::Profile,
+                    format!("{}: {}", acc.name, s.citation()),
+                );
+                RangeValue::point(s.value)
+            }
+            None => {
+                return Err(spec.error_at(
+                    e.line,
+                    "embodied.kg_co2e_per_device",
+                    format!(
+                        "profile {} has no embodied figure: give kg_co2e_per_device",
+                        acc.name
+                    ),
+                ));
+            }
+        },
+        (None, None) => {
+            return Err(spec.error_at(
+                e.line,
+                "embodied.kg_co2e_per_device",
+                "give kg_co2e_per_device (no [hardware] device to take it from)",
+            ));
+        }
+    };
+    let per_device = b.param(kg, Mass::from_kg);
+    let years = b.given_or(
+        e.lifetime_years.as_ref(),
+        "embodied.lifetime_years",
+        Some("years"),
+        RangeValue::point(DEFAULT_LIFETIME_YEARS),
+        Origin::Default,
+        "a typical accelerator service life",
+    );
+    let lifetime = b.param(years, Duration::from_years);
+    Ok(Some(Embodied {
+        per_device,
+        lifetime,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::impact::evaluate;
+    use std::path::Path;
+
+    fn run(text: &str) -> (Built, Vec<crate::impact::Estimate>) {
+        let spec = crate::spec::parse(text, "run.toml", Path::new(".")).unwrap();
+        let built = build(&spec, &Registry::embedded(), None).unwrap();
+        let est = evaluate(&built.scenario);
+        (built, est)
+    }
+
+    fn build_err(text: &str) -> String {
+        let spec = crate::spec::parse(text, "run.toml", Path::new(".")).unwrap();
+        build(&spec, &Registry::embedded(), None)
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn region_is_looked_up_and_recorded() {
+        let (b, est) = run("[hardware]\ndevice = \"H100\"\nhours = 10\n[site]\nregion = \"FR\"\n");
+        let a = b
+            .assumptions
+            .iter()
+            .find(|a| a.input == "site.carbon_intensity_g_per_kwh")
+            .unwrap();
+        assert_eq!(a.source, Origin::Profile);
+        assert!(a.reference.contains("France"), "{}", a.reference);
+        assert_eq!(a.value, serde_json::json!(56.039));
+        // 700 W × 10 h = 7 kWh at 56.039 g
+        assert!((est[0].central.co2e.grams() - 7.0 * 56.039).abs() < 1e-6);
+    }
+
+    #[test]
+    fn defaults_are_listed() {
+        let (b, _) = run("[hardware]\npower_w = 300\nhours = 1\n");
+        let inputs: Vec<&str> = b.assumptions.iter().map(|a| a.input.as_str()).collect();
+        assert!(inputs.contains(&"site.pue"));
+        assert!(inputs.contains(&"site.carbon_intensity_g_per_kwh"));
+        assert!(inputs.contains(&"hardware.count"));
+        assert!(inputs.contains(&"hardware.host_power_w"));
+        let world = b
+            .assumptions
+            .iter()
+            .find(|a| a.input == "site.carbon_intensity_g_per_kwh")
+            .unwrap();
+        assert_eq!(world.source, Origin::Default);
+        assert_eq!(world.value, serde_json::json!(475.0));
+    }
+
+    #[test]
+    fn unknown_device_and_region_point_at_their_lines() {
+        assert_eq!(
+            build_err("[hardware]\nhours = 1\ndevice = \"H10\"\n"),
+            "run.toml:3: hardware.device: unknown device 'H10' — did you mean H100?"
+        );
+        assert!(
+            build_err("[hardware]\nhours = 1\npower_w = 3\n[site]\n\nregion = \"Frnace\"\n")
+                .starts_with("run.toml:6: site.region: unknown region 'Frnace'")
+        );
+        assert!(build_err("[hardware]\nhours = 1\n").contains("hardware.power_w"));
+        assert!(
+            build_err("[hardware]\nhours = 1\ndevice = \"H100\"\n[embodied]\n")
+                .contains("no embodied figure")
+        );
+    }
+
+    #[test]
+    fn compute_model_6pt_with_default_utilization_range() {
+        let (b, est) = run(
+            "[compute]\nparameters = 1e9\ntokens = 2e10\n[hardware]\ndevice = \"A100\"\ncount = 8\n",
+        );
+        let c = &est[0];
+        assert_eq!(c.kind, ModelKind::Compute);
+        let flops = 6.0 * 1e9 * 2e10;
+        let t = |u: f64| flops / (312e12 * u) / 3600.0;
+        assert!((c.central.device_time.unwrap().hours() - t(0.4)).abs() < 1e-9);
+        assert!((c.low.device_time.unwrap().hours() - t(0.5)).abs() < 1e-9);
+        assert!((c.high.device_time.unwrap().hours() - t(0.3)).abs() < 1e-9);
+        assert!(
+            b.assumptions
+                .iter()
+                .any(|a| a.input == "hardware.utilization")
+        );
+        // A100 has a profile price: the cost is known
+        assert!(c.central.cost.is_some());
+    }
+
+    #[test]
+    fn embodied_from_profile() {
+        let (b, est) = run(
+            "[hardware]\ndevice = \"A100-80GB\"\ndevice_hours = 8766\n[embodied]\nlifetime_years = 2\n",
+        );
+        assert!((est[0].central.embodied.kg() - 75.0).abs() < 1e-9);
+        assert!(
+            b.assumptions
+                .iter()
+                .any(|a| a.input == "embodied.kg_co2e_per_device")
+        );
+    }
+
+    #[test]
+    fn several_models_are_sorted_by_priority() {
+        let (_, est) = run(
+            "[dataset]\nsamples = 10\n[per_sample]\nenergy_kwh = 1\n[compute]\nflops_per_sample = 1e12\n[hardware]\ndevice = \"T4\"\nhours = 1\n",
+        );
+        let kinds: Vec<_> = est.iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                ModelKind::Duration,
+                ModelKind::Compute,
+                ModelKind::PerSample
+            ]
+        );
+    }
+
+    #[test]
+    fn per_byte_scaling() {
+        let (_, a) = run(
+            "[dataset]\nsamples = 100\nsample_bytes = 1000\n[per_sample]\nenergy_kwh = 0.01\nscaling = \"per_byte\"\nreference_bytes = 500\n",
+        );
+        assert!((a[0].central.energy.kwh() - 2.0).abs() < 1e-12);
+        let (_, b) = run(
+            "[dataset]\n[[dataset.shards]]\nsamples = 60\nsample_bytes = 400\n[[dataset.shards]]\nsamples = 40\nsample_bytes = 650\n[per_sample]\nenergy_kwh = 0.01\ncost_usd = 1\nscaling = \"per_byte\"\nreference_bytes = 500\n",
+        );
+        // (60·400 + 40·650) / 500 = 100 reference samples
+        assert!((b[0].central.energy.kwh() - 1.0).abs() < 1e-12);
+        assert!((b[0].central.cost.unwrap().usd() - 100.0).abs() < 1e-9);
+    }
+}
