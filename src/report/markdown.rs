@@ -1,0 +1,108 @@
+//! GitHub-flavoured Markdown: for pull-request comments and `$GITHUB_STEP_SUMMARY`.
+
+use super::{Exporter, Report, assumption_value, is_ranged, rows, verdict_lines};
+
+pub struct MarkdownExporter;
+
+/// Escapes what would break a table cell.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+fn table_row(cells: &[String]) -> String {
+    format!(
+        "| {} |\n",
+        cells
+            .iter()
+            .map(|c| cell(c))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    )
+}
+
+impl Exporter for MarkdownExporter {
+    fn render(&self, r: &Report) -> anyhow::Result<String> {
+        let mut out = format!("### footprint {}: {}\n\n", r.command, cell(&r.name));
+        if let Some(d) = &r.description {
+            out.push_str(&format!("{}\n\n", d.replace('\n', " ")));
+        }
+        if let Some(v) = &r.budget {
+            out.push_str(&format!(
+                "**Budget: {}** ({} model{})\n\n",
+                if v.ok { "✅ pass" } else { "❌ exceeded" },
+                v.model.as_str().replace('_', "-"),
+                match v.basis {
+                    crate::budget::Basis::Central => "",
+                    crate::budget::Basis::High => ", high end of each range",
+                }
+            ));
+            out.push_str("| Limit | Result |\n| --- | --- |\n");
+            for (line, ok) in verdict_lines(v) {
+                out.push_str(&table_row(&[
+                    line,
+                    if ok { "pass".into() } else { "**FAIL**".into() },
+                ]));
+            }
+            out.push('\n');
+        }
+        if !r.estimates.is_empty() {
+            let primary = r.primary();
+            let mut header = vec!["".to_string()];
+            let mut ranged = Vec::new();
+            for e in &r.estimates {
+                let mut name = e.kind.as_str().replace('_', "-");
+                if r.estimates.len() > 1 && Some(e.kind) == primary {
+                    name.push_str(" (primary)");
+                }
+                let rg = is_ranged(e);
+                ranged.push(rg);
+                if rg {
+                    header.extend([format!("{name} low"), name, "high".to_string()]);
+                } else {
+                    header.push(name);
+                }
+            }
+            out.push_str(&table_row(&header));
+            let align: Vec<String> = (0..header.len())
+                .map(|i| if i == 0 { "---".into() } else { "---:".into() })
+                .collect();
+            out.push_str(&format!("| {} |\n", align.join(" | ")));
+            for row in rows(&r.estimates) {
+                let mut cells = vec![row.label.to_string()];
+                for (c, rg) in row.cells.iter().zip(&ranged) {
+                    match (c, rg) {
+                        (Some([l, c, h]), true) => cells.extend([l.clone(), c.clone(), h.clone()]),
+                        (Some([_, c, _]), false) => cells.push(c.clone()),
+                        (None, true) => cells.extend(["—".into(), "—".into(), "—".into()]),
+                        (None, false) => cells.push("—".into()),
+                    }
+                }
+                out.push_str(&table_row(&cells));
+            }
+            out.push('\n');
+        }
+        if !r.assumptions.is_empty() {
+            out.push_str("<details><summary>Assumptions</summary>\n\n");
+            out.push_str("| Input | Value | Source |\n| --- | --- | --- |\n");
+            for a in &r.assumptions {
+                let src = serde_json::to_value(a.source)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default();
+                out.push_str(&table_row(&[
+                    format!("`{}`", a.input),
+                    assumption_value(a),
+                    format!("{src}: {}", a.reference),
+                ]));
+            }
+            out.push_str("\n</details>\n\n");
+        }
+        if !r.notes.is_empty() {
+            for n in &r.notes {
+                out.push_str(&format!("- {}\n", n.replace('\n', " ")));
+            }
+            out.push('\n');
+        }
+        Ok(out)
+    }
+}

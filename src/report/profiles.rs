@@ -1,0 +1,274 @@
+//! `footprint profiles list|show`: the embedded data, with the source of every value.
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{CellAlignment, ContentArrangement, Table};
+use serde_json::json;
+
+use crate::error::InputError;
+use crate::profiles::{Accelerator, CloudIntensity, Registry, Sourced};
+use crate::units::sig4;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Accelerators,
+    Grids,
+    Clouds,
+    Cpus,
+}
+
+fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header.to_vec());
+    t
+}
+
+fn opt(s: &Option<Sourced>, f: impl Fn(f64) -> String) -> String {
+    s.as_ref().map_or_else(|| "—".to_string(), |s| f(s.value))
+}
+
+fn year(s: &Sourced) -> String {
+    s.year.map_or_else(|| "—".to_string(), |y| y.to_string())
+}
+
+fn sourced_json(s: &Option<Sourced>) -> serde_json::Value {
+    match s {
+        Some(s) => json!({"value": s.value, "source": s.source, "year": s.year}),
+        None => serde_json::Value::Null,
+    }
+}
+
+/// Lists one kind of profile as a table or JSON.
+pub fn list(reg: &Registry, kind: Kind, as_json: bool) -> Result<String, InputError> {
+    let text = match (kind, as_json) {
+        (Kind::Accelerators, false) => {
+            let mut t = table(&[
+                "Name",
+                "Aliases",
+                "TDP",
+                "Peak (dense)",
+                "Memory",
+                "Price/h",
+                "Embodied",
+            ]);
+            for a in reg.accelerators() {
+                t.add_row(vec![
+                    a.name.clone(),
+                    a.aliases.join(", "),
+                    format!("{} W", sig4(a.tdp_w.value)),
+                    opt(&a.peak_flops, |v| format!("{} TFLOP/s", sig4(v / 1e12))),
+                    opt(&a.memory_gb, |v| format!("{} GB", sig4(v))),
+                    opt(&a.price_usd_per_hour, |v| format!("${v:.2}")),
+                    opt(&a.embodied_kg_co2e, |v| format!("{} kg", sig4(v))),
+                ]);
+            }
+            right_align(&mut t, &[2, 3, 4, 5, 6]);
+            format!("{t}\n`footprint profiles show NAME` gives the source of each value.\n")
+        }
+        (Kind::Accelerators, true) => to_json(
+            reg.accelerators()
+                .iter()
+                .map(|a| {
+                    json!({
+                        "name": a.name, "description": a.description, "aliases": a.aliases,
+                        "tdp_w": sourced_json(&Some(a.tdp_w.clone())),
+                        "peak_flops": sourced_json(&a.peak_flops),
+                        "memory_gb": sourced_json(&a.memory_gb),
+                        "price_usd_per_hour": sourced_json(&a.price_usd_per_hour),
+                        "embodied_kg_co2e": sourced_json(&a.embodied_kg_co2e),
+                    })
+                })
+                .collect(),
+        ),
+        (Kind::Grids, false) => {
+            let mut t = table(&["Code", "Name", "gCO2e/kWh", "Year"]);
+            for g in reg.grids() {
+                t.add_row(vec![
+                    g.code.clone(),
+                    g.name.clone(),
+                    sig4(g.carbon_intensity_g_per_kwh.value),
+                    year(&g.carbon_intensity_g_per_kwh),
+                ]);
+            }
+            right_align(&mut t, &[2, 3]);
+            format!("{t}\n")
+        }
+        (Kind::Grids, true) => to_json(
+            reg.grids()
+                .iter()
+                .map(|g| {
+                    json!({
+                        "code": g.code, "name": g.name, "aliases": g.aliases,
+                        "carbon_intensity_g_per_kwh": sourced_json(&Some(g.carbon_intensity_g_per_kwh.clone())),
+                        "note": g.note,
+                    })
+                })
+                .collect(),
+        ),
+        (Kind::Clouds, false) => {
+            let mut t = table(&["Region", "Place", "gCO2e/kWh", "Basis"]);
+            for c in reg.clouds() {
+                let r = reg.region(&c.code).map_err(InputError::new)?;
+                let basis = match &c.intensity {
+                    CloudIntensity::Own(s) => format!("provider figure, {}", year(s)),
+                    CloudIntensity::Grid(g) => format!("{g} grid, {}", year(&r.intensity)),
+                };
+                t.add_row(vec![c.code.clone(), c.place.clone(), sig4(r.intensity.value), basis]);
+            }
+            right_align(&mut t, &[2]);
+            format!("{t}\n")
+        }
+        (Kind::Clouds, true) => {
+            let mut v = Vec::new();
+            for c in reg.clouds() {
+                let r = reg.region(&c.code).map_err(InputError::new)?;
+                v.push(json!({
+                    "code": c.code, "place": c.place,
+                    "grid": match &c.intensity { CloudIntensity::Grid(g) => Some(g.clone()), CloudIntensity::Own(_) => None },
+                    "carbon_intensity_g_per_kwh": sourced_json(&Some(r.intensity)),
+                }));
+            }
+            to_json(v)
+        }
+        (Kind::Cpus, false) => {
+            let cpus = reg.cpus();
+            let mut t = table(&["CPU", "TDP"]);
+            for (n, w) in &cpus.entries {
+                t.add_row(vec![n.clone(), format!("{} W", sig4(*w))]);
+            }
+            right_align(&mut t, &[1]);
+            format!(
+                "{t}\nSource: {}{}\n",
+                cpus.source,
+                cpus.year.map(|y| format!(", {y}")).unwrap_or_default()
+            )
+        }
+        (Kind::Cpus, true) => {
+            let cpus = reg.cpus();
+            let mut s = serde_json::to_string_pretty(&json!({
+                "source": cpus.source, "year": cpus.year,
+                "tdp_w": cpus.entries.iter().map(|(n, w)| json!({"name": n, "tdp_w": w})).collect::<Vec<_>>(),
+            }))
+            .expect("serializable");
+            s.push('\n');
+            s
+        }
+    };
+    Ok(text)
+}
+
+fn to_json(v: Vec<serde_json::Value>) -> String {
+    let mut s = serde_json::to_string_pretty(&v).expect("serializable");
+    s.push('\n');
+    s
+}
+
+fn right_align(t: &mut Table, cols: &[usize]) {
+    for &i in cols {
+        if let Some(c) = t.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+}
+
+fn show_accelerator(a: &Accelerator) -> String {
+    let mut out = a.name.clone();
+    if let Some(d) = &a.description {
+        out.push_str(&format!(" — {d}"));
+    }
+    out.push('\n');
+    if !a.aliases.is_empty() {
+        out.push_str(&format!("aliases: {}\n", a.aliases.join(", ")));
+    }
+    let mut t = table(&["Field", "Value", "Source"]);
+    let mut row = |k: &str, s: &Option<Sourced>, f: &dyn Fn(f64) -> String| {
+        if let Some(s) = s {
+            t.add_row(vec![k.to_string(), f(s.value), s.citation()]);
+        }
+    };
+    row("tdp_w", &Some(a.tdp_w.clone()), &|v| {
+        format!("{} W", sig4(v))
+    });
+    row("peak_flops", &a.peak_flops, &|v| {
+        format!("{} TFLOP/s", sig4(v / 1e12))
+    });
+    row("memory_gb", &a.memory_gb, &|v| format!("{} GB", sig4(v)));
+    row("price_usd_per_hour", &a.price_usd_per_hour, &|v| {
+        format!("${v:.3}")
+    });
+    row("embodied_kg_co2e", &a.embodied_kg_co2e, &|v| {
+        format!("{} kg", sig4(v))
+    });
+    out.push_str(&format!("{t}\nfrom {}\n", a.origin));
+    out
+}
+
+/// Shows one profile: an accelerator, else a region, else a CPU model.
+pub fn show(reg: &Registry, name: &str) -> Result<String, InputError> {
+    if let Ok(a) = reg.accelerator(name) {
+        return Ok(show_accelerator(a));
+    }
+    if let Ok(r) = reg.region(name) {
+        let mut t = table(&["Field", "Value", "Source"]);
+        t.add_row(vec![
+            "carbon_intensity_g_per_kwh".to_string(),
+            format!("{} gCO2e/kWh", sig4(r.intensity.value)),
+            r.intensity.citation(),
+        ]);
+        let mut out = format!("{}\n{t}\n", r.label);
+        if let Some(note) = reg.grid(&r.code).and_then(|g| g.note.clone()) {
+            out.push_str(&format!("note: {note}\n"));
+        }
+        return Ok(out);
+    }
+    if let Some((n, w)) = reg.cpus().lookup(name) {
+        let c = reg.cpus();
+        return Ok(format!(
+            "{n}\nTDP {} W — {}{}\n",
+            sig4(w),
+            c.source,
+            c.year.map(|y| format!(", {y}")).unwrap_or_default()
+        ));
+    }
+    // Nothing matched: suggest from every kind.
+    let hint = reg
+        .accelerator(name)
+        .err()
+        .filter(|m| m.contains("did you mean"))
+        .or_else(|| {
+            reg.region(name)
+                .err()
+                .filter(|m| m.contains("did you mean"))
+        })
+        .map(|m| m.rsplit(" — ").next().unwrap_or_default().to_string())
+        .map(|h| format!(" — {h}"))
+        .unwrap_or_else(|| " (try `footprint profiles list gpus|grids|clouds|cpus`)".to_string());
+    Err(InputError::new(format!("no profile named '{name}'{hint}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_and_show() {
+        let r = Registry::embedded();
+        let g = list(&r, Kind::Accelerators, false).unwrap();
+        assert!(g.contains("H100-SXM5-80GB") && g.contains("989 TFLOP/s"));
+        let j: serde_json::Value =
+            serde_json::from_str(&list(&r, Kind::Grids, true).unwrap()).unwrap();
+        assert!(j.as_array().unwrap().len() > 250);
+        assert!(
+            list(&r, Kind::Clouds, false)
+                .unwrap()
+                .contains("aws:us-east-1")
+        );
+        let s = show(&r, "H100").unwrap();
+        assert!(s.contains("NVIDIA H100 Tensor Core GPU datasheet"), "{s}");
+        assert!(show(&r, "FR").unwrap().contains("56.04"));
+        assert!(show(&r, "AMD EPYC 7763").unwrap().contains("280 W"));
+        let e = show(&r, "H10").unwrap_err().to_string();
+        assert!(e.contains("did you mean H100"), "{e}");
+    }
+}

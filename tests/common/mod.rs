@@ -1,0 +1,103 @@
+//! Helpers shared by the CLI tests: run the real binary, capture what it says.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_footprint")
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn example(rel: &str) -> PathBuf {
+    root().join("examples").join(rel)
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+fn finish(out: Output) -> Run {
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs `footprint ARGS` with no FOOTPRINT_PROFILES from the environment.
+pub fn run(args: &[&str]) -> Run {
+    run_in(args, &root())
+}
+
+pub fn run_in(args: &[&str], dir: &Path) -> Run {
+    let out = Command::new(bin())
+        .args(args)
+        .current_dir(dir)
+        .env_remove("FOOTPRINT_PROFILES")
+        .stdin(Stdio::null())
+        .output()
+        .expect("the binary runs");
+    finish(out)
+}
+
+pub fn run_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut c = Command::new(bin());
+    c.args(args)
+        .current_dir(root())
+        .env_remove("FOOTPRINT_PROFILES");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    finish(c.stdin(Stdio::null()).output().expect("the binary runs"))
+}
+
+/// A fresh temporary directory for one test.
+pub fn tempdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "footprint-test-{tag}-{}-{:?}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Writes a run file into a temporary directory and returns its path.
+pub fn write_run(tag: &str, text: &str) -> PathBuf {
+    let d = tempdir(tag);
+    let p = d.join("run.toml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+pub fn json(s: &str) -> serde_json::Value {
+    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}):\n{s}"))
+}
+
+/// Asserts the run failed as invalid input: exit 2, one line on stderr containing every
+/// fragment, nothing on stdout, no panic.
+pub fn assert_input_error(r: &Run, fragments: &[&str]) {
+    assert_eq!(r.code, 2, "exit code; stderr: {}", r.stderr);
+    assert!(r.stdout.is_empty(), "nothing on stdout, got: {}", r.stdout);
+    assert!(!r.stderr.contains("panicked"), "panic: {}", r.stderr);
+    assert!(
+        !r.stderr.contains("RUST_BACKTRACE"),
+        "backtrace hint: {}",
+        r.stderr
+    );
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line on stderr, got: {}", r.stderr);
+    for f in fragments {
+        assert!(r.stderr.contains(f), "stderr lacks {f:?}: {}", r.stderr);
+    }
+}

@@ -1,0 +1,417 @@
+//! `footprint estimate` end to end: the shipped examples, the published cases, every format.
+
+mod common;
+use common::*;
+
+fn estimate_json(path: &std::path::Path) -> serde_json::Value {
+    let r = run(&["estimate", path.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    json(&r.stdout)
+}
+
+fn central(v: &serde_json::Value, field: &str) -> f64 {
+    v[field]["central"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{field} in {v}"))
+}
+
+/// Every published training footprint is reproduced within the paper's rounding.
+#[test]
+fn published_cases_within_tolerance() {
+    let expected: toml::Table =
+        toml::from_str(&std::fs::read_to_string(example("published/expected.toml")).unwrap())
+            .unwrap();
+    let mut checked = 0;
+    let dir = example("published");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap() != "expected.toml")
+        .collect();
+    files.push(example("seed-example.toml"));
+    for path in files {
+        let out = estimate_json(&path);
+        let name = out["name"].as_str().unwrap().to_string();
+        let want = expected[&name]
+            .as_table()
+            .unwrap_or_else(|| panic!("no expectation for {name}"));
+        let tol = want["tolerance"].as_float().unwrap();
+        let est = &out["estimates"][0];
+        for (field, got) in [
+            ("energy_kwh", central(est, "energy_kwh")),
+            ("co2e_kg", central(est, "co2e_kg")),
+            (
+                "cost_usd",
+                est["cost_usd"]["central"].as_f64().unwrap_or(f64::NAN),
+            ),
+            (
+                "device_hours",
+                est["device_hours"].as_f64().unwrap_or(f64::NAN),
+            ),
+        ] {
+            let Some(w) = want.get(field) else { continue };
+            let w = w
+                .as_float()
+                .or_else(|| w.as_integer().map(|i| i as f64))
+                .unwrap();
+            let rel = (got - w).abs() / w;
+            assert!(
+                rel <= tol,
+                "{name} {field}: got {got}, paper {w}, off by {:.3} % > {} %",
+                rel * 100.0,
+                tol * 100.0
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 15, "checked {checked} figures");
+}
+
+#[test]
+fn seed_example_is_ten_dollars_one_kwh_one_gram() {
+    let v = estimate_json(&example("seed-example.toml"));
+    let e = &v["estimates"][0];
+    assert_eq!(e["model"], "per_sample");
+    assert!((central(e, "cost_usd") - 10.0).abs() < 1e-9);
+    assert!((central(e, "energy_kwh") - 1.0).abs() < 1e-9);
+    assert!(
+        (central(e, "co2e_kg") - 0.001).abs() < 1e-12,
+        "1 g, not 1 kg"
+    );
+    let r = run(&["estimate", "examples/seed-example.toml"]);
+    assert!(r.stdout.contains("1 g"), "{}", r.stdout);
+    assert!(r.stdout.contains("$10.00"));
+    assert!(r.stdout.contains("1 kWh"));
+}
+
+#[test]
+fn gpt3_table_for_people() {
+    let r = run(&["estimate", "examples/published/gpt3-patterson.toml"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("1,289 MWh"), "{}", r.stdout);
+    assert!(r.stdout.contains("553.1 t"), "{}", r.stdout);
+    assert!(r.stdout.contains("3,552,000 h"));
+    assert!(r.stdout.contains("Assumptions"));
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+}
+
+#[test]
+fn json_schema_1_fields() {
+    let v = estimate_json(&example("published/gpt3-patterson.toml"));
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["name"], "gpt3-175b");
+    assert_eq!(v["primary"], "duration");
+    let e = &v["estimates"][0];
+    assert_eq!(e["model"], "duration");
+    assert!((e["device_hours"].as_f64().unwrap() - 3_552_000.0).abs() < 1e-6);
+    for f in [
+        "energy_kwh",
+        "it_energy_kwh",
+        "co2e_kg",
+        "operational_co2e_kg",
+        "embodied_co2e_kg",
+        "cost_usd",
+    ] {
+        for k in ["low", "central", "high"] {
+            assert!(e[f][k].is_number(), "{f}.{k}");
+        }
+    }
+    assert!((central(e, "energy_kwh") - 1_289_376.0).abs() < 1e-3);
+    let a = v["assumptions"].as_array().unwrap();
+    assert!(
+        a.iter()
+            .all(|x| x["input"].is_string() && x["source"].is_string())
+    );
+    assert!(v["budget"].is_null());
+}
+
+#[test]
+fn region_fr_uses_france_and_says_so() {
+    let p = write_run(
+        "fr",
+        "[hardware]\ndevice = \"H100\"\ncount = 8\nhours = 24\n[site]\nregion = \"FR\"\npue = 1.2\n",
+    );
+    let v = estimate_json(&p);
+    let a = v["assumptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["input"] == "site.carbon_intensity_g_per_kwh")
+        .expect("intensity assumption");
+    assert_eq!(a["source"], "profile");
+    assert!(a["reference"].as_str().unwrap().contains("France"));
+    assert_eq!(a["value"], 56.039);
+    // 8 × 24 h × 700 W × 1.2 = 161.28 kWh at 56.039 g/kWh
+    let e = &v["estimates"][0];
+    assert!((central(e, "energy_kwh") - 161.28).abs() < 1e-9);
+    assert!((central(e, "co2e_kg") - 161.28 * 0.056039).abs() < 1e-9);
+    let r = run(&["estimate", p.to_str().unwrap()]);
+    assert!(r.stdout.contains("France"), "{}", r.stdout);
+}
+
+#[test]
+fn no_region_uses_the_flagged_world_default() {
+    let p = write_run("world", "[hardware]\npower_w = 1000\nhours = 1\n");
+    let v = estimate_json(&p);
+    let a = v["assumptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["input"] == "site.carbon_intensity_g_per_kwh")
+        .unwrap();
+    assert_eq!(a["source"], "default");
+    assert_eq!(a["value"], 475.0);
+    assert!((central(&v["estimates"][0], "co2e_kg") - 0.475).abs() < 1e-12);
+}
+
+#[test]
+fn ranged_run_has_three_columns_and_ordered_bands() {
+    let v = estimate_json(&example("laptop-finetune.toml"));
+    let e = &v["estimates"][0];
+    for f in ["energy_kwh", "co2e_kg", "cost_usd"] {
+        let (l, c, h) = (
+            e[f]["low"].as_f64().unwrap(),
+            e[f]["central"].as_f64().unwrap(),
+            e[f]["high"].as_f64().unwrap(),
+        );
+        assert!(l < c && c < h, "{f}: {l} {c} {h}");
+    }
+    let r = run(&["estimate", "examples/laptop-finetune.toml"]);
+    assert!(
+        r.stdout.contains("compute low") && r.stdout.contains("high"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("aws:eu-west-3"), "{}", r.stdout);
+}
+
+#[test]
+fn csv_has_one_row_per_model() {
+    let p = write_run(
+        "csv",
+        "name = \"three, models\"\n[dataset]\nsamples = 1000\n[per_sample]\nenergy_kwh = 0.001\n[compute]\nflops_per_sample = 1e15\n[hardware]\ndevice = \"T4\"\nhours = 2\n",
+    );
+    let r = run(&["estimate", p.to_str().unwrap(), "--format", "csv"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", r.stdout);
+    let header: Vec<&str> = lines[0].split(',').collect();
+    assert_eq!(&header[..3], ["name", "model", "primary"]);
+    assert!(header.contains(&"co2e_kg") && header.contains(&"energy_kwh_high"));
+    assert!(
+        lines[1].starts_with("\"three, models\",duration,true,"),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[2].contains(",compute,false,"));
+    assert!(lines[3].contains(",per_sample,false,"));
+    // the quoted name holds a comma: split that off before counting fields
+    for l in &lines[1..] {
+        let rest = l.split_once("\",").unwrap().1;
+        assert_eq!(rest.split(',').count() + 1, header.len(), "{l}");
+    }
+}
+
+#[test]
+fn markdown_is_a_table() {
+    let r = run(&[
+        "estimate",
+        "examples/published/gpt3-patterson.toml",
+        "-f",
+        "markdown",
+    ]);
+    assert_eq!(r.code, 0);
+    let table: Vec<&str> = r.stdout.lines().filter(|l| l.starts_with('|')).collect();
+    assert!(table.len() > 5);
+    assert!(table[1].contains("---"), "{}", table[1]);
+    let cols = table[0].matches('|').count();
+    assert!(table.iter().take(8).all(|l| l.matches('|').count() == cols));
+    assert!(r.stdout.contains("1,289 MWh"));
+}
+
+#[test]
+fn output_file_is_written() {
+    let d = tempdir("out");
+    let out = d.join("r.json");
+    let r = run(&[
+        "estimate",
+        "examples/seed-example.toml",
+        "-f",
+        "json",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+    let v = json(&std::fs::read_to_string(&out).unwrap());
+    assert_eq!(v["name"], "seed-example");
+}
+
+#[test]
+fn several_models_side_by_side_with_primary_marked() {
+    let p = write_run(
+        "multi",
+        "[dataset]\nsamples = 1000\n[per_sample]\nenergy_kwh = 0.001\n[hardware]\ndevice = \"T4\"\nhours = 2\n",
+    );
+    let r = run(&["estimate", p.to_str().unwrap()]);
+    assert!(r.stdout.contains("duration *"), "{}", r.stdout);
+    assert!(r.stdout.contains("per-sample"));
+    assert!(
+        r.stdout
+            .contains("primary model (budgets use it): duration")
+    );
+}
+
+#[test]
+fn budget_in_the_file_is_reported() {
+    let p = write_run(
+        "budget",
+        "[hardware]\npower_w = 1000\nhours = 10\n[site]\ncarbon_intensity_g_per_kwh = 100\n[budget]\nmax_co2e_kg = 0.5\n",
+    );
+    let v = estimate_json(&p);
+    assert_eq!(v["budget"]["ok"], false);
+    assert_eq!(v["budget"]["checks"][0]["metric"], "co2e_kg");
+    assert_eq!(v["budget"]["checks"][0]["value"], 1.0);
+    assert_eq!(v["budget"]["checks"][0]["limit"], 0.5);
+}
+
+#[test]
+fn user_profiles_by_flag_and_by_environment() {
+    let d = tempdir("prof");
+    std::fs::write(
+        d.join("lab.toml"),
+        "[[accelerator]]\nname = \"LabChip\"\ntdp_w = 250\npeak_flops = 5e14\n\n[[grid]]\ncode = \"LAB\"\nname = \"Our lab\"\ncarbon_intensity_g_per_kwh = 20\n",
+    )
+    .unwrap();
+    let p = write_run(
+        "prof",
+        "[hardware]\ndevice = \"labchip\"\nhours = 4\n[site]\nregion = \"LAB\"\n",
+    );
+    let dir = d.to_str().unwrap();
+    for r in [
+        run(&[
+            "estimate",
+            p.to_str().unwrap(),
+            "-f",
+            "json",
+            "--profiles",
+            dir,
+        ]),
+        run_env(
+            &["estimate", p.to_str().unwrap(), "-f", "json"],
+            &[("FOOTPRINT_PROFILES", dir)],
+        ),
+    ] {
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let v = json(&r.stdout);
+        // 250 W × 4 h = 1 kWh at 20 g
+        assert!((central(&v["estimates"][0], "co2e_kg") - 0.02).abs() < 1e-12);
+    }
+    let r = run(&["estimate", p.to_str().unwrap()]);
+    assert_input_error(&r, &["unknown device 'labchip'"]);
+}
+
+#[test]
+fn profiles_list_and_show() {
+    let r = run(&["profiles", "list", "gpus"]);
+    assert_eq!(r.code, 0);
+    for n in [
+        "V100",
+        "A100-SXM4-40GB",
+        "A100-SXM4-80GB",
+        "A100-PCIe",
+        "H100-SXM5-80GB",
+        "H100-PCIe",
+        "H200",
+        "L4",
+        "T4",
+        "A10G",
+        "RTX-4090",
+        "TPUv3",
+        "TPUv4",
+    ] {
+        assert!(r.stdout.contains(n), "{n} missing");
+    }
+    let r = run(&["profiles", "list", "grids", "--format", "json"]);
+    let v = json(&r.stdout);
+    let codes: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["code"].as_str().unwrap())
+        .collect();
+    for c in ["FR", "US", "DE", "US-CA", "US-TX", "SE3", "WORLD"] {
+        assert!(codes.contains(&c), "{c}");
+    }
+    let r = run(&["profiles", "list", "clouds"]);
+    for c in ["aws:us-east-1", "gcp:europe-west1", "azure:westeurope"] {
+        assert!(r.stdout.contains(c), "{c}");
+    }
+    let r = run(&["profiles", "show", "H100"]);
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stdout.contains("989 TFLOP/s") && r.stdout.contains("2023"),
+        "{}",
+        r.stdout
+    );
+    let r = run(&["profiles", "show", "H10"]);
+    assert_input_error(&r, &["no profile named 'H10'", "did you mean H100"]);
+}
+
+#[test]
+fn errors_are_one_line_exit_2() {
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "[hardware]\nhours = 1\ndevice = \"H10\"\n",
+            &[
+                "run.toml:3",
+                "hardware.device",
+                "unknown device 'H10' — did you mean H100?",
+            ],
+        ),
+        (
+            "[hardware]\nhours = 10\nutilization = 1.5\n",
+            &["run.toml:3", "hardware.utilization", "1.5 is above"],
+        ),
+        (
+            "[hardware]\nhours = 10\npower_w = 300\n[site]\npue = 0.8\n",
+            &["run.toml:5", "site.pue", "at least 1"],
+        ),
+        (
+            "[hardware]\nhours = -3\npower_w = 300\n",
+            &["run.toml:2", "hardware.hours", "greater than 0"],
+        ),
+        (
+            "[hardware]\nhours = nan\npower_w = 300\n",
+            &["hardware.hours", "nan"],
+        ),
+        (
+            "[hardware]\nhours = 1\npower_w = 300\n[site]\nregion = \"Frnace\"\n",
+            &["site.region", "did you mean France"],
+        ),
+        (
+            "[datset]\nsamples = 1\n",
+            &[
+                "run.toml:1",
+                "unknown key `datset`",
+                "did you mean `dataset`",
+            ],
+        ),
+        (
+            "[hardware]\nhours = 1\npower_w = 300\n[measured]\nreport = \"m.json\"\n",
+            &["measured.report"],
+        ),
+        ("this is not toml\n", &["run.toml:1", "invalid TOML"]),
+    ];
+    for (text, frags) in cases {
+        let p = write_run("err", text);
+        let r = run(&["estimate", p.to_str().unwrap()]);
+        assert_input_error(&r, frags);
+    }
+    let r = run(&["estimate", "does/not/exist.toml"]);
+    assert_input_error(&r, &["does/not/exist.toml", "no such file"]);
+    let r = run(&["estimate", "examples"]);
+    assert_input_error(&r, &["examples", "is a directory"]);
+    let r = run(&["estimate", "examples/seed-example.toml", "--format", "yaml"]);
+    assert_eq!(r.code, 2, "a usage error is exit 2: {}", r.stderr);
+}
