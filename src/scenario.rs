@@ -723,6 +723,124 @@ mod tests {
         );
     }
 
+    /// A run where every model applies, with one key replaced by `key = value`.
+    fn full_run(key: &str, value: &str) -> String {
+        let base: &[(&str, &str, &str)] = &[
+            ("dataset", "samples", "1000"),
+            ("dataset", "sample_bytes", "800"),
+            ("dataset", "epochs", "2"),
+            ("per_sample", "energy_kwh", "0.002"),
+            ("per_sample", "cost_usd", "0.01"),
+            ("per_sample", "scaling", "\"per_byte\""),
+            ("per_sample", "reference_bytes", "400"),
+            ("compute", "flops_per_sample", "1e15"),
+            ("hardware", "device", "\"A100\""),
+            ("hardware", "count", "4"),
+            ("hardware", "utilization", "0.4"),
+            ("hardware", "power_w", "350"),
+            ("hardware", "hours", "3"),
+            ("hardware", "host_power_w", "50"),
+            ("hardware", "price_usd_per_device_hour", "2"),
+            ("site", "carbon_intensity_g_per_kwh", "300"),
+            ("site", "pue", "1.2"),
+            ("site", "electricity_usd_per_kwh", "0.1"),
+            ("site", "carbon_price_usd_per_t", "100"),
+            ("embodied", "kg_co2e_per_device", "150"),
+            ("embodied", "lifetime_years", "4"),
+        ];
+        let mut out = String::new();
+        let mut section = "";
+        for (s, k, v) in base {
+            if *s != section {
+                out.push_str(&format!("[{s}]\n"));
+                section = s;
+            }
+            let v = if *k == key { value } else { v };
+            out.push_str(&format!("{k} = {v}\n"));
+        }
+        out
+    }
+
+    /// Every key that takes a range, with a plausible (low, high) for it.
+    const RANGED: &[(&str, f64, f64)] = &[
+        ("epochs", 1.0, 5.0),
+        ("energy_kwh", 0.001, 0.01),
+        ("cost_usd", 0.001, 0.1),
+        ("flops_per_sample", 1e14, 1e16),
+        ("utilization", 0.1, 0.9),
+        ("power_w", 100.0, 700.0),
+        ("hours", 1.0, 100.0),
+        ("host_power_w", 0.0, 200.0),
+        ("price_usd_per_device_hour", 0.5, 5.0),
+        ("carbon_intensity_g_per_kwh", 10.0, 900.0),
+        ("pue", 1.0, 2.0),
+        ("electricity_usd_per_kwh", 0.05, 0.5),
+        ("carbon_price_usd_per_t", 10.0, 300.0),
+        ("kg_co2e_per_device", 50.0, 500.0),
+        ("lifetime_years", 2.0, 8.0),
+    ];
+
+    fn ordered(lo: f64, c: f64, hi: f64) -> bool {
+        let eps = 1e-9 * hi.abs().max(1e-300);
+        lo <= c + eps && c <= hi + eps
+    }
+
+    proptest::proptest! {
+        /// low ≤ central ≤ high for every output of every model, whichever input is ranged.
+        #[test]
+        fn every_ranged_input_gives_ordered_bands(
+            which in 0..RANGED.len(), a in 0.0f64..1.0, b in 0.0f64..1.0, t in 0.0f64..1.0,
+        ) {
+            let (key, lo, hi) = RANGED[which];
+            let (x, y) = (lo + (hi - lo) * a.min(b), lo + (hi - lo) * a.max(b));
+            let likely = x + (y - x) * t;
+            let (_, est) = run(&full_run(key, &format!("{{ low = {x}, likely = {likely}, high = {y} }}")));
+            proptest::prop_assert_eq!(est.len(), 3);
+            for e in &est {
+                for (l, c, h) in [
+                    (e.low.energy.raw(), e.central.energy.raw(), e.high.energy.raw()),
+                    (e.low.it_energy.raw(), e.central.it_energy.raw(), e.high.it_energy.raw()),
+                    (e.low.co2e.raw(), e.central.co2e.raw(), e.high.co2e.raw()),
+                    (e.low.embodied.raw(), e.central.embodied.raw(), e.high.embodied.raw()),
+                    (e.low.cost.unwrap().raw(), e.central.cost.unwrap().raw(), e.high.cost.unwrap().raw()),
+                    (e.low.carbon_cost.unwrap().raw(), e.central.carbon_cost.unwrap().raw(), e.high.carbon_cost.unwrap().raw()),
+                ] {
+                    proptest::prop_assert!(ordered(l, c, h), "{key} {:?}: {l} {c} {h}", e.kind);
+                }
+            }
+        }
+
+        /// More samples or more epochs never mean less energy, in any model that counts them.
+        #[test]
+        fn energy_grows_with_samples_and_epochs(n in 1u64..100_000, k in 2u64..10, epochs in 0.5f64..10.0) {
+            let energy = |samples: u64, ep: f64| -> Vec<f64> {
+                let text = full_run("samples", &samples.to_string()).replace("epochs = 2", &format!("epochs = {ep}"));
+                run(&text).1.iter().map(|e| e.central.energy.kwh()).collect()
+            };
+            let base = energy(n, epochs);
+            let more_samples = energy(n * k, epochs);
+            let more_epochs = energy(n, epochs * k as f64);
+            // [duration, compute, per_sample]: duration does not depend on the dataset.
+            proptest::prop_assert!((more_samples[0] - base[0]).abs() < 1e-9 * base[0]);
+            for i in 1..3 {
+                proptest::prop_assert!(more_samples[i] > base[i]);
+                proptest::prop_assert!(more_epochs[i] > base[i]);
+                let ratio = more_samples[i] / base[i];
+                proptest::prop_assert!((ratio - k as f64).abs() < 1e-9 * k as f64, "linear in N");
+            }
+        }
+
+        /// per_byte: energy scales with d / reference_bytes.
+        #[test]
+        fn per_byte_scales_with_sample_size(d in 1.0f64..1e6, r in 1.0f64..1e6) {
+            let text = full_run("sample_bytes", &d.to_string()).replace("reference_bytes = 400", &format!("reference_bytes = {r}"));
+            let (_, est) = run(&text);
+            let ps = est.iter().find(|e| e.kind == ModelKind::PerSample).unwrap();
+            let want = 1000.0 * 2.0 * 0.002 * d / r * 1.2;
+            proptest::prop_assert!((ps.central.energy.kwh() - want).abs() <= 1e-9 * want);
+        }
+    }
+
     #[test]
     fn per_byte_scaling() {
         let (_, a) = run(
