@@ -796,6 +796,12 @@ mod tests {
             let likely = x + (y - x) * t;
             let (_, est) = run(&full_run(key, &format!("{{ low = {x}, likely = {likely}, high = {y} }}")));
             proptest::prop_assert_eq!(est.len(), 3);
+            // A real range must show in some figure (electricity is not charged here: every
+            // model has a compute price that includes it).
+            let widened = est.iter().any(|e| e.low != e.high);
+            if y > x * (1.0 + 1e-6) && key != "electricity_usd_per_kwh" {
+                proptest::prop_assert!(widened, "{key} [{x}, {y}] left every figure a point");
+            }
             for e in &est {
                 for (l, c, h) in [
                     (e.low.energy.raw(), e.central.energy.raw(), e.high.energy.raw()),
