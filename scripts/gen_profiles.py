@@ -197,7 +197,15 @@ def cpus(ref):
     out = [header("CPU models and their TDP (W), for the CPU-time power model of `footprint measure`.")]
     out.append("[cpus]\n")
     out.append("source = %s\n" % toml_str(CPU_SOURCE))
-    out.append("year = 2025\n\n")
+    out.append("year = 2025\n")
+    out.append("# The CPU-time model's two constants (see src/measure/sensor/cputime.rs):\n")
+    out.append("ram_w_per_gb = %s\n" % sourced(
+        0.375, "3 W per 8 GB of DDR4 DIMM under load (Micron DDR4 system-power calculator), "
+        "the figure CodeCarbon's RAM model uses", 2021))
+    out.append("default_w_per_thread = %s\n\n" % sourced(
+        4, "for a CPU not in the table: TDP per hardware thread of common parts in this table, "
+        "rounded up (EPYC 7763 280 W / 128 = 2.2 W, Xeon Platinum 8480+ 350 W / 112 = 3.1 W, "
+        "Core i9-13900K 125 W / 32 = 3.9 W)", 2025))
     out.append("[cpus.tdp_w]\n")
     seen = set()
     skipped = []

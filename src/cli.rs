@@ -9,10 +9,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::budget::{self, Limits};
 use crate::error::{EXIT_OK, InputError, exit_code};
 use crate::impact;
+use crate::measure::{self, workload};
 use crate::profiles::Registry;
 use crate::report::{self, Format, Report};
 use crate::scenario;
 use crate::spec;
+use crate::units;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -34,6 +36,8 @@ pub struct Cli {
 enum Command {
     /// Estimate cost, energy and CO2e of a run from its description (no hardware needed).
     Estimate(EstimateArgs),
+    /// Train a real model (or run any command after `--`) and measure its energy.
+    Measure(Box<MeasureArgs>),
     /// Show the embedded hardware, grid and cloud data.
     Profiles {
         #[command(subcommand)]
@@ -51,6 +55,76 @@ struct EstimateArgs {
     /// Write the report to FILE (atomically) instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct MeasureArgs {
+    /// Train on the GPU with candle's CUDA backend (a build with `--features cuda`).
+    #[arg(long)]
+    cuda: bool,
+    /// GPUs to measure, e.g. `0,2` (a command: all visible by default; --cuda trains on the first).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    gpus: Option<Vec<u32>>,
+    /// The model to train.
+    #[arg(long, value_enum, default_value_t = workload::Kind::Mlp)]
+    workload: workload::Kind,
+    /// Measured training steps (default 100 when --duration is not given).
+    #[arg(long, conflicts_with = "duration")]
+    steps: Option<u64>,
+    /// Train for this long instead of a number of steps: 30s, 2m, 1h.
+    #[arg(long, value_parser = parse_duration, value_name = "TIME")]
+    duration: Option<units::Duration>,
+    /// Steps before the measured window starts (not in the figures).
+    #[arg(long, default_value_t = 5)]
+    warmup: u64,
+    /// Samples per step (default 64 for the MLP, 16 sequences for the transformer).
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Hidden width (MLP) or model width d_model (transformer).
+    #[arg(long)]
+    width: Option<usize>,
+    /// Hidden layers (MLP) or transformer blocks.
+    #[arg(long)]
+    depth: Option<usize>,
+    /// Sequence length (transformer).
+    #[arg(long)]
+    seq_len: Option<usize>,
+    /// Attention heads (transformer; must divide --width).
+    #[arg(long)]
+    heads: Option<usize>,
+    /// AdamW learning rate.
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Seed of the synthetic data and the initial weights.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Sampling interval in milliseconds.
+    #[arg(long, default_value_t = 100)]
+    interval_ms: u64,
+    /// Stream every reading to this JSON-lines file as it is taken.
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
+    /// Extrapolate to this run description (its N × epochs, grid, PUE, prices).
+    #[arg(long, value_name = "RUN.toml")]
+    run: Option<PathBuf>,
+    /// Grid for the measured window's CO2e when there is no --run (default: world average).
+    #[arg(long, conflicts_with = "run")]
+    region: Option<String>,
+    /// Samples the measured command processes (gives J/sample for a command).
+    #[arg(long)]
+    samples: Option<u64>,
+    /// Write the report as JSON to FILE (atomically).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Format of what is printed (stdout for training, stderr for a command).
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// No progress line on stderr.
+    #[arg(long)]
+    no_progress: bool,
+    /// The command to measure, after `--`: footprint measure -- python train.py
+    #[arg(last = true, value_name = "COMMAND")]
+    command: Vec<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -112,6 +186,7 @@ pub fn main() -> i32 {
 fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Estimate(a) => estimate(&a, cli.profiles.as_deref()),
+        Command::Measure(a) => measure_cmd(&a, cli.profiles.as_deref()),
         Command::Profiles { command } => {
             let reg = Registry::with_user_dir(cli.profiles.as_deref())?;
             match command {
@@ -159,13 +234,13 @@ pub fn evaluate_run(path: &Path, profiles: Option<&Path>) -> anyhow::Result<Eval
     let spec = spec::load(path)?;
     let figures = match &spec.measured {
         Some(m) => {
-            return Err(spec
-                .error_at(
-                    m.report.line,
-                    &m.report.key,
-                    "[measured] is not yet supported by this version of footprint",
-                )
-                .into());
+            let at = |msg: String| spec.error_at(m.report.line, &m.report.key, msg);
+            let text = spec::read_text(&m.path, 64 << 20)
+                .map_err(|e| at(format!("{}: {}", m.path.display(), e.message)))?;
+            Some(
+                measure::figures_from_report(&text)
+                    .map_err(|msg| at(format!("{}: {msg}", m.path.display())))?,
+            )
         }
         None => None,
     };
@@ -222,4 +297,273 @@ pub fn emit(text: &str, to: Option<&Path>) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+/// "30s", "2m", "1.5h", "500ms", or plain seconds.
+fn parse_duration(s: &str) -> Result<units::Duration, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let x: f64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration: write 30s, 2m, 1h or 500ms"))?;
+    let secs = match unit.trim() {
+        "" | "s" | "sec" => x,
+        "ms" => x / 1e3,
+        "m" | "min" => x * 60.0,
+        "h" => x * 3600.0,
+        other => {
+            return Err(format!(
+                "unknown unit '{other}' in '{s}': use ms, s, m or h"
+            ));
+        }
+    };
+    if !(secs.is_finite() && secs > 0.0) {
+        return Err(format!("'{s}' must be a positive duration"));
+    }
+    Ok(units::Duration::from_seconds(secs))
+}
+
+fn flag_error(flag: &str, msg: impl Into<String>) -> anyhow::Error {
+    InputError::new(msg).for_key(flag).into()
+}
+
+/// The workload configuration the flags ask for.
+fn workload_config(a: &MeasureArgs) -> anyhow::Result<workload::Config> {
+    let positive = |flag: &str, v: Option<usize>| -> anyhow::Result<Option<usize>> {
+        match v {
+            Some(0) => Err(flag_error(flag, "must be at least 1")),
+            v => Ok(v),
+        }
+    };
+    let batch = positive("--batch-size", a.batch_size)?;
+    let width = positive("--width", a.width)?;
+    let depth = positive("--depth", a.depth)?;
+    let seq = positive("--seq-len", a.seq_len)?;
+    let heads = positive("--heads", a.heads)?;
+    let mut c = match a.workload {
+        workload::Kind::Mlp => {
+            if seq.is_some() || heads.is_some() {
+                return Err(flag_error(
+                    "--seq-len",
+                    "--seq-len and --heads apply to --workload transformer",
+                ));
+            }
+            let mut c = workload::Config::mlp(batch.unwrap_or(64));
+            let m = c.mlp.as_mut().expect("mlp");
+            m.hidden = width.unwrap_or(m.hidden);
+            m.depth = depth.unwrap_or(m.depth);
+            c
+        }
+        workload::Kind::Transformer => {
+            let mut c = workload::Config::transformer(batch.unwrap_or(16));
+            let t = c.transformer.as_mut().expect("transformer");
+            t.d_model = width.unwrap_or(t.d_model);
+            t.layers = depth.unwrap_or(t.layers);
+            t.seq_len = seq.unwrap_or(t.seq_len);
+            t.heads = heads.unwrap_or(t.heads);
+            if !t.d_model.is_multiple_of(t.heads) {
+                return Err(flag_error(
+                    "--heads",
+                    format!("{} heads do not divide the width {}", t.heads, t.d_model),
+                ));
+            }
+            c
+        }
+    };
+    if let Some(lr) = a.lr {
+        if !(lr.is_finite() && lr > 0.0 && lr < 10.0) {
+            return Err(flag_error(
+                "--lr",
+                format!("learning rate {lr} must be in (0, 10)"),
+            ));
+        }
+        c.learning_rate = lr;
+    }
+    c.seed = a.seed;
+    Ok(c)
+}
+
+/// The run a measurement is reported against: the user's (`--run`, extrapolated to its
+/// N × epochs) or just the measured window itself.
+fn measurement_spec(a: &MeasureArgs, m: &measure::Measurement) -> anyhow::Result<spec::RunSpec> {
+    use spec::{In, RangeValue};
+    let here = |key: &str, value: String| In {
+        value,
+        line: 0,
+        key: key.to_string(),
+    };
+    let measured = spec::Measured {
+        report: here("measured.report", "(this measurement)".to_string()),
+        path: PathBuf::new(),
+    };
+    if let Some(run) = &a.run {
+        let mut s = spec::load(run)?;
+        if s.dataset.is_none() {
+            return Err(s
+                .error(
+                    "--run: the run needs [dataset] samples (N) to extrapolate the measurement to",
+                )
+                .into());
+        }
+        if m.samples.is_none() {
+            return Err(flag_error(
+                "--samples",
+                "--run with a command needs --samples N: how many samples the command trained on",
+            ));
+        }
+        s.measured = Some(measured);
+        return Ok(s);
+    }
+    let name = match &m.command {
+        Some(c) => c.join(" "),
+        None => m.workload.as_ref().map_or("training".to_string(), |w| {
+            format!("{:?} on {}", w.config.kind, w.device).to_lowercase()
+        }),
+    };
+    Ok(spec::RunSpec {
+        file: "(command line)".to_string(),
+        name,
+        description: Some(
+            "the measured window itself, not extrapolated (give --run RUN.toml to extrapolate)"
+                .to_string(),
+        ),
+        dataset: Some(spec::Dataset {
+            shards: vec![spec::Shard {
+                samples: In {
+                    value: m
+                        .samples
+                        .filter(|n| *n > 0 && m.joules_per_sample.is_some())
+                        .unwrap_or(1),
+                    line: 0,
+                    key: "dataset.samples".to_string(),
+                },
+                sample_bytes: None,
+            }],
+            epochs: Some(In {
+                value: RangeValue::point(1.0),
+                line: 0,
+                key: "dataset.epochs".to_string(),
+            }),
+            line: 0,
+        }),
+        per_sample: None,
+        compute: None,
+        hardware: None,
+        site: spec::Site {
+            region: a.region.clone().map(|r| here("--region", r)),
+            ..spec::Site::default()
+        },
+        embodied: None,
+        measured: Some(measured),
+        budget: None,
+    })
+}
+
+fn measure_cmd(a: &MeasureArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
+    let reg = Registry::with_user_dir(profiles)?;
+    if a.interval_ms == 0 || a.interval_ms > 60_000 {
+        return Err(flag_error("--interval-ms", "must be between 1 and 60000"));
+    }
+    if let Some(run) = &a.run {
+        spec::load(run)?; // fail before measuring, not after
+    }
+    let common = measure::Common {
+        interval: units::Duration::from_seconds(a.interval_ms as f64 / 1e3),
+        trace: a.trace.clone(),
+        progress: !a.no_progress,
+    };
+    let (m, code, to_stderr) = if a.command.is_empty() {
+        if a.samples.is_some() {
+            return Err(flag_error(
+                "--samples",
+                "applies to a command after `--`; the training loop counts its own samples",
+            ));
+        }
+        let cuda = if a.cuda {
+            Some(
+                a.gpus
+                    .as_ref()
+                    .and_then(|g| g.first())
+                    .copied()
+                    .unwrap_or(0) as usize,
+            )
+        } else {
+            None
+        };
+        let opts = measure::TrainOptions {
+            config: workload_config(a)?,
+            steps: a.steps.or(if a.duration.is_none() {
+                Some(100)
+            } else {
+                None
+            }),
+            duration: a.duration,
+            warmup: a.warmup,
+            cuda,
+            common,
+        };
+        let m = measure::train(&opts, &reg)?;
+        let code = match m.status {
+            measure::Status::Interrupted => 128 + measure::signal::received().unwrap_or(2),
+            measure::Status::Complete => EXIT_OK,
+        };
+        (m, code, false)
+    } else {
+        if a.cuda || a.steps.is_some() || a.duration.is_some() {
+            return Err(flag_error(
+                "--cuda",
+                "--cuda, --steps and --duration apply to the training loop, not to a command after `--`",
+            ));
+        }
+        let opts = measure::WrapOptions {
+            command: a.command.clone(),
+            gpus: match &a.gpus {
+                Some(g) => measure::sensor::GpuSelection::Indices(g.clone()),
+                None => measure::sensor::GpuSelection::All,
+            },
+            samples: a.samples,
+            common,
+        };
+        match measure::wrap(&opts, &reg)? {
+            Ok((m, code)) => (m, code, true),
+            Err(fail) => {
+                eprintln!("error: {}", fail.message);
+                return Ok(fail.code);
+            }
+        }
+    };
+    let spec = measurement_spec(a, &m)?;
+    let built = scenario::build(&spec, &reg, Some(&m.figures()))?;
+    let estimates = impact::evaluate(&built.scenario);
+    let mut notes = built.notes;
+    if m.status == measure::Status::Interrupted {
+        notes.insert(
+            0,
+            "the measurement was interrupted: figures cover what ran until then".to_string(),
+        );
+    }
+    let report = Report {
+        command: "measure",
+        name: spec.name.clone(),
+        description: spec.description.clone(),
+        estimates,
+        assumptions: built.assumptions,
+        notes,
+        budget: None,
+        measurement: Some(serde_json::to_value(&m)?),
+    };
+    if let Some(path) = &a.output {
+        let json = report::exporter(Format::Json).render(&report)?;
+        emit(&json, Some(path))?;
+    }
+    let text = report::exporter(a.format).render(&report)?;
+    if to_stderr {
+        eprint!("{text}");
+    } else {
+        emit(&text, None)?;
+    }
+    Ok(code)
 }

@@ -8,6 +8,7 @@ pub mod budget;
 pub mod cli;
 pub mod error;
 pub mod impact;
+pub mod measure;
 pub mod output;
 pub mod profiles;
 pub mod report;

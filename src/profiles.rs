@@ -103,17 +103,21 @@ pub struct Region {
     pub intensity: Sourced,
 }
 
-/// CPU model → TDP, for the CPU-time power model.
+/// CPU model → TDP, and the CPU-time model's constants.
 #[derive(Clone, Debug, Default)]
 pub struct CpuTable {
     pub entries: Vec<(String, f64)>,
     pub source: String,
     pub year: Option<u16>,
+    /// Memory power per GB resident.
+    pub ram_w_per_gb: Option<Sourced>,
+    /// Power per busy hardware thread for a CPU not in the table.
+    pub default_w_per_thread: Option<Sourced>,
 }
 
 // ---- file format -------------------------------------------------------------------------
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 #[serde(untagged)]
 enum SourcedDef {
     Bare(f64),
@@ -185,6 +189,9 @@ struct CloudDef {
 struct CpuTableDef {
     source: Option<String>,
     year: Option<u16>,
+    ram_w_per_gb: Option<SourcedDef>,
+    default_w_per_thread: Option<SourcedDef>,
+    #[serde(default)]
     tdp_w: toml::Table,
 }
 
@@ -540,7 +547,15 @@ impl Registry {
             t.source = def.source.unwrap_or_default();
             t.year = def.year;
             t.entries = table_entries(&def.tdp_w);
+            t.ram_w_per_gb = def.ram_w_per_gb.map(|s| s.resolve(origin));
+            t.default_w_per_thread = def.default_w_per_thread.map(|s| s.resolve(origin));
             for (origin, def) in &self.cpu_overrides {
+                if let Some(s) = &def.ram_w_per_gb {
+                    t.ram_w_per_gb = Some(s.clone().resolve(origin));
+                }
+                if let Some(s) = &def.default_w_per_thread {
+                    t.default_w_per_thread = Some(s.clone().resolve(origin));
+                }
                 for (name, tdp) in table_entries(&def.tdp_w) {
                     let k = normalize(&name);
                     match t.entries.iter().position(|(n, _)| normalize(n) == k) {
@@ -649,6 +664,9 @@ mod tests {
             }
             if let Some(c) = &f.cpus {
                 assert!(c.source.is_some() && c.year.is_some());
+                for s in [&c.ram_w_per_gb, &c.default_w_per_thread] {
+                    assert!(matches!(s, Some(SourcedDef::Full { year: Some(_), .. })));
+                }
             }
         }
     }

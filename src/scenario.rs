@@ -40,8 +40,10 @@ pub enum Origin {
     Default,
     /// Taken from a hardware, grid or cloud profile.
     Profile,
-    /// Taken from a measurement report.
+    /// Taken from a measurement report, read from hardware.
     Measured,
+    /// Taken from a measurement report whose energy is modelled (the CPU-time model).
+    Modelled,
 }
 
 /// An input the run file did not give, and what was used instead.
@@ -133,6 +135,10 @@ pub struct MeasuredFigures {
     pub energy_source: String,
     /// What it ran on, for people.
     pub device: String,
+    /// Whether the energy was modelled rather than read from hardware.
+    pub modelled: bool,
+    /// What one "sample" is: `sample`, or `run` for a command measured without a count.
+    pub per: &'static str,
 }
 
 /// Builds the calculator's scenario for a run. `measurement` holds the figures of the report
@@ -185,18 +191,23 @@ pub fn build(
         };
         let energy_per_sample = b.inputs.point(Energy::from_joules(fig.joules_per_sample));
         let samples_per_second = b.inputs.point(fig.samples_per_second);
+        let origin = if fig.modelled {
+            Origin::Modelled
+        } else {
+            Origin::Measured
+        };
         b.assume(
-            "measured.joules_per_sample",
+            &format!("measured.joules_per_{}", fig.per),
             serde_json::json!(fig.joules_per_sample),
             Some("J"),
-            Origin::Measured,
-            format!("{} ({})", m.report.value, fig.energy_source),
+            origin,
+            format!("{}: {}", m.report.value, fig.energy_source),
         );
         b.assume(
-            "measured.samples_per_second",
+            &format!("measured.{}s_per_second", fig.per),
             serde_json::json!(fig.samples_per_second),
             Some("1/s"),
-            Origin::Measured,
+            origin,
             format!("{} on {}", m.report.value, fig.device),
         );
         let price = hw

@@ -356,11 +356,13 @@ pub fn group_thousands(s: &str) -> String {
     format!("{sign}{out}{frac}")
 }
 
-/// Energy for people: Wh below 1 kWh, kWh below 1 MWh, MWh above.
+/// Energy for people: J below 1 Wh, Wh below 1 kWh, kWh below 1 MWh, MWh above.
 pub fn human_energy(e: Energy) -> String {
     let kwh = e.kwh();
     let a = kwh.abs();
-    if a < 1.0 {
+    if e.wh().abs() < 1.0 && e.joules() != 0.0 {
+        format!("{} J", sig4(e.joules()))
+    } else if a < 1.0 {
         format!("{} Wh", sig4(e.wh()))
     } else if a < 1000.0 {
         format!("{} kWh", sig4(kwh))
@@ -369,11 +371,16 @@ pub fn human_energy(e: Energy) -> String {
     }
 }
 
-/// Mass of CO2e for people: g below 1 kg, kg below 1 t, t above.
+/// Mass of CO2e for people: µg, mg, g, kg, t, whichever keeps the number at or above 1.
 pub fn human_mass(m: Mass) -> String {
     let kg = m.kg();
     let a = kg.abs();
-    if a < 1.0 {
+    let g = m.grams().abs();
+    if g < 1e-3 && g != 0.0 {
+        format!("{} µg", sig4(m.grams() * 1e6))
+    } else if g < 1.0 && g != 0.0 {
+        format!("{} mg", sig4(m.grams() * 1e3))
+    } else if a < 1.0 {
         format!("{} g", sig4(m.grams()))
     } else if a < 1000.0 {
         format!("{} kg", sig4(kg))
@@ -515,6 +522,11 @@ mod tests {
         assert_eq!(human_mass(Mass::from_kg(553_100.0)), "553.1 t");
         assert_eq!(human_mass(Mass::from_grams(1.0)), "1 g");
         assert_eq!(human_mass(Mass::from_kg(12.5)), "12.5 kg");
+        assert_eq!(human_mass(Mass::from_grams(0.0023)), "2.3 mg");
+        assert_eq!(human_mass(Mass::from_grams(1.1e-6)), "1.1 µg");
+        assert_eq!(human_mass(Mass::ZERO), "0 g");
+        assert_eq!(human_energy(Energy::from_joules(17.56)), "17.56 J");
+        assert_eq!(human_energy(Energy::ZERO), "0 Wh");
         assert_eq!(human_money(Money::from_usd(10.0)), "$10.00");
         assert_eq!(human_money(Money::from_usd(1_234_567.4)), "$1,234,567");
         assert_eq!(human_power(Power::from_watts(3_300_000.0)), "3.3 MW");

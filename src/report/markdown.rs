@@ -45,6 +45,13 @@ impl Exporter for MarkdownExporter {
             }
             out.push('\n');
         }
+        if let Some(m) = &r.measurement {
+            out.push_str("| Measurement | |\n| --- | --- |\n");
+            for (k, v) in super::measurement::headline(m) {
+                out.push_str(&table_row(&[k, v]));
+            }
+            out.push('\n');
+        }
         if !r.estimates.is_empty() {
             let primary = r.primary();
             let mut header = vec!["".to_string()];

@@ -7,6 +7,7 @@
 mod csv;
 mod json;
 mod markdown;
+mod measurement;
 pub mod profiles;
 mod table;
 

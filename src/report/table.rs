@@ -21,6 +21,12 @@ impl Exporter for TableExporter {
             out.push_str(d);
             out.push('\n');
         }
+        if let Some(m) = &r.measurement {
+            out.push_str(&super::measurement::people(m));
+            if !r.estimates.is_empty() {
+                out.push_str("\nWhat that means for the run:\n");
+            }
+        }
         if !r.estimates.is_empty() {
             let primary = r.primary();
             let mut t = new_table();
@@ -79,6 +85,7 @@ impl Exporter for TableExporter {
                     crate::scenario::Origin::Default => format!("default: {}", a.reference),
                     crate::scenario::Origin::Profile => format!("profile: {}", a.reference),
                     crate::scenario::Origin::Measured => format!("measured: {}", a.reference),
+                    crate::scenario::Origin::Modelled => format!("modelled: {}", a.reference),
                 };
                 t.add_row(vec![a.input.clone(), assumption_value(a), source]);
             }

@@ -1,0 +1,678 @@
+//! The sampler: reads every sensor on its own thread at a fixed interval and integrates the
+//! readings as they come, in O(1) memory per sensor.
+//!
+//! Per sensor and per interval between two successful readings:
+//! - both readings have an energy counter → the counter difference (wrap-around added back
+//!   when the counter's range is known): exact;
+//! - else both have power → the trapezoid `(P₀ + P₁)/2 · Δt`;
+//! - else the interval is a gap, reported as such.
+//!
+//! Power is also integrated on its own wherever it exists, so a counter can be compared with
+//! the power samples over the same window. A failed read is not fatal: it is counted, the
+//! first error kept, and the next successful reading closes the interval (a counter loses
+//! nothing across a gap; power is interpolated across it).
+//!
+//! `mark()` starts the measured window (after warm-up): everything integrated before it is
+//! dropped, and the next interval starts at the mark's reading. An optional JSON-lines trace
+//! gets one line per reading, flushed every tick, so a killed run leaves a readable trace.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::sensor::{Quality, Reading, Sensor, SensorInfo};
+use crate::units::{Duration, Energy, Power};
+
+/// Running statistics of one sensor.
+#[derive(Clone, Debug)]
+pub struct Track {
+    pub info: SensorInfo,
+    last: Option<(f64, Reading)>,
+    window_start: Option<f64>,
+    counter_j: f64,
+    counter_s: f64,
+    fallback_j: f64,
+    fallback_s: f64,
+    power_j: f64,
+    power_s: f64,
+    gap_s: f64,
+    p_min: f64,
+    p_max: f64,
+    util_sum: f64,
+    util_n: u64,
+    readings: u64,
+    failed: u64,
+    first_error: Option<String>,
+    counter_resets: u64,
+}
+
+/// What one sensor measured over the window.
+#[derive(Clone, Debug, Serialize)]
+pub struct DeviceEnergy {
+    pub id: String,
+    pub name: String,
+    pub kind: super::sensor::DeviceKind,
+    /// How `energy_j` was obtained; the weakest source used for any part of the window.
+    pub source: Quality,
+    pub energy_j: f64,
+    /// The energy counter's own total (where it covered the window).
+    pub counter_energy_j: Option<f64>,
+    /// Power samples integrated on their own over the window (trapezoid).
+    pub power_integrated_energy_j: Option<f64>,
+    pub duration_s: f64,
+    pub seconds_by_counter: f64,
+    pub seconds_by_power: f64,
+    pub gap_seconds: f64,
+    pub power_w: Option<PowerStats>,
+    pub utilization_pct_mean: Option<f64>,
+    pub readings: u64,
+    pub failed_reads: u64,
+    pub first_error: Option<String>,
+    pub notes: Vec<String>,
+    pub details: serde_json::Value,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, PartialEq)]
+pub struct PowerStats {
+    pub min: f64,
+    pub mean: f64,
+    pub max: f64,
+}
+
+impl Track {
+    pub fn new(info: SensorInfo) -> Track {
+        Track {
+            info,
+            last: None,
+            window_start: None,
+            counter_j: 0.0,
+            counter_s: 0.0,
+            fallback_j: 0.0,
+            fallback_s: 0.0,
+            power_j: 0.0,
+            power_s: 0.0,
+            gap_s: 0.0,
+            p_min: f64::INFINITY,
+            p_max: f64::NEG_INFINITY,
+            util_sum: 0.0,
+            util_n: 0,
+            readings: 0,
+            failed: 0,
+            first_error: None,
+            counter_resets: 0,
+        }
+    }
+
+    /// Adds the reading (or failure) made at `t` seconds.
+    pub fn add(&mut self, t: f64, r: Result<Reading, String>) {
+        let r = match r {
+            Ok(r) => r,
+            Err(e) => {
+                self.failed += 1;
+                self.first_error.get_or_insert(e);
+                return;
+            }
+        };
+        self.readings += 1;
+        if self.window_start.is_none() {
+            self.window_start = Some(t);
+        }
+        if let Some(u) = r.utilization_pct {
+            self.util_sum += u;
+            self.util_n += 1;
+        }
+        if let Some((t0, prev)) = self.last {
+            let dt = t - t0;
+            if dt > 0.0 {
+                let counter_delta = match (prev.counter, r.counter) {
+                    (Some(c0), Some(c1)) => {
+                        let mut d = c1.joules() - c0.joules();
+                        if d < 0.0 {
+                            match self.info.counter_wrap {
+                                Some(w) => d += w.joules(),
+                                None => {
+                                    self.counter_resets += 1;
+                                    d = f64::NAN;
+                                }
+                            }
+                        }
+                        (!d.is_nan()).then_some(d)
+                    }
+                    _ => None,
+                };
+                let trapezoid = match (prev.power, r.power) {
+                    (Some(p0), Some(p1)) => Some((p0.watts() + p1.watts()) / 2.0 * dt),
+                    _ => None,
+                };
+                if let Some(e) = trapezoid {
+                    self.power_j += e;
+                    self.power_s += dt;
+                }
+                match (counter_delta, trapezoid) {
+                    (Some(d), _) => {
+                        self.counter_j += d;
+                        self.counter_s += dt;
+                        if r.power.is_none() {
+                            self.observe_power(d / dt);
+                        }
+                    }
+                    (None, Some(e)) => {
+                        self.fallback_j += e;
+                        self.fallback_s += dt;
+                    }
+                    (None, None) => self.gap_s += dt,
+                }
+            }
+        }
+        if let Some(p) = r.power {
+            self.observe_power(p.watts());
+        }
+        self.last = Some((t, r));
+    }
+
+    fn observe_power(&mut self, w: f64) {
+        if w.is_finite() {
+            self.p_min = self.p_min.min(w);
+            self.p_max = self.p_max.max(w);
+        }
+    }
+
+    /// Starts a new window at the last reading: what came before is dropped.
+    pub fn reset(&mut self) {
+        let keep = (self.info.clone(), self.last);
+        *self = Track::new(keep.0);
+        self.last = keep.1;
+        self.window_start = keep.1.map(|(t, _)| t);
+        if let Some((_, r)) = keep.1
+            && let Some(p) = r.power
+        {
+            self.observe_power(p.watts());
+        }
+    }
+
+    /// Energy so far (for progress displays).
+    pub fn energy_so_far(&self) -> Energy {
+        Energy::from_joules(self.counter_j + self.fallback_j)
+    }
+
+    /// The last power seen.
+    pub fn last_power(&self) -> Option<Power> {
+        self.last.and_then(|(_, r)| r.power)
+    }
+
+    pub fn result(&self) -> DeviceEnergy {
+        let duration = match (self.window_start, self.last) {
+            (Some(a), Some((b, _))) => b - a,
+            _ => 0.0,
+        };
+        let mut notes = Vec::new();
+        let mut energy = self.counter_j + self.fallback_j;
+        let mut by_counter = self.counter_s;
+        let mut by_power = self.fallback_s;
+        // An energy counter that never moved over a short window says nothing (NVML updates
+        // every 10-100 ms): use the power samples and say so.
+        if self.counter_s > 0.0 && self.counter_j == 0.0 && self.power_j > 0.0 {
+            energy = self.power_j;
+            by_power = self.power_s;
+            by_counter = 0.0;
+            notes.push(format!(
+                "the energy counter did not advance in {duration:.3} s; power samples integrated instead"
+            ));
+        }
+        let mut gap = self.gap_s;
+        if gap > 0.0 && duration > gap {
+            // Fill a gap at the mean power of the rest, and say how much was filled.
+            let filled = energy / (duration - gap) * gap;
+            notes.push(format!(
+                "{gap:.3} s without readings filled at the mean power ({filled:.1} J)"
+            ));
+            energy += filled;
+        } else if gap > 0.0 {
+            gap = duration;
+        }
+        if self.counter_resets > 0 {
+            notes.push(format!(
+                "the energy counter went backwards {} time(s) (driver reset?); those intervals used power",
+                self.counter_resets
+            ));
+        }
+        if self.failed > 0 {
+            notes.push(format!("{} failed read(s)", self.failed));
+        }
+        let source = if self.info.quality == Quality::Modelled {
+            Quality::Modelled
+        } else if by_power > 0.0 || gap > 0.0 {
+            Quality::MeasuredPower
+        } else {
+            Quality::MeasuredCounter
+        };
+        let mean = (duration > 0.0).then(|| energy / duration);
+        DeviceEnergy {
+            id: self.info.id.clone(),
+            name: self.info.name.clone(),
+            kind: self.info.kind,
+            source,
+            energy_j: energy,
+            counter_energy_j: (self.counter_s > 0.0).then_some(self.counter_j),
+            power_integrated_energy_j: (self.power_s > 0.0).then_some(self.power_j),
+            duration_s: duration,
+            seconds_by_counter: by_counter,
+            seconds_by_power: by_power,
+            gap_seconds: gap,
+            power_w: match (self.p_min.is_finite(), mean) {
+                (true, Some(mean)) => Some(PowerStats {
+                    min: self.p_min,
+                    mean,
+                    max: self.p_max,
+                }),
+                _ => None,
+            },
+            utilization_pct_mean: (self.util_n > 0).then(|| self.util_sum / self.util_n as f64),
+            readings: self.readings,
+            failed_reads: self.failed,
+            first_error: self.first_error.clone(),
+            notes,
+            details: self.info.details.clone(),
+        }
+    }
+}
+
+enum Cmd {
+    Mark,
+    Stop,
+}
+
+/// Live figures for a progress display, updated every tick.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Live {
+    pub power: Power,
+    pub energy: Energy,
+    pub elapsed: Duration,
+}
+
+/// What the sampler thread returns.
+#[derive(Clone, Debug)]
+pub struct SamplerOutput {
+    pub devices: Vec<DeviceEnergy>,
+    /// Wall time of the measured window (from `mark`, else from the start).
+    pub window: Duration,
+    /// CPU time the sampler thread itself used.
+    pub sampler_cpu: Duration,
+    pub ticks: u64,
+    pub interval: Duration,
+}
+
+/// A running sampler.
+pub struct Sampler {
+    tx: Sender<Cmd>,
+    handle: Option<JoinHandle<SamplerOutput>>,
+    live: Arc<Mutex<Live>>,
+    ticks: Arc<AtomicU64>,
+}
+
+fn thread_cpu() -> Duration {
+    // SAFETY: clock_gettime writes a timespec we own.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::from_seconds(ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9)
+}
+
+/// A JSON-lines trace, one line per reading.
+pub struct Trace {
+    out: std::io::BufWriter<std::fs::File>,
+}
+
+impl Trace {
+    pub fn create(path: &std::path::Path) -> std::io::Result<Trace> {
+        Ok(Trace {
+            out: std::io::BufWriter::new(std::fs::File::create(path)?),
+        })
+    }
+
+    fn line(&mut self, v: serde_json::Value) {
+        let _ = writeln!(self.out, "{v}");
+    }
+
+    fn flush(&mut self) {
+        let _ = self.out.flush();
+    }
+}
+
+impl Sampler {
+    /// Starts reading `sensors` every `interval` on a new thread (one reading right away).
+    pub fn start(
+        mut sensors: Vec<Box<dyn Sensor>>,
+        interval: Duration,
+        mut trace: Option<Trace>,
+    ) -> Sampler {
+        let (tx, rx): (Sender<Cmd>, Receiver<Cmd>) = channel();
+        let live = Arc::new(Mutex::new(Live::default()));
+        let ticks = Arc::new(AtomicU64::new(0));
+        let (live2, ticks2) = (live.clone(), ticks.clone());
+        let handle = std::thread::Builder::new()
+            .name("footprint-sampler".into())
+            .spawn(move || {
+                let start = Instant::now();
+                let mut window_start = 0.0;
+                let mut tracks: Vec<Track> = sensors
+                    .iter()
+                    .map(|s| Track::new(s.info().clone()))
+                    .collect();
+                // A counter that starts at zero when the measured thing starts (a child's CPU
+                // time) loses nothing between the start and the first reading.
+                for tr in tracks.iter_mut().filter(|t| t.info.counts_from_zero) {
+                    tr.add(
+                        0.0,
+                        Ok(Reading {
+                            counter: Some(Energy::ZERO),
+                            ..Reading::default()
+                        }),
+                    );
+                }
+                if let Some(tr) = trace.as_mut() {
+                    tr.line(serde_json::json!({
+                        "trace": "footprint", "version": 1,
+                        "interval_ms": interval.seconds() * 1e3,
+                        "sensors": sensors.iter().map(|s| s.info()).collect::<Vec<_>>(),
+                    }));
+                }
+                let read_all = |sensors: &mut Vec<Box<dyn Sensor>>,
+                                tracks: &mut Vec<Track>,
+                                trace: &mut Option<Trace>| {
+                    for (s, tr) in sensors.iter_mut().zip(tracks.iter_mut()) {
+                        let r = s.read();
+                        let t = start.elapsed().as_secs_f64();
+                        if let Some(out) = trace.as_mut() {
+                            out.line(match &r {
+                                Ok(r) => serde_json::json!({
+                                    "t": t, "sensor": tr.info.id,
+                                    "power_w": r.power.map(|p| p.watts()),
+                                    "counter_j": r.counter.map(|c| c.joules()),
+                                }),
+                                Err(e) => {
+                                    serde_json::json!({"t": t, "sensor": tr.info.id, "error": e})
+                                }
+                            });
+                        }
+                        tr.add(t, r);
+                    }
+                };
+                let period = std::time::Duration::from_secs_f64(interval.seconds().max(0.001));
+                let mut next = Instant::now();
+                let mut n = 0u64;
+                loop {
+                    read_all(&mut sensors, &mut tracks, &mut trace);
+                    n += 1;
+                    ticks2.store(n, Ordering::Relaxed);
+                    if let Ok(mut l) = live2.lock() {
+                        *l = Live {
+                            power: tracks.iter().filter_map(Track::last_power).sum(),
+                            energy: tracks.iter().map(Track::energy_so_far).sum(),
+                            elapsed: Duration::from_seconds(
+                                start.elapsed().as_secs_f64() - window_start,
+                            ),
+                        };
+                    }
+                    if let Some(out) = trace.as_mut() {
+                        out.flush();
+                    }
+                    next += period;
+                    let now = Instant::now();
+                    if next < now {
+                        next = now; // fell behind (a slow sensor): no burst to catch up
+                    }
+                    match rx.recv_timeout(next - now) {
+                        Err(RecvTimeoutError::Timeout) => {}
+                        Ok(Cmd::Mark) => {
+                            read_all(&mut sensors, &mut tracks, &mut trace);
+                            tracks.iter_mut().for_each(Track::reset);
+                            window_start = start.elapsed().as_secs_f64();
+                            if let Some(out) = trace.as_mut() {
+                                out.line(serde_json::json!({"t": window_start, "event": "mark"}));
+                            }
+                        }
+                        Ok(Cmd::Stop) | Err(RecvTimeoutError::Disconnected) => {
+                            read_all(&mut sensors, &mut tracks, &mut trace);
+                            break;
+                        }
+                    }
+                }
+                let end = start.elapsed().as_secs_f64();
+                if let Some(out) = trace.as_mut() {
+                    out.line(serde_json::json!({"t": end, "event": "stop"}));
+                    out.flush();
+                }
+                SamplerOutput {
+                    devices: tracks.iter().map(Track::result).collect(),
+                    window: Duration::from_seconds(end - window_start),
+                    sampler_cpu: thread_cpu(),
+                    ticks: n,
+                    interval,
+                }
+            })
+            .expect("spawn the sampler thread");
+        Sampler {
+            tx,
+            handle: Some(handle),
+            live,
+            ticks,
+        }
+    }
+
+    /// Starts the measured window now.
+    pub fn mark(&self) {
+        let _ = self.tx.send(Cmd::Mark);
+    }
+
+    /// The latest live figures.
+    pub fn live(&self) -> Live {
+        self.live.lock().map(|l| *l).unwrap_or_default()
+    }
+
+    pub fn ticks(&self) -> u64 {
+        self.ticks.load(Ordering::Relaxed)
+    }
+
+    /// Takes a last reading and returns everything measured in the window.
+    pub fn stop(mut self) -> SamplerOutput {
+        let _ = self.tx.send(Cmd::Stop);
+        self.handle
+            .take()
+            .expect("stopped once")
+            .join()
+            .expect("the sampler thread does not panic")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::sensor::synthetic::{Shape, SyntheticSensor};
+    use super::*;
+
+    /// Feeds a synthetic sensor at fixed times: no threads, no clock.
+    fn integrate(mut s: SyntheticSensor, times: &[f64]) -> DeviceEnergy {
+        let mut tr = Track::new(s.info().clone());
+        for &t in times {
+            s.fixed_time = Some(t);
+            tr.add(t, s.read());
+        }
+        tr.result()
+    }
+
+    fn grid(from: f64, to: f64, step: f64) -> Vec<f64> {
+        let n = ((to - from) / step).round() as usize;
+        (0..=n).map(|i| from + i as f64 * step).collect()
+    }
+
+    #[test]
+    fn constant_power_exact_by_counter_and_by_trapezoid() {
+        let t = grid(0.0, 10.0, 0.1);
+        let c = integrate(SyntheticSensor::new("c", Shape::Constant(300.0), true), &t);
+        assert!((c.energy_j - 3000.0).abs() < 1e-6, "{}", c.energy_j);
+        assert_eq!(c.source, Quality::MeasuredCounter);
+        let p = integrate(SyntheticSensor::new("p", Shape::Constant(300.0), false), &t);
+        assert!((p.energy_j - 3000.0).abs() < 1e-6);
+        assert_eq!(p.source, Quality::MeasuredPower);
+        let stats = p.power_w.unwrap();
+        assert_eq!((stats.min, stats.max), (300.0, 300.0));
+        assert!((stats.mean - 300.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn ramp_is_exact_by_trapezoid() {
+        let shape = Shape::Ramp {
+            start: 100.0,
+            slope: 20.0,
+        };
+        let t = grid(0.0, 5.0, 0.1);
+        let p = integrate(SyntheticSensor::new("p", shape, false), &t);
+        assert!(
+            (p.energy_j - shape.energy(5.0)).abs() < 1e-6,
+            "{}",
+            p.energy_j
+        );
+        let c = integrate(SyntheticSensor::new("c", shape, true), &t);
+        assert!((c.energy_j - shape.energy(5.0)).abs() < 1e-6);
+        let stats = c.power_w.unwrap();
+        assert_eq!((stats.min, stats.max), (100.0, 200.0));
+    }
+
+    #[test]
+    fn step_exact_by_counter_and_within_one_interval_by_power() {
+        let shape = Shape::Step {
+            before: 50.0,
+            after: 650.0,
+            at: 2.05,
+        };
+        let t = grid(0.0, 4.0, 0.1);
+        let c = integrate(SyntheticSensor::new("c", shape, true), &t);
+        assert!((c.energy_j - shape.energy(4.0)).abs() < 1e-6);
+        let p = integrate(SyntheticSensor::new("p", shape, false), &t);
+        // the trapezoid misses at most half a step × one interval
+        assert!((p.energy_j - shape.energy(4.0)).abs() <= 600.0 * 0.1 / 2.0 + 1e-9);
+    }
+
+    #[test]
+    fn counter_wrap_around_is_added_back() {
+        let shape = Shape::Constant(1000.0);
+        let t = grid(0.0, 10.0, 0.25);
+        // wraps every 3.3 s: three times in 10 s
+        let s = SyntheticSensor::new("w", shape, true).wrapping_at(Energy::from_joules(3300.0));
+        let r = integrate(s, &t);
+        assert!((r.energy_j - 10_000.0).abs() < 1e-6, "{}", r.energy_j);
+        assert_eq!(r.source, Quality::MeasuredCounter);
+    }
+
+    #[test]
+    fn counter_reset_without_known_range_falls_back_to_power() {
+        let mut s = SyntheticSensor::new("r", Shape::Constant(100.0), true);
+        let mut tr = Track::new(s.info().clone());
+        for (t, fake) in [(0.0, 0.0), (1.0, 100.0), (2.0, 5.0), (3.0, 105.0)] {
+            s.fixed_time = Some(t);
+            let mut r = s.read().unwrap();
+            r.counter = Some(Energy::from_joules(fake));
+            tr.add(t, Ok(r));
+        }
+        let r = tr.result();
+        assert!((r.energy_j - 300.0).abs() < 1e-9, "{}", r.energy_j);
+        assert_eq!(r.source, Quality::MeasuredPower);
+        assert!(r.notes.iter().any(|n| n.contains("backwards")));
+    }
+
+    #[test]
+    fn failures_are_gaps_not_the_end() {
+        // a counter loses nothing across failed reads
+        let s = SyntheticSensor::new("f", Shape::Constant(200.0), true).failing(2.0, 3.0);
+        let r = integrate(s, &grid(0.0, 5.0, 0.1));
+        assert!((r.energy_j - 1000.0).abs() < 1e-6);
+        assert_eq!(r.failed_reads, 10);
+        assert!(r.first_error.is_some());
+        assert!(r.notes.iter().any(|n| n.contains("failed read")));
+    }
+
+    #[test]
+    fn a_counter_that_does_not_move_uses_power() {
+        let mut s = SyntheticSensor::new("z", Shape::Constant(400.0), true);
+        let mut tr = Track::new(s.info().clone());
+        for t in [0.0, 0.01, 0.02, 0.03] {
+            s.fixed_time = Some(t);
+            let mut r = s.read().unwrap();
+            r.counter = Some(Energy::from_joules(1234.0));
+            tr.add(t, Ok(r));
+        }
+        let r = tr.result();
+        assert!((r.energy_j - 12.0).abs() < 1e-9);
+        assert_eq!(r.source, Quality::MeasuredPower);
+        assert!(r.notes[0].contains("did not advance"));
+    }
+
+    #[test]
+    fn reset_starts_the_window_at_the_mark() {
+        let mut s = SyntheticSensor::new("m", Shape::Constant(100.0), true);
+        let mut tr = Track::new(s.info().clone());
+        for t in grid(0.0, 10.0, 0.5) {
+            s.fixed_time = Some(t);
+            tr.add(t, s.read());
+            if t == 4.0 {
+                tr.reset();
+            }
+        }
+        let r = tr.result();
+        assert!((r.energy_j - 600.0).abs() < 1e-9);
+        assert!((r.duration_s - 6.0).abs() < 1e-9);
+    }
+
+    /// The threaded sampler against real time: a constant 250 W sensor over ~0.5 s.
+    #[test]
+    fn threaded_sampler_measures_the_window() {
+        let s = SyntheticSensor::new("live", Shape::Constant(250.0), true);
+        let sampler = Sampler::start(vec![Box::new(s)], Duration::from_seconds(0.02), None);
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        sampler.mark();
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        assert!(sampler.ticks() > 5);
+        let out = sampler.stop();
+        let d = &out.devices[0];
+        // energy = 250 W × the window the sensor itself saw (±2 ms of clock skew)
+        assert!(
+            (d.energy_j - 250.0 * d.duration_s).abs() < 250.0 * 0.002,
+            "{} vs {}",
+            d.energy_j,
+            d.duration_s
+        );
+        assert!((d.duration_s - 0.4).abs() < 0.1, "{}", d.duration_s);
+        assert!(out.sampler_cpu.seconds() < out.window.seconds());
+    }
+
+    #[test]
+    fn trace_lines_are_json() {
+        let dir = std::env::temp_dir().join(format!("fp-trace-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.jsonl");
+        let s = SyntheticSensor::new("tr", Shape::Constant(10.0), false);
+        let sampler = Sampler::start(
+            vec![Box::new(s)],
+            Duration::from_seconds(0.01),
+            Some(Trace::create(&path).unwrap()),
+        );
+        std::thread::sleep(std::time::Duration::from_millis(60));
+        sampler.mark();
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        sampler.stop();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines[0]["trace"], "footprint");
+        assert!(lines.iter().any(|l| l["event"] == "mark"));
+        assert_eq!(lines.last().unwrap()["event"], "stop");
+        assert!(lines.iter().filter(|l| l["sensor"] == "tr").count() >= 5);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

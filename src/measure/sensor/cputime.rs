@@ -1,0 +1,426 @@
+//! The CPU-time model: always available, always labelled `modelled`.
+//!
+//! Where no hardware counter can be read (no RAPL, or RAPL root-only), the CPU energy of the
+//! measured processes is modelled as
+//!
+//! ```text
+//! E_cpu = CPU seconds × (TDP ÷ hardware threads of the chip)
+//! E_ram = ∫ resident memory (GB) × W per GB dt
+//! ```
+//!
+//! i.e. a busy hardware thread is charged its share of the package TDP, and resident memory
+//! its share of DIMM power. The CPU is found in `/proc/cpuinfo` and looked up in the embedded
+//! CPU table; an unknown CPU gets a documented default per thread. CPU seconds are those of
+//! the process itself (training mode) or of the wrapped command's whole process tree,
+//! including children that already exited.
+
+use std::path::Path;
+
+use super::{DeviceKind, Quality, Reading, Sensor, SensorInfo};
+use crate::profiles::CpuTable;
+use crate::units::{Duration, Energy, Power};
+
+/// Whose CPU time is modelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// This process (the in-process training loop).
+    SelfProcess,
+    /// A child process and all its descendants.
+    Tree(i32),
+}
+
+/// What the model knows about this machine's CPU.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CpuFacts {
+    pub model_name: String,
+    /// Logical CPUs visible to us.
+    pub threads: usize,
+    pub sockets: usize,
+    /// Hardware threads of one chip (may exceed what a VM sees).
+    pub chip_threads: usize,
+}
+
+/// Reads `/proc/cpuinfo`-style text.
+pub fn cpu_facts(cpuinfo: &str) -> CpuFacts {
+    let mut model = None;
+    let mut threads = 0;
+    let mut sockets = std::collections::BTreeSet::new();
+    let mut siblings = None;
+    let mut cores = None;
+    for line in cpuinfo.lines() {
+        let Some((k, v)) = line.split_once(':') else {
+            continue;
+        };
+        let (k, v) = (k.trim(), v.trim());
+        match k {
+            "processor" => threads += 1,
+            "model name" if model.is_none() => model = Some(v.to_string()),
+            "physical id" => {
+                sockets.insert(v.to_string());
+            }
+            "siblings" if siblings.is_none() => siblings = v.parse::<usize>().ok(),
+            "cpu cores" if cores.is_none() => cores = v.parse::<usize>().ok(),
+            _ => {}
+        }
+    }
+    let threads = threads.max(1);
+    let sockets = sockets.len().max(1);
+    let model_name = model.unwrap_or_else(|| "unknown CPU".to_string());
+    let visible_per_socket = (threads / sockets).max(1);
+    // "AMD EPYC 7763 64-Core Processor": the chip has 64 cores even when a VM sees 2.
+    let named_cores = model_name.split_whitespace().find_map(|w| {
+        w.strip_suffix("-Core")
+            .and_then(|n| n.parse::<usize>().ok())
+    });
+    let smt = match (siblings, cores) {
+        (Some(s), Some(c)) if c > 0 && s >= c => s / c,
+        _ => 1,
+    };
+    let chip_threads = visible_per_socket.max(named_cores.map_or(0, |c| c * smt.max(2)));
+    CpuFacts {
+        model_name,
+        threads,
+        sockets,
+        chip_threads,
+    }
+}
+
+/// Power per busy hardware thread, and where it came from.
+pub fn watts_per_thread(facts: &CpuFacts, table: &CpuTable) -> (f64, String) {
+    match table.lookup(&facts.model_name) {
+        Some((name, tdp)) => (
+            tdp / facts.chip_threads as f64,
+            format!(
+                "{name}: TDP {tdp} W ({}) / {} hardware threads",
+                table.source, facts.chip_threads
+            ),
+        ),
+        None => {
+            let d = table.default_w_per_thread.as_ref().map_or(4.0, |s| s.value);
+            let why = table
+                .default_w_per_thread
+                .as_ref()
+                .map(|s| s.citation())
+                .unwrap_or_default();
+            (
+                d,
+                format!(
+                    "'{}' is not in the CPU table: default {d} W per thread ({why})",
+                    facts.model_name
+                ),
+            )
+        }
+    }
+}
+
+fn clk_tck() -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if t > 0 { t as f64 } else { 100.0 }
+}
+
+fn page_size() -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if p > 0 { p as f64 } else { 4096.0 }
+}
+
+/// (utime + stime + cutime + cstime) ticks and state of one process, from `/proc/PID/stat`.
+fn stat_ticks(pid: i32) -> Option<(u64, char)> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is in parentheses and may hold spaces: split after the last ')'.
+    let rest = &s[s.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let state = f.first()?.chars().next()?;
+    // Fields 14-17 of stat are utime stime cutime cstime; `rest` starts at field 3.
+    let ticks = f
+        .get(11..15)?
+        .iter()
+        .map(|x| x.parse::<u64>().unwrap_or(0))
+        .sum();
+    Some((ticks, state))
+}
+
+fn children(pid: i32) -> Vec<i32> {
+    let mut out = Vec::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return out;
+    };
+    for t in tasks.flatten() {
+        if let Ok(s) = std::fs::read_to_string(t.path().join("children")) {
+            out.extend(s.split_whitespace().filter_map(|x| x.parse::<i32>().ok()));
+        }
+    }
+    out
+}
+
+fn rss_bytes(pid: i32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/statm"))
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .map_or(0.0, |pages| pages * page_size())
+}
+
+/// CPU seconds and resident bytes of a process tree (live processes and the exited
+/// children they reaped).
+pub fn tree_usage(root: i32) -> Option<(f64, f64)> {
+    let mut stack = vec![root];
+    let mut ticks = 0u64;
+    let mut rss = 0.0;
+    let mut seen = 0;
+    while let Some(pid) = stack.pop() {
+        let Some((t, state)) = stat_ticks(pid) else {
+            continue;
+        };
+        if pid == root && state == 'Z' {
+            return None;
+        }
+        seen += 1;
+        ticks += t;
+        rss += rss_bytes(pid);
+        stack.extend(children(pid));
+        if seen > 100_000 {
+            break;
+        }
+    }
+    (seen > 0).then(|| (ticks as f64 / clk_tck(), rss))
+}
+
+fn rusage_seconds(who: libc::c_int) -> f64 {
+    // SAFETY: getrusage writes into the struct we pass; zeroed is a valid rusage.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(who, &mut ru) } != 0 {
+        return 0.0;
+    }
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
+/// CPU seconds of waited-for children (and their reaped descendants): exact once the
+/// wrapped command has been reaped.
+pub fn children_cpu_seconds() -> f64 {
+    rusage_seconds(libc::RUSAGE_CHILDREN)
+}
+
+/// CPU seconds of this process so far.
+pub fn self_cpu_seconds() -> f64 {
+    rusage_seconds(libc::RUSAGE_SELF)
+}
+
+/// The CPU-time model as a sensor.
+pub struct CpuModel {
+    info: SensorInfo,
+    scope: Scope,
+    w_per_thread: f64,
+    ram_w_per_gb: f64,
+    /// The model's cumulative energy, and the CPU seconds and time at the last read.
+    energy: Energy,
+    last_cpu_s: Option<f64>,
+    last_at: Option<std::time::Instant>,
+    cpu_s_total: f64,
+}
+
+impl CpuModel {
+    pub fn new(scope: Scope, table: &CpuTable, cpuinfo_path: &Path) -> CpuModel {
+        let facts = cpu_facts(&std::fs::read_to_string(cpuinfo_path).unwrap_or_default());
+        let (w_per_thread, basis) = watts_per_thread(&facts, table);
+        let ram = table.ram_w_per_gb.as_ref();
+        let ram_w_per_gb = ram.map_or(0.375, |s| s.value);
+        let whose = match scope {
+            Scope::SelfProcess => "this process".to_string(),
+            Scope::Tree(pid) => format!("process tree of pid {pid}"),
+        };
+        CpuModel {
+            info: SensorInfo {
+                id: "cpu-model".to_string(),
+                name: format!("{} (CPU-time model)", facts.model_name),
+                kind: DeviceKind::Cpu,
+                quality: Quality::Modelled,
+                counter_wrap: None,
+                counts_from_zero: false,
+                details: serde_json::json!({
+                    "formula": "CPU seconds x W per thread + resident GB x W per GB x time",
+                    "scope": whose,
+                    "cpu": facts.model_name,
+                    "threads_visible": facts.threads,
+                    "sockets": facts.sockets,
+                    "chip_threads": facts.chip_threads,
+                    "w_per_thread": w_per_thread,
+                    "w_per_thread_basis": basis,
+                    "ram_w_per_gb": ram_w_per_gb,
+                    "ram_w_per_gb_basis": ram.map(|s| s.citation()),
+                }),
+            },
+            scope,
+            w_per_thread,
+            ram_w_per_gb,
+            energy: Energy::ZERO,
+            last_cpu_s: None,
+            last_at: None,
+            cpu_s_total: 0.0,
+        }
+    }
+
+    /// Counts CPU time from zero rather than from the first reading: for a child spawned just
+    /// before the sampler started, nothing it used is lost.
+    pub fn start_at_zero(&mut self) {
+        self.last_cpu_s = Some(0.0);
+        self.info.counts_from_zero = true;
+    }
+
+    /// Watts charged per busy hardware thread.
+    pub fn w_per_thread(&self) -> f64 {
+        self.w_per_thread
+    }
+
+    /// CPU seconds seen so far.
+    pub fn cpu_seconds(&self) -> f64 {
+        self.cpu_s_total
+    }
+
+    /// (CPU seconds, resident bytes) now.
+    fn usage(&self) -> (f64, f64) {
+        match self.scope {
+            Scope::SelfProcess => (
+                rusage_seconds(libc::RUSAGE_SELF),
+                rss_bytes(std::process::id() as i32),
+            ),
+            Scope::Tree(pid) => tree_usage(pid).unwrap_or_else(|| (children_cpu_seconds(), 0.0)),
+        }
+    }
+
+    /// Advances the model to a new observation (exposed for tests).
+    pub fn observe(&mut self, cpu_s: f64, rss_bytes: f64, dt: Duration) -> Reading {
+        // CPU time of a tree can dip when a child exits before it is reaped: never go back.
+        let cpu_s = self.last_cpu_s.map_or(cpu_s, |l| cpu_s.max(l));
+        let d_cpu = self.last_cpu_s.map_or(0.0, |l| cpu_s - l);
+        self.cpu_s_total += d_cpu;
+        self.last_cpu_s = Some(cpu_s);
+        let ram_w = rss_bytes / 1e9 * self.ram_w_per_gb;
+        let cpu_e = Energy::from_joules(d_cpu * self.w_per_thread);
+        let ram_e = Power::from_watts(ram_w) * dt;
+        self.energy += cpu_e + ram_e;
+        let power = if dt.seconds() > 0.0 {
+            Some((cpu_e + ram_e) / dt)
+        } else {
+            None
+        };
+        Reading {
+            counter: Some(self.energy),
+            power,
+            power_quality: Some(Quality::Modelled),
+            utilization_pct: (dt.seconds() > 0.0).then(|| 100.0 * d_cpu / dt.seconds()),
+        }
+    }
+}
+
+impl Sensor for CpuModel {
+    fn info(&self) -> &SensorInfo {
+        &self.info
+    }
+
+    fn read(&mut self) -> Result<Reading, String> {
+        let now = std::time::Instant::now();
+        let dt = self
+            .last_at
+            .map_or(Duration::ZERO, |t| Duration::from(now - t));
+        self.last_at = Some(now);
+        let (cpu_s, rss) = self.usage();
+        Ok(self.observe(cpu_s, rss, dt))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profiles::Registry;
+
+    const EPYC_VM: &str = "processor\t: 0\nmodel name\t: AMD EPYC 7763 64-Core Processor\nphysical id\t: 0\nsiblings\t: 2\ncpu cores\t: 1\n\nprocessor\t: 1\nmodel name\t: AMD EPYC 7763 64-Core Processor\nphysical id\t: 0\nsiblings\t: 2\ncpu cores\t: 1\n";
+
+    #[test]
+    fn a_vm_is_charged_its_share_of_the_whole_chip() {
+        let f = cpu_facts(EPYC_VM);
+        assert_eq!(f.threads, 2);
+        assert_eq!(
+            f.chip_threads, 128,
+            "64 cores × SMT 2, not the 2 the VM sees"
+        );
+        let (w, basis) = watts_per_thread(&f, Registry::embedded().cpus());
+        assert!((w - 280.0 / 128.0).abs() < 1e-9);
+        assert!(basis.contains("AMD EPYC 7763"));
+    }
+
+    #[test]
+    fn unknown_cpu_gets_the_documented_default() {
+        let f = cpu_facts("processor : 0\nmodel name : AMD EPYC\n");
+        let (w, basis) = watts_per_thread(&f, Registry::embedded().cpus());
+        assert_eq!(w, 4.0);
+        assert!(basis.contains("not in the CPU table"), "{basis}");
+    }
+
+    #[test]
+    fn model_integrates_cpu_seconds_and_memory() {
+        let mut m = CpuModel::new(
+            Scope::SelfProcess,
+            Registry::embedded().cpus(),
+            Path::new("/nonexistent"),
+        );
+        let w = m.w_per_thread();
+        m.observe(10.0, 0.0, Duration::ZERO);
+        // 2 CPU seconds in 1 s and 8 GB resident
+        let r = m.observe(12.0, 8e9, Duration::from_seconds(1.0));
+        let want = 2.0 * w + 8.0 * 0.375;
+        assert!((r.counter.unwrap().joules() - want).abs() < 1e-9);
+        assert!((r.power.unwrap().watts() - want).abs() < 1e-9);
+        assert_eq!(r.utilization_pct, Some(200.0));
+        // a dip in tree CPU time is not negative energy
+        let r = m.observe(11.0, 0.0, Duration::from_seconds(1.0));
+        assert!((r.counter.unwrap().joules() - want).abs() < 1e-9);
+        assert_eq!(m.cpu_seconds(), 2.0);
+    }
+
+    /// The model on a real busy loop: a thread spinning for ~0.5 s is charged about
+    /// 0.5 s × W per thread.
+    #[test]
+    fn real_busy_loop_is_charged() {
+        let mut m = CpuModel::new(
+            Scope::SelfProcess,
+            Registry::embedded().cpus(),
+            Path::new("/proc/cpuinfo"),
+        );
+        m.read().unwrap();
+        let t0 = std::time::Instant::now();
+        let mut x = 0u64;
+        while t0.elapsed() < std::time::Duration::from_millis(500) {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+        }
+        std::hint::black_box(x);
+        let r = m.read().unwrap();
+        let cpu = m.cpu_seconds();
+        assert!(cpu > 0.4 && cpu < 1.5, "busy loop CPU seconds {cpu}");
+        let e = r.counter.unwrap().joules();
+        assert!(
+            e >= cpu * m.w_per_thread() * 0.999,
+            "energy {e} for {cpu} s"
+        );
+    }
+
+    #[test]
+    fn tree_usage_of_a_child() {
+        let mut child = std::process::Command::new("sh")
+            .args([
+                "-c",
+                "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; sleep 0.2",
+            ])
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let live = tree_usage(child.id() as i32);
+        assert!(live.is_some());
+        child.wait().unwrap();
+        assert!(tree_usage(child.id() as i32).is_none());
+        assert!(children_cpu_seconds() > 0.0);
+    }
+}

@@ -1,0 +1,99 @@
+//! Power and energy sources, behind one trait.
+//!
+//! A sensor is read at intervals by the sampler. A reading may carry a cumulative **energy
+//! counter** (NVML `total_energy_consumption`, RAPL `energy_uj`), a **power** value (NVML
+//! `power_usage`, or the CPU-time model's estimate), or both. The sampler prefers counters
+//! (differences of a counter are exact over any window the counter resolves) and integrates
+//! power only where no counter is available. Every figure carries how it was obtained:
+//! [`Quality::MeasuredCounter`], [`Quality::MeasuredPower`] or [`Quality::Modelled`].
+
+pub mod cputime;
+pub mod nvml;
+pub mod rapl;
+pub mod synthetic;
+
+use serde::Serialize;
+
+use crate::units::{Energy, Power};
+
+/// How a figure was obtained.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Quality {
+    /// Differences of a hardware energy counter.
+    #[serde(rename = "measured-counter")]
+    MeasuredCounter,
+    /// Integrated from power readings of the hardware.
+    #[serde(rename = "measured-power")]
+    MeasuredPower,
+    /// Computed from a model (CPU time × TDP per thread), not read from hardware.
+    #[serde(rename = "modelled")]
+    Modelled,
+}
+
+impl Quality {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Quality::MeasuredCounter => "measured-counter",
+            Quality::MeasuredPower => "measured-power",
+            Quality::Modelled => "modelled",
+        }
+    }
+}
+
+/// What a sensor measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceKind {
+    Gpu,
+    Cpu,
+    Dram,
+}
+
+/// A sensor's description, fixed for its life.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SensorInfo {
+    /// Stable id: `nvml:0`, `rapl:package-0`, `cpu-model`.
+    pub id: String,
+    /// What it is, for people: "NVIDIA H100 80GB HBM3", "AMD EPYC 7763 (CPU-time model)".
+    pub name: String,
+    pub kind: DeviceKind,
+    /// The best quality its readings can have.
+    pub quality: Quality,
+    /// Range after which its energy counter wraps to 0, if it has a counter that wraps.
+    #[serde(skip)]
+    pub counter_wrap: Option<Energy>,
+    /// Its counter is 0 at the moment the sampler starts (a just-spawned child's CPU time):
+    /// the sampler then counts from that origin instead of from the first reading.
+    #[serde(skip)]
+    pub counts_from_zero: bool,
+    /// Anything else worth recording (power limit, TDP used, scope).
+    pub details: serde_json::Value,
+}
+
+/// One reading. Either part may be missing (a counter not supported, a read that failed).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Reading {
+    /// Cumulative energy counter value (arbitrary origin, may wrap at `counter_wrap`).
+    pub counter: Option<Energy>,
+    /// Power now (or averaged over the sensor's own window).
+    pub power: Option<Power>,
+    /// Quality of `power` when it is present (measured for NVML, modelled for the CPU model).
+    pub power_quality: Option<Quality>,
+    /// Device utilisation in percent, when the sensor knows it.
+    pub utilization_pct: Option<f64>,
+}
+
+/// A source of energy readings.
+pub trait Sensor: Send {
+    fn info(&self) -> &SensorInfo;
+    /// Reads now. An error is a gap in the record, not the end of the measurement.
+    fn read(&mut self) -> Result<Reading, String>;
+}
+
+/// Which GPUs to read: all visible ones, a list of indices, or none.
+#[derive(Clone, Debug, PartialEq)]
+pub enum GpuSelection {
+    All,
+    Indices(Vec<u32>),
+    None,
+}

@@ -1,0 +1,388 @@
+//! `footprint measure` end to end on this (GPU-less) machine: the training loop, wrap mode,
+//! signals, extrapolation to a run, and the report read back by `[measured]`.
+
+mod common;
+use common::*;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A small MLP so the test stays quick in debug builds too.
+const SMALL: &[&str] = &[
+    "--width",
+    "64",
+    "--depth",
+    "1",
+    "--batch-size",
+    "32",
+    "--warmup",
+    "2",
+];
+
+fn measure(extra: &[&str], out: &std::path::Path) -> Run {
+    let mut args = vec!["measure", "-o", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+#[test]
+fn training_loop_on_cpu_is_measured_and_labelled_modelled() {
+    let d = tempdir("train");
+    let out = d.join("r.json");
+    let mut args = vec!["--steps", "30"];
+    args.extend_from_slice(SMALL);
+    let r = measure(&args, &out);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("Energy per sample"), "{}", r.stdout);
+    assert!(r.stdout.contains("modelled"));
+    assert!(
+        !r.stderr.contains('\r'),
+        "no progress line when stderr is not a terminal"
+    );
+    let v = json(&std::fs::read_to_string(&out).unwrap());
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["primary"], "measured");
+    let m = &v["measurement"];
+    assert_eq!(m["schema_version"], 1);
+    assert_eq!(m["status"], "complete");
+    assert_eq!(m["mode"], "training");
+    assert_eq!(
+        m["quality"], "modelled",
+        "no RAPL, no GPU here: the CPU is modelled"
+    );
+    assert_eq!(m["samples"], 30 * 32);
+    assert_eq!(m["steps"], 30);
+    assert_eq!(m["warmup_steps"], 2);
+    for k in [
+        "energy_j",
+        "joules_per_sample",
+        "samples_per_second",
+        "flops_per_second",
+        "joules_per_flop",
+        "duration_s",
+    ] {
+        assert!(m[k].as_f64().unwrap() > 0.0, "{k} = {}", m[k]);
+    }
+    let loss = &m["loss"];
+    assert!(loss["last"].as_f64().unwrap() < loss["first"].as_f64().unwrap());
+    let w = &m["workload"];
+    assert_eq!(w["config"]["kind"], "mlp");
+    assert_eq!(w["device"], "cpu");
+    let sensors = m["sensors"].as_array().unwrap();
+    let cpu = sensors.iter().find(|s| s["id"] == "cpu-model").unwrap();
+    assert_eq!(cpu["source"], "modelled");
+    assert!(m["sampler"]["overhead_pct_of_one_core"].as_f64().unwrap() < 5.0);
+    // J/sample × samples = energy
+    let jps = m["joules_per_sample"].as_f64().unwrap();
+    let e = m["energy_j"].as_f64().unwrap();
+    assert!((jps * (30.0 * 32.0) - e).abs() < 1e-9 * e);
+}
+
+#[test]
+fn transformer_workload_runs() {
+    let d = tempdir("tf");
+    let out = d.join("r.json");
+    let r = measure(
+        &[
+            "--workload",
+            "transformer",
+            "--steps",
+            "3",
+            "--warmup",
+            "1",
+            "--width",
+            "32",
+            "--depth",
+            "1",
+            "--heads",
+            "2",
+            "--seq-len",
+            "16",
+            "--batch-size",
+            "4",
+        ],
+        &out,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let m = &json(&std::fs::read_to_string(&out).unwrap())["measurement"];
+    assert_eq!(m["workload"]["config"]["kind"], "transformer");
+    assert!(m["tokens_per_second"].as_f64().unwrap() > 0.0);
+    assert_eq!(m["samples"], 12);
+}
+
+#[test]
+fn wrap_mode_passes_the_exit_code_and_writes_the_report() {
+    let d = tempdir("wrap3");
+    let out = d.join("r.json");
+    let r = measure(&["--", "sh", "-c", "exit 3"], &out);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    let m = &json(&std::fs::read_to_string(&out).unwrap())["measurement"];
+    assert_eq!(m["mode"], "command");
+    assert_eq!(m["exit_code"], 3);
+    assert_eq!(m["command"], serde_json::json!(["sh", "-c", "exit 3"]));
+    assert_eq!(m["quality"], "modelled");
+    // the human report goes to stderr in wrap mode: stdout belongs to the command
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert!(r.stderr.contains("Exit code"), "{}", r.stderr);
+}
+
+#[test]
+fn wrap_mode_sleep_end_to_end() {
+    let d = tempdir("sleep");
+    let out = d.join("r.json");
+    let t0 = Instant::now();
+    let r = measure(&["--", "sleep", "1"], &out);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(t0.elapsed() >= Duration::from_secs(1));
+    let m = &json(&std::fs::read_to_string(&out).unwrap())["measurement"];
+    let dur = m["duration_s"].as_f64().unwrap();
+    assert!((0.95..3.0).contains(&dur), "{dur}");
+    assert!(m["sampler"]["ticks"].as_u64().unwrap() >= 8);
+}
+
+/// The CPU-time model on a real busy loop: the child's CPU seconds × W per thread.
+#[test]
+fn wrap_mode_charges_a_busy_child_its_cpu_time() {
+    let d = tempdir("busy");
+    let out = d.join("r.json");
+    let r = measure(
+        &[
+            "--interval-ms",
+            "20",
+            "--",
+            "sh",
+            "-c",
+            "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done",
+        ],
+        &out,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let m = &json(&std::fs::read_to_string(&out).unwrap())["measurement"];
+    let cpu_s = m["cpu_seconds"].as_f64().unwrap();
+    assert!(cpu_s > 0.1, "the loop used CPU: {cpu_s}");
+    let model = m["sensors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "cpu-model")
+        .unwrap()
+        .clone();
+    let w = model["details"]["w_per_thread"].as_f64().unwrap();
+    let e = model["energy_j"].as_f64().unwrap();
+    // CPU part exact up to the last tick; RAM part small (a shell is a few MB)
+    assert!(
+        e >= cpu_s * w * 0.97,
+        "energy {e} J for {cpu_s} CPU s at {w} W"
+    );
+    assert!(
+        e <= cpu_s * w * 1.05 + 0.05,
+        "energy {e} J for {cpu_s} CPU s at {w} W"
+    );
+}
+
+#[test]
+fn a_command_that_does_not_exist() {
+    let r = run(&["measure", "--", "no-such-command-footprint"]);
+    assert_eq!(r.code, 127);
+    assert!(
+        r.stderr.contains("cannot run 'no-such-command-footprint'"),
+        "{}",
+        r.stderr
+    );
+}
+
+fn spawn(args: &[&str]) -> std::process::Child {
+    Command::new(bin())
+        .args(args)
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn kill(pid: u32, sig: &str) {
+    assert!(
+        Command::new("kill")
+            .args([sig, &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+}
+
+#[test]
+fn sigint_in_wrap_mode_is_forwarded_and_the_report_marked_interrupted() {
+    let d = tempdir("sigint-wrap");
+    let out = d.join("r.json");
+    let child = spawn(&["measure", "-o", out.to_str().unwrap(), "--", "sleep", "30"]);
+    std::thread::sleep(Duration::from_millis(700));
+    let t0 = Instant::now();
+    kill(child.id(), "-INT");
+    let res = child.wait_with_output().unwrap();
+    assert!(
+        t0.elapsed() < Duration::from_secs(10),
+        "the child got the signal"
+    );
+    assert_eq!(
+        res.status.code(),
+        Some(130),
+        "sleep killed by SIGINT: 128 + 2"
+    );
+    let m = &json(&std::fs::read_to_string(&out).unwrap())["measurement"];
+    assert_eq!(m["status"], "interrupted");
+    assert_eq!(m["interrupted_by"], "SIGINT");
+    assert!(m["duration_s"].as_f64().unwrap() > 0.5);
+}
+
+#[test]
+fn sigterm_during_training_still_writes_the_report() {
+    let d = tempdir("sigterm-train");
+    let out = d.join("r.json");
+    let trace = d.join("t.jsonl");
+    let mut args = vec![
+        "measure",
+        "--duration",
+        "60s",
+        "-o",
+        out.to_str().unwrap(),
+        "--trace",
+        trace.to_str().unwrap(),
+    ];
+    args.extend_from_slice(SMALL);
+    let child = spawn(&args);
+    std::thread::sleep(Duration::from_millis(1500));
+    kill(child.id(), "-TERM");
+    let res = child.wait_with_output().unwrap();
+    assert_eq!(
+        res.status.code(),
+        Some(143),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let m = &json(&std::fs::read_to_string(&out).unwrap())["measurement"];
+    assert_eq!(m["status"], "interrupted");
+    assert_eq!(m["interrupted_by"], "SIGTERM");
+    assert!(m["steps"].as_u64().unwrap() > 0);
+    assert!(m["energy_j"].as_f64().unwrap() > 0.0);
+    // the trace is complete JSON lines up to the stop
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let lines: Vec<serde_json::Value> = text.lines().map(json).collect();
+    assert_eq!(lines[0]["trace"], "footprint");
+    assert!(lines.iter().any(|l| l["event"] == "mark"));
+    assert_eq!(lines.last().unwrap()["event"], "stop");
+}
+
+#[test]
+fn cuda_without_the_feature_says_how_to_rebuild() {
+    let r = run(&["measure", "--cuda", "--steps", "1"]);
+    if cfg!(feature = "cuda") {
+        return;
+    }
+    assert_input_error(&r, &["--features cuda"]);
+}
+
+#[test]
+fn measurement_extrapolated_to_a_run() {
+    let d = tempdir("run");
+    let out = d.join("r.json");
+    let mut args = vec!["--steps", "10", "--run", "examples/laptop-finetune.toml"];
+    args.extend_from_slice(SMALL);
+    let r = measure(&args, &out);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = json(&std::fs::read_to_string(&out).unwrap());
+    assert_eq!(v["name"], "finetune-1.3b-a10g");
+    let models: Vec<&str> = v["estimates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["model"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        models,
+        ["measured", "compute"],
+        "measured beside the estimate"
+    );
+    let m = &v["measurement"];
+    let e = &v["estimates"][0];
+    // 200,000 samples × 3 epochs at the measured J/sample, × PUE (1.1–1.2)
+    let it = e["it_energy_kwh"]["central"].as_f64().unwrap();
+    let want = m["joules_per_sample"].as_f64().unwrap() * 600_000.0 / 3.6e6;
+    assert!((it - want).abs() < 1e-9 * want, "{it} vs {want}");
+    assert!(e["energy_kwh"]["high"].as_f64().unwrap() > e["energy_kwh"]["low"].as_f64().unwrap());
+    assert!(r.stdout.contains("What that means for the run"));
+}
+
+#[test]
+fn a_run_file_reads_a_measurement_report() {
+    let d = tempdir("measured");
+    let out = d.join("measure.json");
+    let mut args = vec!["--steps", "10"];
+    args.extend_from_slice(SMALL);
+    assert_eq!(measure(&args, &out).code, 0);
+    let run_file = d.join("run.toml");
+    std::fs::write(
+        &run_file,
+        "name = \"from-measurement\"\n[dataset]\nsamples = 1000000\nepochs = 2\n[measured]\nreport = \"measure.json\"\n[site]\nregion = \"DE\"\n",
+    )
+    .unwrap();
+    let r = run(&["estimate", run_file.to_str().unwrap(), "-f", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = json(&r.stdout);
+    assert_eq!(v["primary"], "measured");
+    let m = &json(&std::fs::read_to_string(&out).unwrap())["measurement"];
+    let want = m["joules_per_sample"].as_f64().unwrap() * 2e6 / 3.6e6;
+    let got = v["estimates"][0]["it_energy_kwh"]["central"]
+        .as_f64()
+        .unwrap();
+    assert!((got - want).abs() < 1e-9 * want);
+    let a = v["assumptions"].as_array().unwrap();
+    let jps = a
+        .iter()
+        .find(|x| x["input"] == "measured.joules_per_sample")
+        .unwrap();
+    assert_eq!(
+        jps["source"], "modelled",
+        "a modelled measurement stays labelled modelled"
+    );
+
+    // a JSON file that is not a measurement report
+    std::fs::write(
+        d.join("measure.json"),
+        "{\"schema_version\": 1, \"estimates\": []}",
+    )
+    .unwrap();
+    let r = run(&["estimate", run_file.to_str().unwrap()]);
+    assert_input_error(
+        &r,
+        &["run.toml:6", "measured.report", "not a measurement report"],
+    );
+    std::fs::remove_file(d.join("measure.json")).unwrap();
+    let r = run(&["estimate", run_file.to_str().unwrap()]);
+    assert_input_error(&r, &["measured.report", "no such file"]);
+}
+
+#[test]
+fn bad_measure_flags() {
+    assert_input_error(&run(&["measure", "--interval-ms", "0"]), &["--interval-ms"]);
+    assert_input_error(
+        &run(&[
+            "measure",
+            "--workload",
+            "transformer",
+            "--width",
+            "30",
+            "--heads",
+            "4",
+        ]),
+        &["--heads", "do not divide"],
+    );
+    assert_input_error(&run(&["measure", "--samples", "5"]), &["--samples"]);
+    assert_input_error(
+        &run(&["measure", "--steps", "5", "--", "true"]),
+        &["apply to the training loop"],
+    );
+    let r = run(&["measure", "--duration", "5parsecs"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("unknown unit"), "{}", r.stderr);
+}
