@@ -40,6 +40,90 @@ impl Limits {
     }
 }
 
+/// Splits "50kg", "1.2 MWh", "$400" into the number and its unit (lower case).
+fn split_quantity(s: &str) -> Option<(f64, String)> {
+    let t = s.trim();
+    let (t, dollar) = match t.strip_prefix('$') {
+        Some(rest) => (rest.trim(), true),
+        None => (t, false),
+    };
+    let end = t
+        .char_indices()
+        .find(|&(i, c)| {
+            !(c.is_ascii_digit()
+                || c == '.'
+                || c == '_'
+                || ((c == 'e' || c == 'E')
+                    && t[i + 1..]
+                        .starts_with(|d: char| d.is_ascii_digit() || d == '-' || d == '+'))
+                || ((c == '-' || c == '+') && (i == 0 || t[..i].ends_with(['e', 'E']))))
+        })
+        .map_or(t.len(), |(i, _)| i);
+    let num: f64 = t[..end].replace('_', "").parse().ok()?;
+    let mut unit = t[end..].trim().to_lowercase();
+    if dollar {
+        if !unit.is_empty() {
+            return None;
+        }
+        unit = "usd".to_string();
+    }
+    Some((num, unit))
+}
+
+fn limit_value(flag: &str, s: &str, units: &[(&str, f64)], kind: &str) -> Result<f64, String> {
+    let names: Vec<&str> = units.iter().map(|(u, _)| *u).collect();
+    let Some((x, unit)) = split_quantity(s) else {
+        return Err(format!(
+            "{flag} '{s}': expected a number with a unit ({})",
+            names.join(", ")
+        ));
+    };
+    if unit.is_empty() {
+        return Err(format!(
+            "{flag} '{s}': a {kind} limit needs a unit: {}",
+            names.join(", ")
+        ));
+    }
+    let Some((_, k)) = units.iter().find(|(u, _)| u.to_lowercase() == unit) else {
+        return Err(format!(
+            "{flag} '{s}': unknown unit '{unit}' for {kind}; use {}",
+            names.join(", ")
+        ));
+    };
+    if !x.is_finite() || x < 0.0 {
+        return Err(format!("{flag} '{s}': must be a finite number ≥ 0"));
+    }
+    Ok(x * k)
+}
+
+/// A CO2e limit: `50kg`, `0.5t`, `800g`.
+pub fn parse_mass(flag: &str, s: &str) -> Result<Mass, String> {
+    limit_value(flag, s, &[("g", 1e-3), ("kg", 1.0), ("t", 1e3)], "CO2e").map(Mass::from_kg)
+}
+
+/// An energy limit: `120kWh`, `1.5MWh`, `500Wh`, `3.6MJ`, `J`, `kJ`.
+pub fn parse_energy(flag: &str, s: &str) -> Result<Energy, String> {
+    limit_value(
+        flag,
+        s,
+        &[
+            ("Wh", 3600.0),
+            ("kWh", 3.6e6),
+            ("MWh", 3.6e9),
+            ("J", 1.0),
+            ("kJ", 1e3),
+            ("MJ", 1e6),
+        ],
+        "energy",
+    )
+    .map(Energy::from_joules)
+}
+
+/// A money limit: `400usd`, `$400`, `400$`.
+pub fn parse_money(flag: &str, s: &str) -> Result<Money, String> {
+    limit_value(flag, s, &[("usd", 1.0), ("$", 1.0)], "cost").map(Money::from_usd)
+}
+
 /// Which end of a range a check used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -189,6 +273,98 @@ mod tests {
         };
         assert!(check(&est(1.0, 1.0, None), &l, false).is_err());
         assert!(check(&est(1.0, 1.0, Some(9.0)), &l, false).unwrap().ok);
+    }
+
+    #[test]
+    fn limits_with_units() {
+        assert_eq!(
+            parse_mass("--max-co2e", "50kg").unwrap(),
+            Mass::from_kg(50.0)
+        );
+        assert_eq!(
+            parse_mass("--max-co2e", "0.5 t").unwrap(),
+            Mass::from_kg(500.0)
+        );
+        assert_eq!(
+            parse_mass("--max-co2e", "800g").unwrap(),
+            Mass::from_kg(0.8)
+        );
+        assert_eq!(
+            parse_mass("--max-co2e", "1e3kg").unwrap(),
+            Mass::from_kg(1000.0)
+        );
+        assert_eq!(
+            parse_energy("--max-energy", "120kWh").unwrap(),
+            Energy::from_kwh(120.0)
+        );
+        assert_eq!(
+            parse_energy("--max-energy", "1.5 MWh").unwrap(),
+            Energy::from_kwh(1500.0)
+        );
+        assert_eq!(
+            parse_energy("--max-energy", "500wh").unwrap(),
+            Energy::from_kwh(0.5)
+        );
+        assert_eq!(
+            parse_energy("--max-energy", "3.6MJ").unwrap(),
+            Energy::from_kwh(1.0)
+        );
+        assert_eq!(
+            parse_energy("--max-energy", "10J").unwrap(),
+            Energy::from_joules(10.0)
+        );
+        assert_eq!(
+            parse_energy("--max-energy", "2kJ").unwrap(),
+            Energy::from_joules(2000.0)
+        );
+        assert_eq!(
+            parse_money("--max-cost", "400usd").unwrap(),
+            Money::from_usd(400.0)
+        );
+        assert_eq!(
+            parse_money("--max-cost", "$400").unwrap(),
+            Money::from_usd(400.0)
+        );
+        assert_eq!(
+            parse_money("--max-cost", "400$").unwrap(),
+            Money::from_usd(400.0)
+        );
+        assert_eq!(
+            parse_money("--max-cost", "400 USD").unwrap(),
+            Money::from_usd(400.0)
+        );
+        assert_eq!(parse_mass("--max-co2e", "0kg").unwrap(), Mass::ZERO);
+    }
+
+    #[test]
+    fn bad_limits_say_what_is_wrong() {
+        assert!(
+            parse_mass("--max-co2e", "50")
+                .unwrap_err()
+                .contains("needs a unit: g, kg, t")
+        );
+        assert!(
+            parse_mass("--max-co2e", "50lb")
+                .unwrap_err()
+                .contains("unknown unit 'lb'")
+        );
+        assert!(
+            parse_energy("--max-energy", "kWh")
+                .unwrap_err()
+                .contains("expected a number")
+        );
+        assert!(
+            parse_energy("--max-energy", "-5kWh")
+                .unwrap_err()
+                .contains("≥ 0")
+        );
+        assert!(
+            parse_money("--max-cost", "400eur")
+                .unwrap_err()
+                .contains("unknown unit")
+        );
+        assert!(parse_money("--max-cost", "$400usd").is_err());
+        assert!(parse_mass("--max-co2e", "nankg").is_err());
     }
 
     #[test]

@@ -38,6 +38,9 @@ enum Command {
     Estimate(EstimateArgs),
     /// Train a real model (or run any command after `--`) and measure its energy.
     Measure(Box<MeasureArgs>),
+    /// Check a run (or a measurement report) against an emission, energy or cost budget:
+    /// exit 0 when every limit holds, 1 when one is exceeded, 2 on invalid input.
+    Check(CheckArgs),
     /// Show the embedded hardware, grid and cloud data.
     Profiles {
         #[command(subcommand)]
@@ -55,6 +58,30 @@ struct EstimateArgs {
     /// Write the report to FILE (atomically) instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    /// A run description (.toml) or a report written by `footprint measure -o` (.json).
+    file: PathBuf,
+    /// CO2e limit: 50kg, 0.5t, 800g (overrides [budget] max_co2e_kg).
+    #[arg(long, value_name = "MASS")]
+    max_co2e: Option<String>,
+    /// Energy limit (facility energy, × PUE): 120kWh, 1.5MWh, 500Wh, 3.6MJ.
+    #[arg(long, value_name = "ENERGY")]
+    max_energy: Option<String>,
+    /// Cost limit: 400usd or $400.
+    #[arg(long, value_name = "MONEY")]
+    max_cost: Option<String>,
+    /// Check the high end of each range instead of the central figure.
+    #[arg(long)]
+    strict: bool,
+    /// Output format (junit: one test case per limit, for CI test reporters).
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Also append the Markdown report to FILE (e.g. "$GITHUB_STEP_SUMMARY").
+    #[arg(long, value_name = "FILE")]
+    summary: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -168,10 +195,16 @@ enum ListFormat {
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
+        Err(e) if e.use_stderr() => {
+            // One line, like every other input error: clap's first line, without the usage.
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("error: invalid arguments");
+            eprintln!("{first} (see `footprint --help`)");
+            return crate::error::EXIT_INPUT;
+        }
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
-            return code;
+            return EXIT_OK;
         }
     };
     match run(cli) {
@@ -187,6 +220,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Estimate(a) => estimate(&a, cli.profiles.as_deref()),
         Command::Measure(a) => measure_cmd(&a, cli.profiles.as_deref()),
+        Command::Check(a) => check_cmd(&a, cli.profiles.as_deref()),
         Command::Profiles { command } => {
             let reg = Registry::with_user_dir(cli.profiles.as_deref())?;
             match command {
@@ -255,6 +289,12 @@ pub fn evaluate_run(path: &Path, profiles: Option<&Path>) -> anyhow::Result<Eval
 
 fn estimate(a: &EstimateArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
     let ev = evaluate_run(&a.run, profiles)?;
+    if a.format == Format::Junit && ev.spec.budget.is_none() {
+        return Err(flag_error(
+            "--format",
+            "junit reports a budget: add [budget] to the run file, or use `footprint check`",
+        ));
+    }
     let verdict = match &ev.spec.budget {
         Some(b) => Some(verdict(&ev, Limits::from_spec(b), false)?),
         None => None,
@@ -566,4 +606,143 @@ fn measure_cmd(a: &MeasureArgs, profiles: Option<&Path>) -> anyhow::Result<i32> 
         emit(&text, None)?;
     }
     Ok(code)
+}
+
+/// The limits given on the command line.
+fn flag_limits(a: &CheckArgs) -> anyhow::Result<Limits> {
+    fn bad(flag: &'static str) -> impl Fn(String) -> anyhow::Error {
+        move |msg| flag_error(flag, msg)
+    }
+    Ok(Limits {
+        co2e: a
+            .max_co2e
+            .as_deref()
+            .map(|s| budget::parse_mass("--max-co2e", s).map_err(bad("--max-co2e")))
+            .transpose()?,
+        energy: a
+            .max_energy
+            .as_deref()
+            .map(|s| budget::parse_energy("--max-energy", s).map_err(bad("--max-energy")))
+            .transpose()?,
+        cost: a
+            .max_cost
+            .as_deref()
+            .map(|s| budget::parse_money("--max-cost", s).map_err(bad("--max-cost")))
+            .transpose()?,
+    })
+}
+
+/// Whether a file is a JSON report rather than a run description.
+fn looks_like_json(path: &Path, text: &str) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        || text.trim_start().starts_with('{')
+}
+
+/// A report from `footprint measure -o`, read back for checking.
+fn report_from_measurement(path: &Path, text: &str) -> anyhow::Result<Report> {
+    let shown = path.display().to_string();
+    let fail = |msg: String| anyhow::Error::from(InputError::new(msg).in_file(&shown));
+    let v: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| fail(format!("not valid JSON: {e}")))?;
+    let Some(m) = v.get("measurement").filter(|m| m.is_object()) else {
+        return Err(fail(
+            "not a measurement report (no `measurement` object): check takes a run description (.toml) or the JSON of `footprint measure -o`".to_string(),
+        ));
+    };
+    let estimates = v
+        .get("estimates")
+        .and_then(|e| e.as_array())
+        .filter(|e| !e.is_empty())
+        .ok_or_else(|| fail("the report has no estimates".to_string()))?
+        .iter()
+        .map(report::estimate_from_json)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| fail(format!("estimates: {e}")))?;
+    let mut notes = vec![format!("checked the measurement report {shown}")];
+    if m.get("status").and_then(|s| s.as_str()) == Some("interrupted") {
+        notes.push("the measurement was interrupted: its figures cover only what ran".to_string());
+    }
+    Ok(Report {
+        command: "check",
+        name: v
+            .get("name")
+            .and_then(|n| n.as_str())
+            .unwrap_or("measurement")
+            .to_string(),
+        description: v
+            .get("description")
+            .and_then(|d| d.as_str())
+            .map(String::from),
+        estimates,
+        assumptions: Vec::new(),
+        notes,
+        budget: None,
+        measurement: Some(m.clone()),
+    })
+}
+
+fn check_cmd(a: &CheckArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
+    let flags = flag_limits(a)?;
+    let text = spec::read_text(&a.file, 64 << 20)?;
+    let (mut report, file_limits, shown) = if looks_like_json(&a.file, &text) {
+        (
+            report_from_measurement(&a.file, &text)?,
+            Limits::default(),
+            a.file.display().to_string(),
+        )
+    } else {
+        let ev = evaluate_run(&a.file, profiles)?;
+        let limits = ev
+            .spec
+            .budget
+            .as_ref()
+            .map(Limits::from_spec)
+            .unwrap_or_default();
+        let file = ev.spec.file.clone();
+        (
+            Report {
+                command: "check",
+                name: ev.spec.name.clone(),
+                description: ev.spec.description.clone(),
+                estimates: ev.estimates,
+                assumptions: ev.built.assumptions,
+                notes: ev.built.notes,
+                budget: None,
+                measurement: None,
+            },
+            limits,
+            file,
+        )
+    };
+    let limits = file_limits.overridden_by(flags);
+    if limits.is_empty() {
+        return Err(InputError::new(
+            "no budget: add [budget] to the run file or give --max-co2e, --max-energy or --max-cost",
+        )
+        .in_file(shown)
+        .into());
+    }
+    let primary = impact::primary(&report.estimates).expect("a report has estimates");
+    let verdict = budget::check(primary, &limits, a.strict)
+        .map_err(|u| InputError::new(u.0).in_file(&shown))?;
+    let ok = verdict.ok;
+    report.budget = Some(verdict);
+    if let Some(path) = &a.summary {
+        let md = report::exporter(Format::Markdown).render(&report)?;
+        crate::output::append(path, md.as_bytes()).map_err(|e| {
+            InputError::new(format!("cannot append the summary: {e}"))
+                .in_file(path.display().to_string())
+        })?;
+    }
+    emit(&report::exporter(a.format).render(&report)?, None)?;
+    if ok {
+        return Ok(EXIT_OK);
+    }
+    for (line, pass) in report::verdict_lines(report.budget.as_ref().expect("set")) {
+        if !pass {
+            eprintln!("budget exceeded: {line}");
+        }
+    }
+    Ok(crate::error::EXIT_BUDGET)
 }

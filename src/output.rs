@@ -22,6 +22,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
+/// Appends `bytes` to `path` (creating it) in one write, as a step summary expects.
+pub fn append(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    f.write_all(bytes)?;
+    f.flush()
+}
+
 fn temp_sibling(path: &Path) -> PathBuf {
     let name = path
         .file_name()

@@ -122,3 +122,98 @@ impl Exporter for JsonExporter {
         Ok(s)
     }
 }
+
+/// Reads back one estimate of a JSON report (for `footprint check` on a measurement report).
+pub fn estimate_from_json(v: &serde_json::Value) -> Result<Estimate, String> {
+    use crate::impact::Outputs;
+    use crate::units::{Duration, Energy, Flops, Mass, Money};
+    let model = match v.get("model").and_then(|m| m.as_str()) {
+        Some("measured") => ModelKind::Measured,
+        Some("duration") => ModelKind::Duration,
+        Some("compute") => ModelKind::Compute,
+        Some("per_sample") => ModelKind::PerSample,
+        other => return Err(format!("unknown model {other:?}")),
+    };
+    let band = |k: &str| -> Result<Option<[f64; 3]>, String> {
+        match v.get(k) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(b) => {
+                let part = |p: &str| {
+                    b.get(p)
+                        .and_then(|x| x.as_f64())
+                        .filter(|x| x.is_finite())
+                        .ok_or_else(|| format!("{k}.{p} is not a number"))
+                };
+                Ok(Some([part("low")?, part("central")?, part("high")?]))
+            }
+        }
+    };
+    let need = |k: &str| band(k)?.ok_or_else(|| format!("missing {k}"));
+    let (energy, it, co2e, op, emb) = (
+        need("energy_kwh")?,
+        need("it_energy_kwh")?,
+        need("co2e_kg")?,
+        need("operational_co2e_kg")?,
+        need("embodied_co2e_kg")?,
+    );
+    let (dh, wall, flops) = (
+        band("device_hours_range")?,
+        band("wall_clock_hours")?,
+        band("flops")?,
+    );
+    let (cost, cc, ec, kc) = (
+        band("cost_usd")?,
+        band("compute_cost_usd")?,
+        band("energy_cost_usd")?,
+        band("carbon_cost_usd")?,
+    );
+    let at = |i: usize| Outputs {
+        device_time: dh.map(|b| Duration::from_hours(b[i])),
+        wall_time: wall.map(|b| Duration::from_hours(b[i])),
+        flops: flops.map(|b| Flops::from_count(b[i])),
+        it_energy: Energy::from_kwh(it[i]),
+        energy: Energy::from_kwh(energy[i]),
+        operational: Mass::from_kg(op[i]),
+        embodied: Mass::from_kg(emb[i]),
+        co2e: Mass::from_kg(co2e[i]),
+        compute_cost: cc.map(|b| Money::from_usd(b[i])),
+        energy_cost: ec.map(|b| Money::from_usd(b[i])),
+        carbon_cost: kc.map(|b| Money::from_usd(b[i])),
+        cost: cost.map(|b| Money::from_usd(b[i])),
+    };
+    Ok(Estimate {
+        kind: model,
+        low: at(0),
+        central: at(1),
+        high: at(2),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn estimates_round_trip() {
+        let spec = crate::spec::parse(
+            "[hardware]\ndevice = \"A100\"\nhours = [10, 20]\n[site]\nregion = \"FR\"\n",
+            "r.toml",
+            std::path::Path::new("."),
+        )
+        .unwrap();
+        let built =
+            crate::scenario::build(&spec, &crate::profiles::Registry::embedded(), None).unwrap();
+        let est = crate::impact::evaluate(&built.scenario);
+        let v = serde_json::to_value(JsonEstimate::from(&est[0])).unwrap();
+        let back = estimate_from_json(&v).unwrap();
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(1e-300);
+        assert_eq!(back.kind, est[0].kind);
+        assert!(close(back.high.co2e.kg(), est[0].high.co2e.kg()));
+        assert!(close(back.low.energy.kwh(), est[0].low.energy.kwh()));
+        assert!(close(
+            back.central.cost.unwrap().usd(),
+            est[0].central.cost.unwrap().usd()
+        ));
+        assert!(estimate_from_json(&serde_json::json!({"model": "x"})).is_err());
+    }
+}

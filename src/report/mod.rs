@@ -6,6 +6,7 @@
 
 mod csv;
 mod json;
+mod junit;
 mod markdown;
 mod measurement;
 pub mod profiles;
@@ -17,7 +18,7 @@ use crate::budget::Verdict;
 use crate::impact::{Estimate, ModelKind};
 use crate::scenario::Assumption;
 
-pub use json::{JsonReport, SCHEMA_VERSION};
+pub use json::{JsonReport, SCHEMA_VERSION, estimate_from_json};
 
 /// Everything a report can say.
 #[derive(Clone, Debug)]
@@ -54,6 +55,8 @@ pub enum Format {
     Csv,
     /// GitHub-flavoured Markdown.
     Markdown,
+    /// JUnit XML, one test case per budget limit (check only).
+    Junit,
 }
 
 /// Renders a report in one format.
@@ -67,6 +70,7 @@ pub fn exporter(format: Format) -> Box<dyn Exporter> {
         Format::Json => Box::new(json::JsonExporter),
         Format::Csv => Box::new(csv::CsvExporter),
         Format::Markdown => Box::new(markdown::MarkdownExporter),
+        Format::Junit => Box::new(junit::JunitExporter),
     }
 }
 
@@ -150,7 +154,7 @@ pub(crate) fn assumption_value(a: &Assumption) -> String {
 }
 
 /// A verdict's lines for people: "co2e_kg: 553.1 t > limit 500 t (over by 53.1 t)".
-pub(crate) fn verdict_lines(v: &Verdict) -> Vec<(String, bool)> {
+pub fn verdict_lines(v: &Verdict) -> Vec<(String, bool)> {
     use crate::units::{Energy, Mass, Money, human_energy, human_mass, human_money};
     v.checks
         .iter()

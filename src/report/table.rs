@@ -21,6 +21,10 @@ impl Exporter for TableExporter {
             out.push_str(d);
             out.push('\n');
         }
+        if r.command == "check" {
+            out.push_str(&budget(r));
+            out.push('\n');
+        }
         if let Some(m) = &r.measurement {
             out.push_str(&super::measurement::people(m));
             if !r.estimates.is_empty() {
@@ -98,24 +102,33 @@ impl Exporter for TableExporter {
                 out.push_str(&format!("  - {n}\n"));
             }
         }
-        if let Some(v) = &r.budget {
-            let basis = match v.basis {
-                crate::budget::Basis::Central => "central figures",
-                crate::budget::Basis::High => "high end of each range (--strict)",
-            };
-            out.push_str(&format!(
-                "\nBudget ({} model, {basis}): {}\n",
-                v.model.as_str().replace('_', "-"),
-                if v.ok { "PASS" } else { "FAIL" }
-            ));
-            let mut t = new_table();
-            t.set_header(vec!["Limit", "Result"]);
-            for (line, ok) in verdict_lines(v) {
-                t.add_row(vec![line, if ok { "pass".into() } else { "FAIL".into() }]);
-            }
-            out.push_str(&t.to_string());
-            out.push('\n');
+        if r.command != "check" {
+            out.push_str(&budget(r));
         }
         Ok(out)
     }
+}
+
+/// The budget verdict, when the report has one.
+fn budget(r: &Report) -> String {
+    let mut out = String::new();
+    if let Some(v) = &r.budget {
+        let basis = match v.basis {
+            crate::budget::Basis::Central => "central figures",
+            crate::budget::Basis::High => "high end of each range (--strict)",
+        };
+        out.push_str(&format!(
+            "\nBudget ({} model, {basis}): {}\n",
+            v.model.as_str().replace('_', "-"),
+            if v.ok { "PASS" } else { "FAIL" }
+        ));
+        let mut t = new_table();
+        t.set_header(vec!["Limit", "Result"]);
+        for (line, ok) in verdict_lines(v) {
+            t.add_row(vec![line, if ok { "pass".into() } else { "FAIL".into() }]);
+        }
+        out.push_str(&t.to_string());
+        out.push('\n');
+    }
+    out
 }

@@ -1,0 +1,79 @@
+//! JUnit XML for CI test reporters: one test case per budget limit, a failure per exceeded one.
+
+use super::{Exporter, Report, verdict_lines};
+
+pub struct JunitExporter;
+
+/// Escapes text for XML attributes and content.
+fn xml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A number without float noise (12 significant digits).
+fn num(x: f64) -> String {
+    let s = format!("{x:.12e}");
+    s.parse::<f64>().map_or(s, |v| format!("{v}"))
+}
+
+impl Exporter for JunitExporter {
+    fn render(&self, r: &Report) -> anyhow::Result<String> {
+        let Some(v) = &r.budget else {
+            anyhow::bail!("a JUnit report needs a budget");
+        };
+        let lines = verdict_lines(v);
+        let failures = lines.iter().filter(|(_, ok)| !ok).count();
+        let suite = format!("footprint budget: {}", r.name);
+        let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        out.push_str(&format!(
+            "<testsuites name=\"footprint\" tests=\"{}\" failures=\"{failures}\" errors=\"0\">\n",
+            lines.len()
+        ));
+        out.push_str(&format!(
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">\n",
+            xml(&suite),
+            lines.len()
+        ));
+        out.push_str(&format!(
+            "    <properties>\n      <property name=\"model\" value=\"{}\"/>\n      <property name=\"basis\" value=\"{}\"/>\n    </properties>\n",
+            v.model.as_str(),
+            match v.basis {
+                crate::budget::Basis::Central => "central",
+                crate::budget::Basis::High => "high",
+            }
+        ));
+        for (check, (line, ok)) in v.checks.iter().zip(&lines) {
+            let name = format!("{} within limit", check.metric);
+            if *ok {
+                out.push_str(&format!(
+                    "    <testcase classname=\"footprint.budget\" name=\"{}\">\n      <system-out>{}</system-out>\n    </testcase>\n",
+                    xml(&name),
+                    xml(line)
+                ));
+            } else {
+                out.push_str(&format!(
+                    "    <testcase classname=\"footprint.budget\" name=\"{}\">\n      <failure message=\"{}\" type=\"BudgetExceeded\">{} (value {}, limit {}, excess {})</failure>\n    </testcase>\n",
+                    xml(&name),
+                    xml(line),
+                    xml(line),
+                    num(check.value),
+                    num(check.limit),
+                    num(check.excess)
+                ));
+            }
+        }
+        out.push_str("  </testsuite>\n</testsuites>\n");
+        Ok(out)
+    }
+}
