@@ -386,3 +386,40 @@ fn bad_measure_flags() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("unknown unit"), "{}", r.stderr);
 }
+
+/// SIGKILL leaves no report (it is written atomically at the end) but a trace of whole lines.
+#[test]
+fn a_killed_measurement_leaves_a_readable_trace() {
+    let d = tempdir("sigkill");
+    let out = d.join("r.json");
+    let trace = d.join("t.jsonl");
+    // A duration no other test uses, so that the orphaned sleep can be found and stopped.
+    let mut child = Command::new(bin())
+        .args([
+            "measure",
+            "--interval-ms",
+            "10",
+            "--trace",
+            trace.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--",
+            "sleep",
+            "31.25",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    kill(child.id(), "-KILL");
+    let status = child.wait().unwrap();
+    let _ = Command::new("pkill").args(["-f", "sleep 31.25"]).status();
+    assert_eq!(status.code(), None, "killed");
+    assert!(!out.exists(), "no half-written report");
+    let text = std::fs::read_to_string(&trace).unwrap();
+    assert!(text.ends_with('\n'), "whole lines only");
+    let lines: Vec<serde_json::Value> = text.lines().map(json).collect();
+    assert!(lines.len() > 20, "{} lines", lines.len());
+    assert_eq!(lines[0]["trace"], "footprint");
+}

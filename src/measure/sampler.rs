@@ -322,24 +322,31 @@ fn thread_cpu() -> Duration {
     Duration::from_seconds(ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9)
 }
 
-/// A JSON-lines trace, one line per reading.
+/// A JSON-lines trace, one line per reading. Each tick's lines are written with one `write`
+/// of whole lines, so a process killed at any moment leaves only complete lines behind.
 pub struct Trace {
-    out: std::io::BufWriter<std::fs::File>,
+    file: std::fs::File,
+    pending: String,
 }
 
 impl Trace {
     pub fn create(path: &std::path::Path) -> std::io::Result<Trace> {
         Ok(Trace {
-            out: std::io::BufWriter::new(std::fs::File::create(path)?),
+            file: std::fs::File::create(path)?,
+            pending: String::new(),
         })
     }
 
     fn line(&mut self, v: serde_json::Value) {
-        let _ = writeln!(self.out, "{v}");
+        self.pending.push_str(&v.to_string());
+        self.pending.push('\n');
     }
 
     fn flush(&mut self) {
-        let _ = self.out.flush();
+        if !self.pending.is_empty() {
+            let _ = self.file.write_all(self.pending.as_bytes());
+            self.pending.clear();
+        }
     }
 }
 

@@ -1,0 +1,96 @@
+//! Calculator and input benchmarks: one evaluation, a sweep of 10^6 scenarios, parsing and
+//! validating a run file, loading the embedded profiles.
+//!
+//! `cargo bench --bench calculator`; figures are recorded in docs/performance.md.
+
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use footprint::impact::{
+    DeviceTime, DeviceUse, Inputs, Model, ModelKind, Scenario, Site, Work, evaluate,
+};
+use footprint::profiles::Registry;
+use footprint::units::{CarbonIntensity, Duration, Power};
+use footprint::{scenario, spec};
+
+const LAPTOP: &str = include_str!("../examples/laptop-finetune.toml");
+const GPT3: &str = include_str!("../examples/published/gpt3-patterson.toml");
+
+fn built(text: &str, reg: &Registry) -> Scenario {
+    let s = spec::parse(text, "bench.toml", Path::new(".")).unwrap();
+    scenario::build(&s, reg, None).unwrap().scenario
+}
+
+/// A duration-model scenario from plain numbers, as a sweep would make them.
+fn duration_scenario(hours: f64, watts: f64, intensity: f64, pue: f64) -> Scenario {
+    let mut inp = Inputs::default();
+    let hours = inp.point(Duration::from_hours(hours));
+    let device = DeviceUse {
+        power: inp.point(Power::from_watts(watts)),
+        host_power: inp.point(Power::ZERO),
+        price: None,
+    };
+    let site = Site {
+        intensity: inp.point(CarbonIntensity::from_g_per_kwh(intensity)),
+        pue: inp.point(pue),
+        electricity_price: None,
+        carbon_price: None,
+    };
+    Scenario {
+        inputs: inp,
+        models: vec![Model {
+            kind: ModelKind::Duration,
+            work: Work::Duration {
+                time: DeviceTime::Wall { hours, count: 8.0 },
+                device,
+            },
+        }],
+        site,
+        embodied: None,
+    }
+}
+
+fn benches(c: &mut Criterion) {
+    let reg = Registry::embedded();
+    let gpt3 = built(GPT3, &reg);
+    let laptop = built(LAPTOP, &reg);
+
+    c.bench_function("evaluate: point inputs (gpt3-patterson)", |b| {
+        b.iter(|| evaluate(black_box(&gpt3)))
+    });
+    c.bench_function(
+        "evaluate: 2 ranged inputs, 4 corners (laptop-finetune)",
+        |b| b.iter(|| evaluate(black_box(&laptop))),
+    );
+
+    let mut g = c.benchmark_group("sweep");
+    g.sample_size(10);
+    g.bench_function("10^6 scenarios (build + evaluate)", |b| {
+        b.iter(|| {
+            let mut total = 0.0;
+            for i in 0..1_000_000u32 {
+                let s = duration_scenario(
+                    1.0 + (i % 1000) as f64,
+                    100.0 + (i % 7) as f64 * 100.0,
+                    (i % 997) as f64,
+                    1.0 + (i % 5) as f64 * 0.1,
+                );
+                total += evaluate(&s)[0].central.co2e.kg();
+            }
+            black_box(total)
+        })
+    });
+    g.finish();
+
+    c.bench_function("parse + validate + build (laptop-finetune.toml)", |b| {
+        b.iter(|| built(black_box(LAPTOP), &reg))
+    });
+    c.bench_function(
+        "load embedded profiles (accelerators, grids, clouds)",
+        |b| b.iter(Registry::embedded),
+    );
+}
+
+criterion_group!(calculator, benches);
+criterion_main!(calculator);
