@@ -280,6 +280,11 @@ pub fn evaluate_run(path: &Path, profiles: Option<&Path>) -> anyhow::Result<Eval
     };
     let built = scenario::build(&spec, &reg, figures.as_ref())?;
     let estimates = impact::evaluate(&built.scenario);
+    if !estimates.iter().all(impact::Estimate::is_finite) {
+        return Err(spec
+            .error("the figures overflow: an input is too large (or a product of inputs is)")
+            .into());
+    }
     Ok(Evaluated {
         spec,
         estimates,

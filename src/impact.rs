@@ -471,6 +471,36 @@ pub fn evaluate(s: &Scenario) -> Vec<Estimate> {
         .collect()
 }
 
+impl Outputs {
+    /// Whether every figure is a finite number (the calculator's inputs are bounded so that it
+    /// is; this is the check that says so).
+    pub fn is_finite(&self) -> bool {
+        let plain = [
+            self.it_energy.raw(),
+            self.energy.raw(),
+            self.operational.raw(),
+            self.embodied.raw(),
+            self.co2e.raw(),
+        ];
+        let opt = [
+            self.device_time.map(|x| x.raw()),
+            self.wall_time.map(|x| x.raw()),
+            self.flops.map(|x| x.raw()),
+            self.compute_cost.map(|x| x.raw()),
+            self.energy_cost.map(|x| x.raw()),
+            self.carbon_cost.map(|x| x.raw()),
+            self.cost.map(|x| x.raw()),
+        ];
+        plain.iter().all(|x| x.is_finite()) && opt.iter().flatten().all(|x| x.is_finite())
+    }
+}
+
+impl Estimate {
+    pub fn is_finite(&self) -> bool {
+        self.low.is_finite() && self.central.is_finite() && self.high.is_finite()
+    }
+}
+
 /// The model a budget is checked against: the first of measured, duration, compute, per-sample.
 pub fn primary(estimates: &[Estimate]) -> Option<&Estimate> {
     estimates.iter().min_by_key(|e| e.kind)

@@ -83,10 +83,11 @@ pub mod keys {
 mod rules {
     use super::Rule;
 
-    pub const UTILIZATION: Rule = Rule::positive_up_to(
-        1.0,
-        "utilization is achieved FLOP/s ÷ the device's peak FLOP/s",
-    );
+    pub const UTILIZATION: Rule = Rule {
+        min: Some((1e-6, true)),
+        max: Some((1.0, true)),
+        why: "utilization is achieved FLOP/s ÷ the device's peak FLOP/s",
+    };
     pub const PUE: Rule = Rule {
         min: Some((1.0, true)),
         max: Some((5.0, true)),
@@ -104,7 +105,33 @@ mod rules {
         2_000.0,
         "grid intensities are 0-1,200 gCO2e/kWh; is this in g/kWh, not lbs/MWh?",
     );
-    pub const LIFETIME: Rule = Rule::positive_up_to(50.0, "lifetime is in years");
+    pub const LIFETIME: Rule = Rule {
+        min: Some((0.01, true)),
+        max: Some((50.0, true)),
+        why: "lifetime is in years",
+    };
+    // Upper bounds far beyond any real run, so that no product of inputs overflows.
+    pub const SAMPLE_BYTES: Rule = Rule::positive_up_to(1e15, "bytes per sample");
+    pub const REFERENCE_BYTES: Rule = Rule {
+        min: Some((1e-3, true)),
+        max: Some((1e15, true)),
+        why: "bytes of the reference sample",
+    };
+    pub const EPOCHS: Rule = Rule::positive_up_to(1e6, "passes over the data");
+    pub const COST_PER_SAMPLE: Rule = Rule::non_negative_up_to(1e9, "USD per sample");
+    pub const ENERGY_PER_SAMPLE_KWH: Rule = Rule::positive_up_to(1e6, "kWh per sample");
+    pub const ENERGY_PER_SAMPLE_J: Rule = Rule::positive_up_to(3.6e12, "J per sample");
+    pub const FLOPS: Rule =
+        Rule::positive_up_to(1e32, "frontier training runs are about 1e26 FLOPs");
+    pub const PARAMETERS: Rule = Rule::positive_up_to(1e16, "parameters of the model");
+    pub const TOKENS: Rule = Rule::positive_up_to(1e18, "training tokens");
+    pub const FLOPS_PER_SAMPLE: Rule = Rule::positive_up_to(1e24, "FLOPs per sample");
+    pub const HOURS: Rule = Rule::positive_up_to(1e6, "wall-clock hours (1e6 h is 114 years)");
+    pub const DEVICE_HOURS: Rule = Rule::positive_up_to(1e12, "device-hours");
+    pub const PRICE_PER_HOUR: Rule = Rule::non_negative_up_to(1e5, "USD per device-hour");
+    pub const CARBON_PRICE: Rule = Rule::non_negative_up_to(1e5, "USD per tonne CO2e");
+    pub const EMBODIED: Rule = Rule::non_negative_up_to(1e6, "kg CO2e to make one device");
+    pub const LIMIT: Rule = Rule::non_negative_up_to(1e15, "a budget limit");
     pub const ELECTRICITY: Rule =
         Rule::non_negative_up_to(10.0, "electricity prices are in USD per kWh");
 }
@@ -365,7 +392,7 @@ pub fn parse(text: &str, file: &str, dir: &Path) -> Result<RunSpec, InputError> 
 
 fn dataset(t: &Table<'_, '_>) -> Result<Dataset, InputError> {
     t.check_keys(keys::DATASET, keys::ALL)?;
-    let epochs = t.range("epochs", Rule::POSITIVE)?;
+    let epochs = t.range("epochs", rules::EPOCHS)?;
     let shards = match t.tables("shards")? {
         Some(list) => {
             if t.has("samples") || t.has("sample_bytes") {
@@ -387,7 +414,7 @@ fn dataset(t: &Table<'_, '_>) -> Result<Dataset, InputError> {
             };
             vec![Shard {
                 samples,
-                sample_bytes: t.number("sample_bytes", Rule::POSITIVE)?,
+                sample_bytes: t.number("sample_bytes", rules::SAMPLE_BYTES)?,
             }]
         }
     };
@@ -407,16 +434,16 @@ fn shard(t: &Table<'_, '_>) -> Result<Shard, InputError> {
     };
     Ok(Shard {
         samples,
-        sample_bytes: t.number("sample_bytes", Rule::POSITIVE)?,
+        sample_bytes: t.number("sample_bytes", rules::SAMPLE_BYTES)?,
     })
 }
 
 fn per_sample(t: &Table<'_, '_>, ds: Option<&Dataset>) -> Result<PerSample, InputError> {
     t.check_keys(keys::PER_SAMPLE, keys::ALL)?;
-    let cost_usd = t.range("cost_usd", Rule::NON_NEGATIVE)?;
+    let cost_usd = t.range("cost_usd", rules::COST_PER_SAMPLE)?;
     let energy_kwh = match (
-        t.range("energy_kwh", Rule::POSITIVE)?,
-        t.range("energy_j", Rule::POSITIVE)?,
+        t.range("energy_kwh", rules::ENERGY_PER_SAMPLE_KWH)?,
+        t.range("energy_j", rules::ENERGY_PER_SAMPLE_J)?,
     ) {
         (Some(_), Some(_)) => {
             return Err(t.key_error("energy_j", "give energy_kwh or energy_j, not both"));
@@ -429,7 +456,7 @@ fn per_sample(t: &Table<'_, '_>, ds: Option<&Dataset>) -> Result<PerSample, Inpu
                 .for_key("per_sample.energy_kwh"));
         }
     };
-    let reference = t.number("reference_bytes", Rule::POSITIVE)?;
+    let reference = t.number("reference_bytes", rules::REFERENCE_BYTES)?;
     let scaling_name = t.string("scaling")?;
     let (scaling, reference_bytes_defaulted) = match scaling_name.as_ref().map(|s| s.value.as_str())
     {
@@ -494,10 +521,10 @@ fn per_sample(t: &Table<'_, '_>, ds: Option<&Dataset>) -> Result<PerSample, Inpu
 
 fn compute(t: &Table<'_, '_>, ds: Option<&Dataset>) -> Result<Compute, InputError> {
     t.check_keys(keys::COMPUTE, keys::ALL)?;
-    let flops = t.range("flops", Rule::POSITIVE)?;
-    let parameters = t.range("parameters", Rule::POSITIVE)?;
-    let tokens = t.range("tokens", Rule::POSITIVE)?;
-    let per_sample = t.range("flops_per_sample", Rule::POSITIVE)?;
+    let flops = t.range("flops", rules::FLOPS)?;
+    let parameters = t.range("parameters", rules::PARAMETERS)?;
+    let tokens = t.range("tokens", rules::TOKENS)?;
+    let per_sample = t.range("flops_per_sample", rules::FLOPS_PER_SAMPLE)?;
     let forms = [
         flops.is_some(),
         parameters.is_some() || tokens.is_some(),
@@ -557,12 +584,23 @@ fn hardware(t: &Table<'_, '_>) -> Result<Hardware, InputError> {
         count: t.whole("count", 1)?,
         utilization: t.range("utilization", rules::UTILIZATION)?,
         power_w: t.range("power_w", rules::DEVICE_POWER)?,
-        hours: t.range("hours", Rule::POSITIVE)?,
-        device_hours: t.range("device_hours", Rule::POSITIVE)?,
+        hours: t.range("hours", rules::HOURS)?,
+        device_hours: t.range("device_hours", rules::DEVICE_HOURS)?,
         host_power_w: t.range("host_power_w", rules::HOST_POWER)?,
-        price_usd_per_device_hour: t.range("price_usd_per_device_hour", Rule::NON_NEGATIVE)?,
+        price_usd_per_device_hour: t.range("price_usd_per_device_hour", rules::PRICE_PER_HOUR)?,
         line: t.line(),
     };
+    if let Some(c) = &h.count
+        && c.value > 100_000_000
+    {
+        return Err(t.key_error(
+            "count",
+            format!(
+                "{} devices is above the largest plausible value 100000000",
+                c.value
+            ),
+        ));
+    }
     if h.hours.is_some() && h.device_hours.is_some() {
         return Err(t.key_error(
             "device_hours",
@@ -579,7 +617,7 @@ fn site(t: &Table<'_, '_>) -> Result<Site, InputError> {
         region: t.string("region")?,
         pue: t.range("pue", rules::PUE)?,
         electricity_usd_per_kwh: t.range("electricity_usd_per_kwh", rules::ELECTRICITY)?,
-        carbon_price_usd_per_t: t.range("carbon_price_usd_per_t", Rule::NON_NEGATIVE)?,
+        carbon_price_usd_per_t: t.range("carbon_price_usd_per_t", rules::CARBON_PRICE)?,
     };
     if s.carbon_intensity_g_per_kwh.is_some() && s.region.is_some() {
         return Err(t.key_error(
@@ -593,7 +631,7 @@ fn site(t: &Table<'_, '_>) -> Result<Site, InputError> {
 fn embodied(t: &Table<'_, '_>) -> Result<Embodied, InputError> {
     t.check_keys(keys::EMBODIED, keys::ALL)?;
     Ok(Embodied {
-        kg_co2e_per_device: t.range("kg_co2e_per_device", Rule::NON_NEGATIVE)?,
+        kg_co2e_per_device: t.range("kg_co2e_per_device", rules::EMBODIED)?,
         lifetime_years: t.range("lifetime_years", rules::LIFETIME)?,
         line: t.line(),
     })
@@ -613,9 +651,9 @@ fn measured(t: &Table<'_, '_>, dir: &Path) -> Result<Measured, InputError> {
 fn budget(t: &Table<'_, '_>) -> Result<Budget, InputError> {
     t.check_keys(keys::BUDGET, keys::ALL)?;
     let b = Budget {
-        max_co2e_kg: t.number("max_co2e_kg", Rule::NON_NEGATIVE)?,
-        max_energy_kwh: t.number("max_energy_kwh", Rule::NON_NEGATIVE)?,
-        max_cost_usd: t.number("max_cost_usd", Rule::NON_NEGATIVE)?,
+        max_co2e_kg: t.number("max_co2e_kg", rules::LIMIT)?,
+        max_energy_kwh: t.number("max_energy_kwh", rules::LIMIT)?,
+        max_cost_usd: t.number("max_cost_usd", rules::LIMIT)?,
     };
     if b.max_co2e_kg.is_none() && b.max_energy_kwh.is_none() && b.max_cost_usd.is_none() {
         return Err(t.error("[budget] is empty: give max_co2e_kg, max_energy_kwh or max_cost_usd"));
@@ -774,8 +812,14 @@ mod tests {
         assert!(err("[hardware]\nhours = 1\n[site]\npue = [1.1, 0.8]\n").contains("above high"));
         assert!(
             err("[hardware]\nhours = 1\n[embodied]\nlifetime_years = 0\n")
-                .contains("greater than 0")
+                .contains("at least 0.01")
         );
+        assert!(
+            err("[compute]\nflops = 1e40\n[hardware]\ndevice = \"H100\"\n")
+                .contains("about 1e26 FLOPs")
+        );
+        assert!(err("[hardware]\nhours = 1e9\npower_w = 1\n").contains("114 years"));
+        assert!(err("[hardware]\nhours = 1\npower_w = 1\ncount = 1e12\n").contains("100000000"));
         assert!(
             err("[hardware]\nhours = 1\n[site]\nelectricity_usd_per_kwh = -1\n")
                 .contains("negative")

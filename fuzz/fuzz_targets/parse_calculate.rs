@@ -1,0 +1,80 @@
+//! Any bytes as a run file: parsing, validation, profile lookups, the calculator and every
+//! exporter must not panic, and an accepted run must give finite, ordered figures.
+
+#![no_main]
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use footprint::impact::evaluate;
+use footprint::profiles::Registry;
+use footprint::report::{Format, Report, exporter};
+use footprint::scenario::{MeasuredFigures, build};
+use footprint::spec::parse;
+use libfuzzer_sys::fuzz_target;
+
+fn registry() -> &'static Registry {
+    static REG: OnceLock<Registry> = OnceLock::new();
+    REG.get_or_init(Registry::embedded)
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(spec) = parse(text, "fuzz.toml", Path::new(".")) else {
+        return;
+    };
+    // A fixed measurement stands in for the report a [measured] section names.
+    let figures = spec.measured.as_ref().map(|_| MeasuredFigures {
+        joules_per_sample: 2.5,
+        samples_per_second: 1000.0,
+        devices: 1.0,
+        energy_source: "fuzz".to_string(),
+        device: "fuzz".to_string(),
+        modelled: true,
+        per: "sample",
+    });
+    let Ok(built) = build(&spec, registry(), figures.as_ref()) else {
+        return;
+    };
+    let estimates = evaluate(&built.scenario);
+    assert!(!estimates.is_empty());
+    for e in &estimates {
+        assert!(
+            e.is_finite(),
+            "non-finite figures for accepted input: {e:?}"
+        );
+        let eps = |x: f64| 1e-9 * x.abs().max(1e-300);
+        for (l, c, h) in [
+            (
+                e.low.energy.raw(),
+                e.central.energy.raw(),
+                e.high.energy.raw(),
+            ),
+            (e.low.co2e.raw(), e.central.co2e.raw(), e.high.co2e.raw()),
+        ] {
+            assert!(
+                l <= c + eps(c) && c <= h + eps(h),
+                "unordered band {l} {c} {h}"
+            );
+        }
+    }
+    let report = Report {
+        command: "estimate",
+        name: spec.name.clone(),
+        description: spec.description.clone(),
+        estimates,
+        assumptions: built.assumptions,
+        notes: built.notes,
+        budget: None,
+        measurement: None,
+    };
+    for f in [Format::Table, Format::Json, Format::Csv, Format::Markdown] {
+        let out = exporter(f).render(&report).expect("renders");
+        if f == Format::Json {
+            let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+            assert!(!out.contains("NaN") && !v["estimates"][0]["co2e_kg"]["central"].is_null());
+        }
+    }
+});
