@@ -8,15 +8,38 @@
 //! Every number carries its source and year (`{ value, source, year }`); in a user's file a
 //! bare number is accepted and is attributed to that file.
 
-use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use serde::Deserialize;
 
 use crate::error::{InputError, nearest, normalize};
 
+/// The embedded profiles, as build.rs compiled them from `profiles/*.toml` into JSON (read back
+/// about ten times faster than TOML: startup time is part of a measurement's overhead).
 const EMBEDDED: &[(&str, &str)] = &[
+    (
+        "profiles/accelerators.toml",
+        include_str!(concat!(env!("OUT_DIR"), "/accelerators.json")),
+    ),
+    (
+        "profiles/grids.toml",
+        include_str!(concat!(env!("OUT_DIR"), "/grids.json")),
+    ),
+    (
+        "profiles/clouds.toml",
+        include_str!(concat!(env!("OUT_DIR"), "/clouds.json")),
+    ),
+];
+const EMBEDDED_CPUS: (&str, &str) = (
+    "profiles/cpus.toml",
+    include_str!(concat!(env!("OUT_DIR"), "/cpus.json")),
+);
+
+/// The TOML sources, for the tests that check every value has a source and a year.
+#[cfg(test)]
+const SOURCES: &[(&str, &str)] = &[
     (
         "profiles/accelerators.toml",
         include_str!("../profiles/accelerators.toml"),
@@ -29,8 +52,12 @@ const EMBEDDED: &[(&str, &str)] = &[
         "profiles/clouds.toml",
         include_str!("../profiles/clouds.toml"),
     ),
+    ("profiles/cpus.toml", include_str!("../profiles/cpus.toml")),
 ];
-const EMBEDDED_CPUS: (&str, &str) = ("profiles/cpus.toml", include_str!("../profiles/cpus.toml"));
+
+fn parse_embedded(origin: &str, json: &str) -> ProfileFile {
+    serde_json::from_str(json).unwrap_or_else(|e| panic!("embedded {origin}: {e}"))
+}
 
 /// The grid used when a run names neither an intensity nor a region.
 pub const DEFAULT_GRID: &str = "WORLD";
@@ -192,7 +219,7 @@ struct CpuTableDef {
     ram_w_per_gb: Option<SourcedDef>,
     default_w_per_thread: Option<SourcedDef>,
     #[serde(default)]
-    tdp_w: toml::Table,
+    tdp_w: std::collections::BTreeMap<String, f64>,
 }
 
 #[derive(Deserialize)]
@@ -244,8 +271,13 @@ pub struct Registry {
     accel_index: HashMap<String, usize>,
     grid_index: HashMap<String, usize>,
     cloud_index: HashMap<String, usize>,
+    /// Normalised accelerator names and aliases, grid codes and cloud codes → entry, kept up
+    /// to date while files are added (so that an override finds its entry in O(1)).
+    accel_keys: HashMap<String, usize>,
+    grid_codes: HashMap<String, usize>,
+    cloud_codes: HashMap<String, usize>,
     cpu_overrides: Vec<(String, CpuTableDef)>,
-    cpus: OnceCell<CpuTable>,
+    cpus: OnceLock<CpuTable>,
 }
 
 impl std::fmt::Debug for CpuTableDef {
@@ -258,9 +290,8 @@ impl Registry {
     /// The embedded profiles only.
     pub fn embedded() -> Registry {
         let mut r = Registry::default();
-        for (origin, text) in EMBEDDED {
-            let file = parse_file(origin, text).expect("embedded profiles parse (tested)");
-            r.add(origin, file)
+        for (origin, json) in EMBEDDED {
+            r.add(origin, parse_embedded(origin, json))
                 .expect("embedded profiles are valid (tested)");
         }
         r.reindex();
@@ -297,9 +328,7 @@ impl Registry {
         for a in file.accelerator {
             let what = format!("accelerator {}", a.name);
             let key = normalize(&a.name);
-            let existing = self.accelerators.iter().position(|e| {
-                normalize(&e.name) == key || e.aliases.iter().any(|al| normalize(al) == key)
-            });
+            let existing = self.accel_keys.get(&key).copied();
             let given = |s: Option<SourcedDef>| s.map(|s| s.resolve(origin));
             let acc = match existing {
                 // An override: what the file gives replaces, the rest is kept.
@@ -353,9 +382,19 @@ impl Registry {
                 ))
                 .in_file(origin));
             }
-            match existing {
-                Some(i) => self.accelerators[i] = acc,
-                None => self.accelerators.push(acc),
+            let i = match existing {
+                Some(i) => {
+                    self.accelerators[i] = acc;
+                    i
+                }
+                None => {
+                    self.accelerators.push(acc);
+                    self.accelerators.len() - 1
+                }
+            };
+            let entry = &self.accelerators[i];
+            for k in std::iter::once(&entry.name).chain(&entry.aliases) {
+                self.accel_keys.entry(normalize(k)).or_insert(i);
             }
         }
         for g in file.grid {
@@ -373,9 +412,12 @@ impl Registry {
                 &grid.carbon_intensity_g_per_kwh,
             )?;
             let key = normalize(&grid.code);
-            match self.grids.iter().position(|e| normalize(&e.code) == key) {
-                Some(i) => self.grids[i] = grid,
-                None => self.grids.push(grid),
+            match self.grid_codes.get(&key) {
+                Some(&i) => self.grids[i] = grid,
+                None => {
+                    self.grids.push(grid);
+                    self.grid_codes.insert(key, self.grids.len() - 1);
+                }
             }
         }
         for c in file.cloud {
@@ -400,9 +442,12 @@ impl Registry {
                 origin: origin.to_string(),
             };
             let key = normalize(&cloud.code);
-            match self.clouds.iter().position(|e| normalize(&e.code) == key) {
-                Some(i) => self.clouds[i] = cloud,
-                None => self.clouds.push(cloud),
+            match self.cloud_codes.get(&key) {
+                Some(&i) => self.clouds[i] = cloud,
+                None => {
+                    self.clouds.push(cloud);
+                    self.cloud_codes.insert(key, self.clouds.len() - 1);
+                }
             }
         }
         if let Some(cpus) = file.cpus {
@@ -541,8 +586,8 @@ impl Registry {
     pub fn cpus(&self) -> &CpuTable {
         self.cpus.get_or_init(|| {
             let mut t = CpuTable::default();
-            let (origin, text) = EMBEDDED_CPUS;
-            let file = parse_file(origin, text).expect("embedded cpus.toml parses (tested)");
+            let (origin, json) = EMBEDDED_CPUS;
+            let file = parse_embedded(origin, json);
             let def = file.cpus.expect("embedded cpus.toml has [cpus]");
             t.source = def.source.unwrap_or_default();
             t.year = def.year;
@@ -572,12 +617,10 @@ impl Registry {
     }
 }
 
-fn table_entries(t: &toml::Table) -> Vec<(String, f64)> {
+fn table_entries(t: &std::collections::BTreeMap<String, f64>) -> Vec<(String, f64)> {
     t.iter()
-        .filter_map(|(k, v)| {
-            let x = v.as_float().or_else(|| v.as_integer().map(|i| i as f64))?;
-            (x.is_finite() && x > 0.0).then(|| (k.clone(), x))
-        })
+        .filter(|(_, x)| x.is_finite() && **x > 0.0)
+        .map(|(k, x)| (k.clone(), *x))
         .collect()
 }
 
@@ -623,7 +666,7 @@ mod tests {
 
     #[test]
     fn embedded_profiles_parse_and_are_sourced() {
-        for (origin, text) in EMBEDDED.iter().chain([&EMBEDDED_CPUS]) {
+        for (origin, text) in SOURCES {
             let f = parse_file(origin, text).unwrap_or_else(|e| panic!("{e}"));
             for a in &f.accelerator {
                 for s in [
