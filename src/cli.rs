@@ -377,47 +377,15 @@ fn flag_error(flag: &str, msg: impl Into<String>) -> anyhow::Error {
 
 /// The workload configuration the flags ask for.
 fn workload_config(a: &MeasureArgs) -> anyhow::Result<workload::Config> {
-    let positive = |flag: &str, v: Option<usize>| -> anyhow::Result<Option<usize>> {
-        match v {
-            Some(0) => Err(flag_error(flag, "must be at least 1")),
-            v => Ok(v),
-        }
+    let sizes = workload::Sizes {
+        batch_size: a.batch_size,
+        width: a.width,
+        depth: a.depth,
+        seq_len: a.seq_len,
+        heads: a.heads,
     };
-    let batch = positive("--batch-size", a.batch_size)?;
-    let width = positive("--width", a.width)?;
-    let depth = positive("--depth", a.depth)?;
-    let seq = positive("--seq-len", a.seq_len)?;
-    let heads = positive("--heads", a.heads)?;
-    let mut c = match a.workload {
-        workload::Kind::Mlp => {
-            if seq.is_some() || heads.is_some() {
-                return Err(flag_error(
-                    "--seq-len",
-                    "--seq-len and --heads apply to --workload transformer",
-                ));
-            }
-            let mut c = workload::Config::mlp(batch.unwrap_or(64));
-            let m = c.mlp.as_mut().expect("mlp");
-            m.hidden = width.unwrap_or(m.hidden);
-            m.depth = depth.unwrap_or(m.depth);
-            c
-        }
-        workload::Kind::Transformer => {
-            let mut c = workload::Config::transformer(batch.unwrap_or(16));
-            let t = c.transformer.as_mut().expect("transformer");
-            t.d_model = width.unwrap_or(t.d_model);
-            t.layers = depth.unwrap_or(t.layers);
-            t.seq_len = seq.unwrap_or(t.seq_len);
-            t.heads = heads.unwrap_or(t.heads);
-            if !t.d_model.is_multiple_of(t.heads) {
-                return Err(flag_error(
-                    "--heads",
-                    format!("{} heads do not divide the width {}", t.heads, t.d_model),
-                ));
-            }
-            c
-        }
-    };
+    let mut c =
+        workload::Config::sized(a.workload, &sizes).map_err(|(flag, msg)| flag_error(flag, msg))?;
     if let Some(lr) = a.lr {
         if !(lr.is_finite() && lr > 0.0 && lr < 10.0) {
             return Err(flag_error(

@@ -32,20 +32,15 @@ struct Args {
 
 fn main() {
     let a = Args::parse();
-    let mut cfg = match a.workload {
-        Kind::Mlp => workload::Config::mlp(a.batch_size.unwrap_or(64)),
-        Kind::Transformer => workload::Config::transformer(a.batch_size.unwrap_or(16)),
+    let sizes = workload::Sizes {
+        batch_size: a.batch_size,
+        width: a.width,
+        depth: a.depth,
+        seq_len: a.seq_len,
+        heads: a.heads,
     };
-    if let Some(m) = cfg.mlp.as_mut() {
-        m.hidden = a.width.unwrap_or(m.hidden);
-        m.depth = a.depth.unwrap_or(m.depth);
-    }
-    if let Some(t) = cfg.transformer.as_mut() {
-        t.d_model = a.width.unwrap_or(t.d_model);
-        t.layers = a.depth.unwrap_or(t.layers);
-        t.seq_len = a.seq_len.unwrap_or(t.seq_len);
-        t.heads = a.heads.unwrap_or(t.heads);
-    }
+    let cfg = workload::Config::sized(a.workload, &sizes)
+        .unwrap_or_else(|(flag, msg)| panic!("{flag}: {msg}"));
     let dev = candle_core::Device::Cpu;
     let mut m = workload::build(&cfg, &dev).expect("build the workload");
     for _ in 0..a.warmup {

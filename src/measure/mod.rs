@@ -405,23 +405,70 @@ pub fn train(opts: &TrainOptions, reg: &Registry) -> anyhow::Result<Measurement>
     let out = sampler.stop();
     progress.done();
 
-    let (energy, counted, source, quality) = total(&out.devices);
+    let mut m = from_sampler("training", started, window, out, notices);
+    let energy = m.energy_j;
     let samples = steps * trainer.samples_per_step() as u64;
     let flops = steps as f64 * trainer.flops_per_step();
     let have = |x: f64| (steps > 0 && window > 0.0).then_some(x);
+    if let (Some(i), false) = (
+        opts.cuda,
+        m.sensors.iter().any(|d| d.kind == DeviceKind::Gpu),
+    ) {
+        m.device = format!("CUDA device {i}");
+    }
+    m.samples = Some(samples);
+    m.samples_per_second = have(samples as f64 / window);
+    m.joules_per_sample = (samples > 0).then(|| energy / samples as f64);
+    m.tokens_per_second = trainer
+        .tokens_per_step()
+        .and_then(|t| have(steps as f64 * t as f64 / window));
+    m.flops = Some(flops);
+    m.flops_per_second = have(flops / window);
+    m.joules_per_flop = (flops > 0.0).then(|| energy / flops);
+    m.steps = Some(steps);
+    m.warmup_steps = Some(warm);
+    m.loss = first.map(|f| LossSummary { first: f, last });
+    m.workload = Some(WorkloadInfo {
+        config: opts.config.clone(),
+        device: device_label,
+        parameters: trainer.parameters(),
+        flops_per_step: trainer.flops_per_step(),
+        samples_per_step: trainer.samples_per_step(),
+    });
+    m.cpu_seconds = sensor::cputime::self_cpu_seconds();
+    Ok(m)
+}
+
+/// What was run on, for people: the GPU(s) when there are any, else the CPU.
+fn device_name(devices: &[DeviceEnergy]) -> String {
+    let gpus: Vec<&str> = devices
+        .iter()
+        .filter(|d| d.kind == DeviceKind::Gpu)
+        .map(|d| d.name.as_str())
+        .collect();
+    match gpus.len() {
+        0 => devices
+            .iter()
+            .find(|d| d.id == "cpu-model")
+            .map(|d| d.name.trim_end_matches(" (CPU-time model)").to_string())
+            .unwrap_or_else(|| "CPU".to_string()),
+        1 => gpus[0].to_string(),
+        n => format!("{n} GPUs: {}", gpus.join(", ")),
+    }
+}
+
+/// A measurement with the fields both modes fill alike, from what the sampler measured; the
+/// mode fills in its own (samples, workload, command...).
+fn from_sampler(
+    mode: &'static str,
+    started: f64,
+    window: f64,
+    out: SamplerOutput,
+    notices: Vec<String>,
+) -> Measurement {
+    let (energy, counted, source, quality) = total(&out.devices);
     let interrupted = signal::received();
-    let cpu_name = out
-        .devices
-        .iter()
-        .find(|d| d.id == "cpu-model")
-        .map(|d| d.name.trim_end_matches(" (CPU-time model)").to_string())
-        .unwrap_or_else(|| "CPU".to_string());
-    let gpu_name = out
-        .devices
-        .iter()
-        .find(|d| d.kind == DeviceKind::Gpu)
-        .map(|d| d.name.clone());
-    Ok(Measurement {
+    Measurement {
         schema_version: MEASUREMENT_SCHEMA,
         status: if interrupted.is_some() {
             Status::Interrupted
@@ -429,45 +476,38 @@ pub fn train(opts: &TrainOptions, reg: &Registry) -> anyhow::Result<Measurement>
             Status::Complete
         },
         interrupted_by: interrupted.map(|s| signal::name(s).to_string()),
-        mode: "training",
+        mode,
         started_at_unix_s: started,
         duration_s: window,
         energy_j: energy.joules(),
         energy_source: source,
         quality,
-        device: match (&gpu_name, opts.cuda) {
-            (Some(g), _) => g.clone(),
-            (None, Some(i)) => format!("CUDA device {i}"),
-            (None, None) => cpu_name,
-        },
-        devices_used: 1.0,
-        samples: Some(samples),
-        samples_per_second: have(samples as f64 / window),
-        joules_per_sample: (samples > 0).then(|| energy.joules() / samples as f64),
-        tokens_per_second: trainer
-            .tokens_per_step()
-            .and_then(|t| have(steps as f64 * t as f64 / window)),
-        flops: Some(flops),
-        flops_per_second: have(flops / window),
-        joules_per_flop: (flops > 0.0).then(|| energy.joules() / flops),
-        steps: Some(steps),
-        warmup_steps: Some(warm),
-        loss: first.map(|f| LossSummary { first: f, last }),
-        workload: Some(WorkloadInfo {
-            config: opts.config.clone(),
-            device: device_label,
-            parameters: trainer.parameters(),
-            flops_per_step: trainer.flops_per_step(),
-            samples_per_step: trainer.samples_per_step(),
-        }),
+        device: device_name(&out.devices),
+        devices_used: out
+            .devices
+            .iter()
+            .filter(|d| d.kind == DeviceKind::Gpu)
+            .count()
+            .max(1) as f64,
+        samples: None,
+        samples_per_second: None,
+        joules_per_sample: None,
+        tokens_per_second: None,
+        flops: None,
+        flops_per_second: None,
+        joules_per_flop: None,
+        steps: None,
+        warmup_steps: None,
+        loss: None,
+        workload: None,
         command: None,
         exit_code: None,
-        cpu_seconds: sensor::cputime::self_cpu_seconds(),
+        cpu_seconds: 0.0,
         sampler: sampler_stats(&out),
         sensors: out.devices,
         counted,
         notices,
-    })
+    }
 }
 
 /// How a wrapped command ended: its exit code as a shell reports it.
@@ -535,64 +575,18 @@ pub fn wrap(
     signal::forward_to(0);
     progress.done();
     let code = exit_code_of(status);
-    let (energy, counted, source, quality) = total(&out.devices);
-    let interrupted = signal::received();
-    let gpus: Vec<&DeviceEnergy> = out
-        .devices
-        .iter()
-        .filter(|d| d.kind == DeviceKind::Gpu)
-        .collect();
-    let device = if gpus.is_empty() {
-        out.devices
-            .iter()
-            .find(|d| d.id == "cpu-model")
-            .map(|d| d.name.trim_end_matches(" (CPU-time model)").to_string())
-            .unwrap_or_else(|| "CPU".to_string())
-    } else {
-        let names: Vec<&str> = gpus.iter().map(|d| d.name.as_str()).collect();
-        format!("{} GPU(s): {}", gpus.len(), names.join(", "))
-    };
-    let samples = opts.samples;
-    Ok(Ok((
-        Measurement {
-            schema_version: MEASUREMENT_SCHEMA,
-            status: if interrupted.is_some() {
-                Status::Interrupted
-            } else {
-                Status::Complete
-            },
-            interrupted_by: interrupted.map(|s| signal::name(s).to_string()),
-            mode: "command",
-            started_at_unix_s: started,
-            duration_s: window,
-            energy_j: energy.joules(),
-            energy_source: source,
-            quality,
-            device,
-            devices_used: gpus.len().max(1) as f64,
-            samples,
-            samples_per_second: samples.filter(|_| window > 0.0).map(|n| n as f64 / window),
-            joules_per_sample: samples
-                .filter(|n| *n > 0)
-                .map(|n| energy.joules() / n as f64),
-            tokens_per_second: None,
-            flops: None,
-            flops_per_second: None,
-            joules_per_flop: None,
-            steps: None,
-            warmup_steps: None,
-            loss: None,
-            workload: None,
-            command: Some(opts.command.clone()),
-            exit_code: Some(code),
-            cpu_seconds: sensor::cputime::children_cpu_seconds(),
-            sampler: sampler_stats(&out),
-            sensors: out.devices,
-            counted,
-            notices,
-        },
-        code,
-    )))
+    let mut m = from_sampler("command", started, window, out, notices);
+    let energy = m.energy_j;
+    m.samples = opts.samples;
+    m.samples_per_second = opts
+        .samples
+        .filter(|_| window > 0.0)
+        .map(|n| n as f64 / window);
+    m.joules_per_sample = opts.samples.filter(|n| *n > 0).map(|n| energy / n as f64);
+    m.command = Some(opts.command.clone());
+    m.exit_code = Some(code);
+    m.cpu_seconds = sensor::cputime::children_cpu_seconds();
+    Ok(Ok((m, code)))
 }
 
 /// Average power over the window, for people.

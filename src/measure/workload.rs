@@ -92,6 +92,78 @@ impl Config {
     }
 }
 
+/// Sizes that override a workload's defaults (`None` keeps the default): the `measure` flags.
+#[derive(Clone, Debug, Default)]
+pub struct Sizes {
+    pub batch_size: Option<usize>,
+    /// Hidden width (MLP) or d_model (transformer).
+    pub width: Option<usize>,
+    /// Hidden layers (MLP) or blocks (transformer).
+    pub depth: Option<usize>,
+    pub seq_len: Option<usize>,
+    pub heads: Option<usize>,
+}
+
+impl Config {
+    /// The default config of `kind` with `sizes` applied. An error names the flag at fault.
+    pub fn sized(kind: Kind, sizes: &Sizes) -> std::result::Result<Config, (&'static str, String)> {
+        for (flag, v) in [
+            ("--batch-size", sizes.batch_size),
+            ("--width", sizes.width),
+            ("--depth", sizes.depth),
+            ("--seq-len", sizes.seq_len),
+            ("--heads", sizes.heads),
+        ] {
+            if v == Some(0) {
+                return Err((flag, "must be at least 1".to_string()));
+            }
+        }
+        match kind {
+            Kind::Mlp => {
+                if sizes.seq_len.is_some() || sizes.heads.is_some() {
+                    return Err((
+                        "--seq-len",
+                        "--seq-len and --heads apply to --workload transformer".to_string(),
+                    ));
+                }
+                let mut c = Config::mlp(sizes.batch_size.unwrap_or(64));
+                let m = c.mlp.as_mut().expect("mlp config");
+                m.hidden = sizes.width.unwrap_or(m.hidden);
+                m.depth = sizes.depth.unwrap_or(m.depth);
+                Ok(c)
+            }
+            Kind::Transformer => {
+                let mut c = Config::transformer(sizes.batch_size.unwrap_or(16));
+                let t = c.transformer.as_mut().expect("transformer config");
+                t.d_model = sizes.width.unwrap_or(t.d_model);
+                t.layers = sizes.depth.unwrap_or(t.layers);
+                t.seq_len = sizes.seq_len.unwrap_or(t.seq_len);
+                t.heads = sizes.heads.unwrap_or(t.heads);
+                if !t.d_model.is_multiple_of(t.heads) {
+                    return Err((
+                        "--heads",
+                        format!("{} heads do not divide the width {}", t.heads, t.d_model),
+                    ));
+                }
+                Ok(c)
+            }
+        }
+    }
+}
+
+/// AdamW over `vars` with candle's defaults and this learning rate, and the parameter count.
+fn adamw(vars: Vec<Var>, lr: f64) -> Result<(AdamW, usize)> {
+    let params = vars.iter().map(|v| v.elem_count()).sum();
+    let opt = AdamW::new(
+        vars,
+        ParamsAdamW {
+            lr,
+            ..ParamsAdamW::default()
+        },
+    )?;
+    Ok((opt, params))
+}
+
 /// A seeded generator (SplitMix64): the same seed gives the same stream everywhere.
 #[derive(Clone, Debug)]
 pub struct Rng(u64);
@@ -215,10 +287,6 @@ pub trait Trainer {
     }
 }
 
-fn count_params(vars: &[Var]) -> usize {
-    vars.iter().map(|v| v.elem_count()).sum()
-}
-
 pub struct Mlp {
     layers: Vec<Linear>,
     opt: AdamW,
@@ -256,14 +324,7 @@ impl Mlp {
         }
         layers.push(Linear::new(&mut rng, width, m.classes, dev)?);
         let vars: Vec<Var> = layers.iter().flat_map(Linear::vars).collect();
-        let params = count_params(&vars);
-        let opt = AdamW::new(
-            vars,
-            ParamsAdamW {
-                lr: cfg.learning_rate,
-                ..ParamsAdamW::default()
-            },
-        )?;
+        let (opt, params) = adamw(vars, cfg.learning_rate)?;
         Ok(Mlp {
             layers,
             opt,
@@ -388,14 +449,7 @@ impl Transformer {
         }
         vars.extend(ln_f.vars());
         vars.extend(head.vars());
-        let params = count_params(&vars);
-        let opt = AdamW::new(
-            vars,
-            ParamsAdamW {
-                lr: cfg.learning_rate,
-                ..ParamsAdamW::default()
-            },
-        )?;
+        let (opt, params) = adamw(vars, cfg.learning_rate)?;
         Ok(Transformer {
             cfg: t,
             tok,

@@ -1,6 +1,6 @@
 //! GitHub-flavoured Markdown: for pull-request comments and `$GITHUB_STEP_SUMMARY`.
 
-use super::{Exporter, Report, assumption_value, is_ranged, rows, verdict_lines};
+use super::{Exporter, Report, assumption_value, grid, verdict_lines};
 
 pub struct MarkdownExporter;
 
@@ -53,38 +53,14 @@ impl Exporter for MarkdownExporter {
             out.push('\n');
         }
         if !r.estimates.is_empty() {
-            let primary = r.primary();
-            let mut header = vec!["".to_string()];
-            let mut ranged = Vec::new();
-            for e in &r.estimates {
-                let mut name = e.kind.as_str().replace('_', "-");
-                if r.estimates.len() > 1 && Some(e.kind) == primary {
-                    name.push_str(" (primary)");
-                }
-                let rg = is_ranged(e);
-                ranged.push(rg);
-                if rg {
-                    header.extend([format!("{name} low"), name, "high".to_string()]);
-                } else {
-                    header.push(name);
-                }
-            }
+            let (header, rows) = grid(&r.estimates, " (primary)");
             out.push_str(&table_row(&header));
             let align: Vec<String> = (0..header.len())
                 .map(|i| if i == 0 { "---".into() } else { "---:".into() })
                 .collect();
             out.push_str(&format!("| {} |\n", align.join(" | ")));
-            for row in rows(&r.estimates) {
-                let mut cells = vec![row.label.to_string()];
-                for (c, rg) in row.cells.iter().zip(&ranged) {
-                    match (c, rg) {
-                        (Some([l, c, h]), true) => cells.extend([l.clone(), c.clone(), h.clone()]),
-                        (Some([_, c, _]), false) => cells.push(c.clone()),
-                        (None, true) => cells.extend(["—".into(), "—".into(), "—".into()]),
-                        (None, false) => cells.push("—".into()),
-                    }
-                }
-                out.push_str(&table_row(&cells));
+            for row in rows {
+                out.push_str(&table_row(&row));
             }
             out.push('\n');
         }

@@ -74,14 +74,10 @@ pub fn exporter(format: Format) -> Box<dyn Exporter> {
     }
 }
 
-/// The rows people see, shared by the table and the Markdown exporters: a label and, per
-/// estimate, the value at low / central / high (`None` where the model has no such figure).
-pub(crate) struct Row {
-    pub label: &'static str,
-    pub cells: Vec<Option<[String; 3]>>,
-}
-
-pub(crate) fn rows(estimates: &[Estimate]) -> Vec<Row> {
+/// The figures people see, shared by the table and the Markdown exporters: a header and
+/// rows of text, one column per model, or three (low, central, high) for a model whose figures
+/// have a range. `primary_mark` is appended to the primary model's name when there are several.
+pub(crate) fn grid(estimates: &[Estimate], primary_mark: &str) -> (Vec<String>, Vec<Vec<String>>) {
     use crate::units::{human_duration, human_energy, human_mass, human_money, sig4};
     type Cell = fn(&crate::impact::Outputs) -> Option<String>;
     let metrics: [(&'static str, Cell); 12] = [
@@ -102,26 +98,44 @@ pub(crate) fn rows(estimates: &[Estimate]) -> Vec<Row> {
         ("Carbon cost", |o| o.carbon_cost.map(human_money)),
         ("Cost", |o| o.cost.map(human_money)),
     ];
+    let primary = crate::impact::primary(estimates).map(|e| e.kind);
+    // A model's figures differ between low and high: then it gets three columns.
+    let ranged: Vec<bool> = estimates.iter().map(|e| e.low != e.high).collect();
+    let mut header = vec![String::new()];
+    for (e, &rg) in estimates.iter().zip(&ranged) {
+        let mut name = e.kind.as_str().replace('_', "-");
+        if estimates.len() > 1 && Some(e.kind) == primary {
+            name.push_str(primary_mark);
+        }
+        if rg {
+            header.extend([format!("{name} low"), name, "high".to_string()]);
+        } else {
+            header.push(name);
+        }
+    }
     // Embodied emissions are only counted when the run asks for them; a row of zeros would
     // read as "none", so the row is left out and the report's notes say why.
     let embodied_counted = estimates.iter().any(|e| e.high.embodied.raw() > 0.0);
-    metrics
+    let rows = metrics
         .iter()
         .filter(|(label, _)| *label != "Embodied CO2e" || embodied_counted)
         .filter(|(_, f)| estimates.iter().any(|e| f(&e.central).is_some()))
-        .map(|(label, f)| Row {
-            label,
-            cells: estimates
-                .iter()
-                .map(|e| Some([f(&e.low)?, f(&e.central)?, f(&e.high)?]))
-                .collect(),
+        .map(|(label, f)| {
+            let mut cells = vec![label.to_string()];
+            for (e, &rg) in estimates.iter().zip(&ranged) {
+                let dash = || "—".to_string();
+                if rg {
+                    cells.extend(
+                        [f(&e.low), f(&e.central), f(&e.high)].map(|c| c.unwrap_or_else(dash)),
+                    );
+                } else {
+                    cells.push(f(&e.central).unwrap_or_else(dash));
+                }
+            }
+            cells
         })
-        .collect()
-}
-
-/// Whether an estimate's figures differ between low and high (then three columns are shown).
-pub(crate) fn is_ranged(e: &Estimate) -> bool {
-    e.low != e.high
+        .collect();
+    (header, rows)
 }
 
 /// A JSON value as people read it in the assumptions list.

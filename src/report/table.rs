@@ -3,7 +3,7 @@
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, ContentArrangement, Table};
 
-use super::{Exporter, Report, assumption_value, is_ranged, rows, verdict_lines};
+use super::{Exporter, Report, assumption_value, grid, verdict_lines};
 
 pub struct TableExporter;
 
@@ -34,35 +34,10 @@ impl Exporter for TableExporter {
         if !r.estimates.is_empty() {
             let primary = r.primary();
             let mut t = new_table();
-            let mut header = vec!["".to_string()];
-            let mut ranged = Vec::new();
-            for e in &r.estimates {
-                let mut name = e.kind.as_str().replace('_', "-");
-                if r.estimates.len() > 1 && Some(e.kind) == primary {
-                    name.push_str(" *");
-                }
-                let rg = is_ranged(e);
-                ranged.push(rg);
-                if rg {
-                    header.push(format!("{name} low"));
-                    header.push(name);
-                    header.push("high".to_string());
-                } else {
-                    header.push(name);
-                }
-            }
+            let (header, rows) = grid(&r.estimates, " *");
             t.set_header(header);
-            for row in rows(&r.estimates) {
-                let mut cells = vec![row.label.to_string()];
-                for (cell, rg) in row.cells.iter().zip(&ranged) {
-                    match (cell, rg) {
-                        (Some([l, c, h]), true) => cells.extend([l.clone(), c.clone(), h.clone()]),
-                        (Some([_, c, _]), false) => cells.push(c.clone()),
-                        (None, true) => cells.extend(["—".into(), "—".into(), "—".into()]),
-                        (None, false) => cells.push("—".into()),
-                    }
-                }
-                t.add_row(cells);
+            for row in rows {
+                t.add_row(row);
             }
             for i in 1..t.column_count() {
                 if let Some(c) = t.column_mut(i) {
