@@ -104,21 +104,8 @@ struct MeasureArgs {
     /// Steps before the measured window starts (not in the figures).
     #[arg(long, default_value_t = 5)]
     warmup: u64,
-    /// Samples per step (default 64 for the MLP, 16 sequences for the transformer).
-    #[arg(long)]
-    batch_size: Option<usize>,
-    /// Hidden width (MLP) or model width d_model (transformer).
-    #[arg(long)]
-    width: Option<usize>,
-    /// Hidden layers (MLP) or transformer blocks.
-    #[arg(long)]
-    depth: Option<usize>,
-    /// Sequence length (transformer).
-    #[arg(long)]
-    seq_len: Option<usize>,
-    /// Attention heads (transformer; must divide --width).
-    #[arg(long)]
-    heads: Option<usize>,
+    #[command(flatten)]
+    sizes: workload::Sizes,
     /// AdamW learning rate.
     #[arg(long)]
     lr: Option<f64>,
@@ -377,15 +364,8 @@ fn flag_error(flag: &str, msg: impl Into<String>) -> anyhow::Error {
 
 /// The workload configuration the flags ask for.
 fn workload_config(a: &MeasureArgs) -> anyhow::Result<workload::Config> {
-    let sizes = workload::Sizes {
-        batch_size: a.batch_size,
-        width: a.width,
-        depth: a.depth,
-        seq_len: a.seq_len,
-        heads: a.heads,
-    };
-    let mut c =
-        workload::Config::sized(a.workload, &sizes).map_err(|(flag, msg)| flag_error(flag, msg))?;
+    let mut c = workload::Config::sized(a.workload, &a.sizes)
+        .map_err(|(flag, msg)| flag_error(flag, msg))?;
     if let Some(lr) = a.lr {
         if !(lr.is_finite() && lr > 0.0 && lr < 10.0) {
             return Err(flag_error(

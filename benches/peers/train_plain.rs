@@ -18,28 +18,13 @@ struct Args {
     steps: usize,
     #[arg(long, default_value_t = 10)]
     warmup: usize,
-    #[arg(long)]
-    batch_size: Option<usize>,
-    #[arg(long)]
-    width: Option<usize>,
-    #[arg(long)]
-    depth: Option<usize>,
-    #[arg(long)]
-    seq_len: Option<usize>,
-    #[arg(long)]
-    heads: Option<usize>,
+    #[command(flatten)]
+    sizes: workload::Sizes,
 }
 
 fn main() {
     let a = Args::parse();
-    let sizes = workload::Sizes {
-        batch_size: a.batch_size,
-        width: a.width,
-        depth: a.depth,
-        seq_len: a.seq_len,
-        heads: a.heads,
-    };
-    let cfg = workload::Config::sized(a.workload, &sizes)
+    let cfg = workload::Config::sized(a.workload, &a.sizes)
         .unwrap_or_else(|(flag, msg)| panic!("{flag}: {msg}"));
     let dev = candle_core::Device::Cpu;
     let mut m = workload::build(&cfg, &dev).expect("build the workload");

@@ -92,15 +92,24 @@ impl Config {
     }
 }
 
-/// Sizes that override a workload's defaults (`None` keeps the default): the `measure` flags.
-#[derive(Clone, Debug, Default)]
+/// Sizes that override a workload's defaults (`None` keeps the default): the `measure` flags,
+/// shared with the peer benchmark's plain trainer.
+#[derive(Clone, Debug, Default, clap::Args)]
 pub struct Sizes {
+    /// Samples per step (default 64 for the MLP, 16 sequences for the transformer).
+    #[arg(long)]
     pub batch_size: Option<usize>,
-    /// Hidden width (MLP) or d_model (transformer).
+    /// Hidden width (MLP) or model width d_model (transformer).
+    #[arg(long)]
     pub width: Option<usize>,
-    /// Hidden layers (MLP) or blocks (transformer).
+    /// Hidden layers (MLP) or transformer blocks.
+    #[arg(long)]
     pub depth: Option<usize>,
+    /// Sequence length (transformer).
+    #[arg(long)]
     pub seq_len: Option<usize>,
+    /// Attention heads (transformer; must divide --width).
+    #[arg(long)]
     pub heads: Option<usize>,
 }
 
