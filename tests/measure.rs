@@ -137,7 +137,7 @@ fn wrap_mode_sleep_end_to_end() {
     let m = &json(&std::fs::read_to_string(&out).unwrap())["measurement"];
     let dur = m["duration_s"].as_f64().unwrap();
     assert!((0.95..3.0).contains(&dur), "{dur}");
-    assert!(m["sampler"]["ticks"].as_u64().unwrap() >= 8);
+    assert!(m["sampler"]["ticks"].as_u64().unwrap() >= 5);
 }
 
 /// The CPU-time model on a real busy loop: the child's CPU seconds × W per thread.
