@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{InputError, MeasureError};
 use crate::profiles::Registry;
 use crate::scenario::MeasuredFigures;
-use crate::units::{Duration, Energy, Power, human_energy, human_power, sig4};
+use crate::units::{Duration, Energy, human_energy, human_power, sig4};
 use sampler::{DeviceEnergy, Sampler, SamplerOutput, Trace};
 use sensor::cputime::{CpuModel, Scope};
 use sensor::{DeviceKind, GpuSelection, Quality, Sensor};
@@ -587,11 +587,6 @@ pub fn wrap(
     m.exit_code = Some(code);
     m.cpu_seconds = sensor::cputime::children_cpu_seconds();
     Ok(Ok((m, code)))
-}
-
-/// Average power over the window, for people.
-pub fn mean_power(m: &Measurement) -> Power {
-    Energy::from_joules(m.energy_j) / Duration::from_seconds(m.duration_s.max(1e-9))
 }
 
 #[cfg(test)]
