@@ -249,10 +249,30 @@ pub struct Evaluated {
     pub built: scenario::Built,
 }
 
+impl Evaluated {
+    /// The report of an evaluated run, for `command`.
+    fn into_report(self, command: &'static str, budget: Option<budget::Verdict>) -> Report {
+        Report {
+            command,
+            name: self.spec.name,
+            description: self.spec.description,
+            estimates: self.estimates,
+            assumptions: self.built.assumptions,
+            notes: self.built.notes,
+            budget,
+            measurement: None,
+        }
+    }
+}
+
 /// Reads a run file, looks up its profiles and evaluates every model.
 pub fn evaluate_run(path: &Path, profiles: Option<&Path>) -> anyhow::Result<Evaluated> {
+    evaluate_spec(spec::load(path)?, profiles)
+}
+
+/// Looks up a parsed run's profiles and evaluates every model.
+fn evaluate_spec(spec: spec::RunSpec, profiles: Option<&Path>) -> anyhow::Result<Evaluated> {
     let reg = Registry::with_user_dir(profiles)?;
-    let spec = spec::load(path)?;
     let figures = match &spec.measured {
         Some(m) => {
             let at = |msg: String| spec.error_at(m.report.line, &m.report.key, msg);
@@ -291,16 +311,7 @@ fn estimate(a: &EstimateArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
         Some(b) => Some(verdict(&ev, Limits::from_spec(b), false)?),
         None => None,
     };
-    let report = Report {
-        command: "estimate",
-        name: ev.spec.name.clone(),
-        description: ev.spec.description.clone(),
-        estimates: ev.estimates,
-        assumptions: ev.built.assumptions,
-        notes: ev.built.notes,
-        budget: verdict,
-        measurement: None,
-    };
+    let report = ev.into_report("estimate", verdict);
     let text = report::exporter(a.format).render(&report)?;
     emit(&text, a.output.as_deref())?;
     Ok(EXIT_OK)
@@ -381,7 +392,11 @@ fn workload_config(a: &MeasureArgs) -> anyhow::Result<workload::Config> {
 
 /// The run a measurement is reported against: the user's (`--run`, extrapolated to its
 /// N × epochs) or just the measured window itself.
-fn measurement_spec(a: &MeasureArgs, m: &measure::Measurement) -> anyhow::Result<spec::RunSpec> {
+fn measurement_spec(
+    a: &MeasureArgs,
+    run: Option<spec::RunSpec>,
+    m: &measure::Measurement,
+) -> anyhow::Result<spec::RunSpec> {
     use spec::{In, RangeValue};
     let here = |key: &str, value: String| In {
         value,
@@ -392,8 +407,7 @@ fn measurement_spec(a: &MeasureArgs, m: &measure::Measurement) -> anyhow::Result
         report: here("measured.report", "(this measurement)".to_string()),
         path: PathBuf::new(),
     };
-    if let Some(run) = &a.run {
-        let mut s = spec::load(run)?;
+    if let Some(mut s) = run {
         if s.dataset.is_none() {
             return Err(s
                 .error(
@@ -460,9 +474,8 @@ fn measure_cmd(a: &MeasureArgs, profiles: Option<&Path>) -> anyhow::Result<i32> 
     if a.interval_ms == 0 || a.interval_ms > 60_000 {
         return Err(flag_error("--interval-ms", "must be between 1 and 60000"));
     }
-    if let Some(run) = &a.run {
-        spec::load(run)?; // fail before measuring, not after
-    }
+    // Read the run file before measuring, so that a bad one fails at once, not after.
+    let run = a.run.as_deref().map(spec::load).transpose()?;
     let common = measure::Common {
         interval: units::Duration::from_seconds(a.interval_ms as f64 / 1e3),
         trace: a.trace.clone(),
@@ -528,7 +541,7 @@ fn measure_cmd(a: &MeasureArgs, profiles: Option<&Path>) -> anyhow::Result<i32> 
             }
         }
     };
-    let spec = measurement_spec(a, &m)?;
+    let spec = measurement_spec(a, run, &m)?;
     let built = scenario::build(&spec, &reg, Some(&m.figures()))?;
     let estimates = impact::evaluate(&built.scenario);
     let mut notes = built.notes;
@@ -645,7 +658,14 @@ fn check_cmd(a: &CheckArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
             a.file.display().to_string(),
         )
     } else {
-        let ev = evaluate_run(&a.file, profiles)?;
+        // The text is already read: parse it rather than reading the file again (a run file
+        // over the run-file size limit still gets load's message).
+        if text.len() as u64 > spec::MAX_FILE_BYTES {
+            spec::read_text(&a.file, spec::MAX_FILE_BYTES)?;
+        }
+        let dir = a.file.parent().unwrap_or(Path::new(""));
+        let parsed = spec::parse(&text, &a.file.display().to_string(), dir)?;
+        let ev = evaluate_spec(parsed, profiles)?;
         let limits = ev
             .spec
             .budget
@@ -653,20 +673,7 @@ fn check_cmd(a: &CheckArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
             .map(Limits::from_spec)
             .unwrap_or_default();
         let file = ev.spec.file.clone();
-        (
-            Report {
-                command: "check",
-                name: ev.spec.name.clone(),
-                description: ev.spec.description.clone(),
-                estimates: ev.estimates,
-                assumptions: ev.built.assumptions,
-                notes: ev.built.notes,
-                budget: None,
-                measurement: None,
-            },
-            limits,
-            file,
-        )
+        (ev.into_report("check", None), limits, file)
     };
     let limits = file_limits.overridden_by(flags);
     if limits.is_empty() {

@@ -144,7 +144,7 @@ pub struct CpuTable {
 
 // ---- file format -------------------------------------------------------------------------
 
-#[derive(Deserialize, Clone)]
+#[derive(Deserialize, Clone, Debug)]
 #[serde(untagged)]
 enum SourcedDef {
     Bare(f64),
@@ -211,7 +211,7 @@ struct CloudDef {
     grid: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 struct CpuTableDef {
     source: Option<String>,
@@ -278,12 +278,6 @@ pub struct Registry {
     cloud_codes: HashMap<String, usize>,
     cpu_overrides: Vec<(String, CpuTableDef)>,
     cpus: OnceLock<CpuTable>,
-}
-
-impl std::fmt::Debug for CpuTableDef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("CpuTableDef")
-    }
 }
 
 impl Registry {
