@@ -12,13 +12,13 @@ use footprint::impact::{
 };
 use footprint::profiles::Registry;
 use footprint::units::{CarbonIntensity, Duration, Power};
-use footprint::{scenario, spec};
+use footprint::{runfile, scenario};
 
 const LAPTOP: &str = include_str!("../examples/laptop-finetune.toml");
 const GPT3: &str = include_str!("../examples/published/gpt3-patterson.toml");
 
 fn built(text: &str, reg: &Registry) -> Scenario {
-    let s = spec::parse(text, "bench.toml", Path::new(".")).unwrap();
+    let s = runfile::parse(text, "bench.toml", Path::new(".")).unwrap();
     scenario::build(&s, reg, None).unwrap().scenario
 }
 

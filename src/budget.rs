@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use crate::impact::{Estimate, ModelKind};
+pub use crate::units::parse::{parse_energy, parse_mass, parse_money};
 use crate::units::{Energy, Mass, Money};
 
 /// The limits of a budget; `None` means not limited.
@@ -18,14 +19,6 @@ pub struct Limits {
 }
 
 impl Limits {
-    pub fn from_spec(b: &crate::spec::Budget) -> Limits {
-        Limits {
-            co2e: b.max_co2e_kg.as_ref().map(|v| Mass::from_kg(v.value)),
-            energy: b.max_energy_kwh.as_ref().map(|v| Energy::from_kwh(v.value)),
-            cost: b.max_cost_usd.as_ref().map(|v| Money::from_usd(v.value)),
-        }
-    }
-
     /// `self`, with each limit `over` sets replacing the one here.
     pub fn overridden_by(self, over: Limits) -> Limits {
         Limits {
@@ -40,90 +33,6 @@ impl Limits {
     }
 }
 
-/// Splits "50kg", "1.2 MWh", "$400" into the number and its unit (lower case).
-fn split_quantity(s: &str) -> Option<(f64, String)> {
-    let t = s.trim();
-    let (t, dollar) = match t.strip_prefix('$') {
-        Some(rest) => (rest.trim(), true),
-        None => (t, false),
-    };
-    let end = t
-        .char_indices()
-        .find(|&(i, c)| {
-            !(c.is_ascii_digit()
-                || c == '.'
-                || c == '_'
-                || ((c == 'e' || c == 'E')
-                    && t[i + 1..]
-                        .starts_with(|d: char| d.is_ascii_digit() || d == '-' || d == '+'))
-                || ((c == '-' || c == '+') && (i == 0 || t[..i].ends_with(['e', 'E']))))
-        })
-        .map_or(t.len(), |(i, _)| i);
-    let num: f64 = t[..end].replace('_', "").parse().ok()?;
-    let mut unit = t[end..].trim().to_lowercase();
-    if dollar {
-        if !unit.is_empty() {
-            return None;
-        }
-        unit = "usd".to_string();
-    }
-    Some((num, unit))
-}
-
-fn limit_value(flag: &str, s: &str, units: &[(&str, f64)], kind: &str) -> Result<f64, String> {
-    let names: Vec<&str> = units.iter().map(|(u, _)| *u).collect();
-    let Some((x, unit)) = split_quantity(s) else {
-        return Err(format!(
-            "{flag} '{s}': expected a number with a unit ({})",
-            names.join(", ")
-        ));
-    };
-    if unit.is_empty() {
-        return Err(format!(
-            "{flag} '{s}': a {kind} limit needs a unit: {}",
-            names.join(", ")
-        ));
-    }
-    let Some((_, k)) = units.iter().find(|(u, _)| u.to_lowercase() == unit) else {
-        return Err(format!(
-            "{flag} '{s}': unknown unit '{unit}' for {kind}; use {}",
-            names.join(", ")
-        ));
-    };
-    if !x.is_finite() || x < 0.0 {
-        return Err(format!("{flag} '{s}': must be a finite number ≥ 0"));
-    }
-    Ok(x * k)
-}
-
-/// A CO2e limit: `50kg`, `0.5t`, `800g`.
-pub fn parse_mass(flag: &str, s: &str) -> Result<Mass, String> {
-    limit_value(flag, s, &[("g", 1e-3), ("kg", 1.0), ("t", 1e3)], "CO2e").map(Mass::from_kg)
-}
-
-/// An energy limit: `120kWh`, `1.5MWh`, `500Wh`, `3.6MJ`, `J`, `kJ`.
-pub fn parse_energy(flag: &str, s: &str) -> Result<Energy, String> {
-    limit_value(
-        flag,
-        s,
-        &[
-            ("Wh", 3600.0),
-            ("kWh", 3.6e6),
-            ("MWh", 3.6e9),
-            ("J", 1.0),
-            ("kJ", 1e3),
-            ("MJ", 1e6),
-        ],
-        "energy",
-    )
-    .map(Energy::from_joules)
-}
-
-/// A money limit: `400usd`, `$400`, `400$`.
-pub fn parse_money(flag: &str, s: &str) -> Result<Money, String> {
-    limit_value(flag, s, &[("usd", 1.0), ("$", 1.0)], "cost").map(Money::from_usd)
-}
-
 /// Which end of a range a check used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -132,11 +41,43 @@ pub enum Basis {
     High,
 }
 
-/// One limit against one figure. `metric` names the JSON field it checks (`co2e_kg`,
-/// `energy_kwh`, `cost_usd`); `limit` and `value` are in that field's unit.
+/// What a limit limits. Serialised as the JSON field of the estimate it checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Metric {
+    #[serde(rename = "co2e_kg")]
+    Co2e,
+    #[serde(rename = "energy_kwh")]
+    Energy,
+    #[serde(rename = "cost_usd")]
+    Cost,
+}
+
+impl Metric {
+    /// The estimate field it checks, whose unit `limit` and `value` are in.
+    pub fn field(self) -> crate::record::Field {
+        use crate::record::Field;
+        match self {
+            Metric::Co2e => Field::Co2e,
+            Metric::Energy => Field::Energy,
+            Metric::Cost => Field::Cost,
+        }
+    }
+
+    /// What it is, for people.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Metric::Co2e => "CO2e",
+            Metric::Energy => "energy",
+            Metric::Cost => "cost",
+        }
+    }
+}
+
+/// One limit against one figure; `limit` and `value` are in the unit of the metric's field
+/// (kg, kWh, USD).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Check {
-    pub metric: &'static str,
+    pub metric: Metric,
     pub limit: f64,
     pub value: f64,
     pub ok: bool,
@@ -176,10 +117,10 @@ pub fn check(est: &Estimate, limits: &Limits, strict: bool) -> Result<Verdict, U
         })
     };
     if let Some(l) = limits.co2e {
-        push("co2e_kg", l.kg(), out.co2e.kg());
+        push(Metric::Co2e, l.kg(), out.co2e.kg());
     }
     if let Some(l) = limits.energy {
-        push("energy_kwh", l.kwh(), out.energy.kwh());
+        push(Metric::Energy, l.kwh(), out.energy.kwh());
     }
     if let Some(l) = limits.cost {
         let Some(cost) = out.cost else {
@@ -187,7 +128,7 @@ pub fn check(est: &Estimate, limits: &Limits, strict: bool) -> Result<Verdict, U
                 "a cost limit is set but the run has no price: give hardware.price_usd_per_device_hour, per_sample.cost_usd or site.electricity_usd_per_kwh",
             ));
         };
-        push("cost_usd", l.usd(), cost.usd());
+        push(Metric::Cost, l.usd(), cost.usd());
     }
     Ok(Verdict {
         ok: checks.iter().all(|c| c.ok),
@@ -245,7 +186,8 @@ mod tests {
         };
         let v = check(&est(5.0, 5.0, None), &l, false).unwrap();
         assert!(!v.ok);
-        assert_eq!(v.checks[0].metric, "co2e_kg");
+        assert_eq!(v.checks[0].metric, Metric::Co2e);
+        assert_eq!(serde_json::to_value(v.checks[0].metric).unwrap(), "co2e_kg");
         assert_eq!(v.checks[0].excess, 1.0);
         assert!(v.checks[1].ok);
     }

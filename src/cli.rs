@@ -1,19 +1,17 @@
-//! Command-line definitions and dispatch. Each command reads its inputs, calls the library,
-//! and hands a [`Report`] to an exporter; nothing here computes a figure.
+//! Command-line definitions and dispatch: flags → an [`app`](crate::app) call → a rendered
+//! report and an exit code. Nothing here computes a figure or reads an input file.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::app::{self, MeasureMode, MeasureOutcome, MeasureRequest};
 use crate::budget::{self, Limits};
-use crate::error::{EXIT_OK, InputError, exit_code};
-use crate::impact;
+use crate::error::{EXIT_BUDGET, EXIT_INPUT, EXIT_OK, InputError, exit_code};
 use crate::measure::{self, workload};
-use crate::profiles::Registry;
+use crate::record::WorkloadKind;
 use crate::report::{self, Format, Report};
-use crate::scenario;
-use crate::spec;
 use crate::units;
 
 #[derive(Parser, Debug)]
@@ -53,8 +51,8 @@ struct EstimateArgs {
     /// The run description (TOML, format 1).
     run: PathBuf,
     /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
-    format: Format,
+    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Table)]
+    format: FormatArg,
     /// Write the report to FILE (atomically) instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
@@ -77,8 +75,8 @@ struct CheckArgs {
     #[arg(long)]
     strict: bool,
     /// Output format (junit: one test case per limit, for CI test reporters).
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
-    format: Format,
+    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Table)]
+    format: FormatArg,
     /// Also append the Markdown report to FILE (e.g. "$GITHUB_STEP_SUMMARY").
     #[arg(long, value_name = "FILE")]
     summary: Option<PathBuf>,
@@ -93,13 +91,13 @@ struct MeasureArgs {
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     gpus: Option<Vec<u32>>,
     /// The model to train.
-    #[arg(long, value_enum, default_value_t = workload::Kind::Mlp)]
-    workload: workload::Kind,
+    #[arg(long, value_enum, default_value_t = WorkloadArg::Mlp)]
+    workload: WorkloadArg,
     /// Measured training steps (default 100 when --duration is not given).
     #[arg(long, conflicts_with = "duration")]
     steps: Option<u64>,
     /// Train for this long instead of a number of steps: 30s, 2m, 1h.
-    #[arg(long, value_parser = parse_duration, value_name = "TIME")]
+    #[arg(long, value_parser = units::parse::parse_duration, value_name = "TIME")]
     duration: Option<units::Duration>,
     /// Steps before the measured window starts (not in the figures).
     #[arg(long, default_value_t = 5)]
@@ -131,8 +129,8 @@ struct MeasureArgs {
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
     /// Format of what is printed (stdout for training, stderr for a command).
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
-    format: Format,
+    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Table)]
+    format: FormatArg,
     /// No progress line on stderr.
     #[arg(long)]
     no_progress: bool,
@@ -187,7 +185,7 @@ pub fn main() -> i32 {
             let text = e.to_string();
             let first = text.lines().next().unwrap_or("error: invalid arguments");
             eprintln!("{first} (see `footprint --help`)");
-            return crate::error::EXIT_INPUT;
+            return EXIT_INPUT;
         }
         Err(e) => {
             let _ = e.print();
@@ -209,7 +207,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Measure(a) => measure_cmd(&a, cli.profiles.as_deref()),
         Command::Check(a) => check_cmd(&a, cli.profiles.as_deref()),
         Command::Profiles { command } => {
-            let reg = Registry::with_user_dir(cli.profiles.as_deref())?;
+            let reg = app::registry(cli.profiles.as_deref())?;
             match command {
                 ProfilesCommand::List { kind, format } => {
                     emit(
@@ -242,92 +240,71 @@ impl From<ProfileKind> for crate::report::profiles::Kind {
     }
 }
 
-/// Everything an estimate of a run file produces, before it is rendered.
-pub struct Evaluated {
-    pub spec: spec::RunSpec,
-    pub estimates: Vec<impact::Estimate>,
-    pub built: scenario::Built,
+/// `--format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum FormatArg {
+    /// Aligned table for people (default).
+    Table,
+    /// JSON, schema 1 of RUN-FORMAT.md.
+    Json,
+    /// CSV, one row per model.
+    Csv,
+    /// GitHub-flavoured Markdown.
+    Markdown,
+    /// JUnit XML, one test case per budget limit (check only).
+    Junit,
 }
 
-impl Evaluated {
-    /// The report of an evaluated run, for `command`.
-    fn into_report(self, command: &'static str, budget: Option<budget::Verdict>) -> Report {
-        Report {
-            command,
-            name: self.spec.name,
-            description: self.spec.description,
-            estimates: self.estimates,
-            assumptions: self.built.assumptions,
-            notes: self.built.notes,
-            budget,
-            measurement: None,
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Table => Format::Table,
+            FormatArg::Json => Format::Json,
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Markdown => Format::Markdown,
+            FormatArg::Junit => Format::Junit,
         }
     }
 }
 
-/// Reads a run file, looks up its profiles and evaluates every model.
-pub fn evaluate_run(path: &Path, profiles: Option<&Path>) -> anyhow::Result<Evaluated> {
-    evaluate_spec(spec::load(path)?, profiles)
+/// `--workload`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum WorkloadArg {
+    /// A multi-layer perceptron classifier.
+    Mlp,
+    /// A small decoder-only transformer language model.
+    Transformer,
 }
 
-/// Looks up a parsed run's profiles and evaluates every model.
-fn evaluate_spec(spec: spec::RunSpec, profiles: Option<&Path>) -> anyhow::Result<Evaluated> {
-    let reg = Registry::with_user_dir(profiles)?;
-    let figures = match &spec.measured {
-        Some(m) => {
-            let at = |msg: String| spec.error_at(m.report.line, &m.report.key, msg);
-            let text = spec::read_text(&m.path, 64 << 20)
-                .map_err(|e| at(format!("{}: {}", m.path.display(), e.message)))?;
-            Some(
-                measure::figures_from_report(&text)
-                    .map_err(|msg| at(format!("{}: {msg}", m.path.display())))?,
-            )
+impl From<WorkloadArg> for WorkloadKind {
+    fn from(w: WorkloadArg) -> WorkloadKind {
+        match w {
+            WorkloadArg::Mlp => WorkloadKind::Mlp,
+            WorkloadArg::Transformer => WorkloadKind::Transformer,
         }
-        None => None,
-    };
-    let built = scenario::build(&spec, &reg, figures.as_ref())?;
-    let estimates = impact::evaluate(&built.scenario);
-    if !estimates.iter().all(impact::Estimate::is_finite) {
-        return Err(spec
-            .error("the figures overflow: an input is too large (or a product of inputs is)")
-            .into());
     }
-    Ok(Evaluated {
-        spec,
-        estimates,
-        built,
-    })
 }
 
 fn estimate(a: &EstimateArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
-    let ev = evaluate_run(&a.run, profiles)?;
-    if a.format == Format::Junit && ev.spec.budget.is_none() {
+    let report = app::estimate(&a.run, profiles)?;
+    let format = Format::from(a.format);
+    if format == Format::Junit && report.budget.is_none() {
         return Err(flag_error(
             "--format",
             "junit reports a budget: add [budget] to the run file, or use `footprint check`",
         ));
     }
-    let verdict = match &ev.spec.budget {
-        Some(b) => Some(verdict(&ev, Limits::from_spec(b), false)?),
-        None => None,
-    };
-    let report = ev.into_report("estimate", verdict);
-    let text = report::exporter(a.format).render(&report)?;
-    emit(&text, a.output.as_deref())?;
+    emit(
+        &report::exporter(format).render(&report)?,
+        a.output.as_deref(),
+    )?;
     Ok(EXIT_OK)
-}
-
-/// The budget verdict on the primary estimate of a run.
-fn verdict(ev: &Evaluated, limits: Limits, strict: bool) -> anyhow::Result<budget::Verdict> {
-    let primary = impact::primary(&ev.estimates).expect("a run has at least one model");
-    budget::check(primary, &limits, strict)
-        .map_err(|u| InputError::new(u.0).in_file(&ev.spec.file).into())
 }
 
 /// Writes to stdout, or atomically to a file. A closed stdout (`| head`) is not an error.
 pub fn emit(text: &str, to: Option<&Path>) -> anyhow::Result<()> {
     match to {
-        Some(path) => crate::output::write_atomic(path, text.as_bytes()).map_err(|e| {
+        Some(path) => crate::files::write_atomic(path, text.as_bytes()).map_err(|e| {
             InputError::new(format!("cannot write: {e}"))
                 .in_file(path.display().to_string())
                 .into()
@@ -342,40 +319,13 @@ pub fn emit(text: &str, to: Option<&Path>) -> anyhow::Result<()> {
     }
 }
 
-/// "30s", "2m", "1.5h", "500ms", or plain seconds.
-fn parse_duration(s: &str) -> Result<units::Duration, String> {
-    let s = s.trim();
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let x: f64 = num
-        .parse()
-        .map_err(|_| format!("'{s}' is not a duration: write 30s, 2m, 1h or 500ms"))?;
-    let secs = match unit.trim() {
-        "" | "s" | "sec" => x,
-        "ms" => x / 1e3,
-        "m" | "min" => x * 60.0,
-        "h" => x * 3600.0,
-        other => {
-            return Err(format!(
-                "unknown unit '{other}' in '{s}': use ms, s, m or h"
-            ));
-        }
-    };
-    if !(secs.is_finite() && secs > 0.0) {
-        return Err(format!("'{s}' must be a positive duration"));
-    }
-    Ok(units::Duration::from_seconds(secs))
-}
-
 fn flag_error(flag: &str, msg: impl Into<String>) -> anyhow::Error {
     InputError::new(msg).for_key(flag).into()
 }
 
 /// The workload configuration the flags ask for.
 fn workload_config(a: &MeasureArgs) -> anyhow::Result<workload::Config> {
-    let mut c = workload::Config::sized(a.workload, &a.sizes)
+    let mut c = workload::Config::sized(a.workload.into(), &a.sizes)
         .map_err(|(flag, msg)| flag_error(flag, msg))?;
     if let Some(lr) = a.lr {
         if !(lr.is_finite() && lr > 0.0 && lr < 10.0) {
@@ -390,116 +340,31 @@ fn workload_config(a: &MeasureArgs) -> anyhow::Result<workload::Config> {
     Ok(c)
 }
 
-/// The run a measurement is reported against: the user's (`--run`, extrapolated to its
-/// N × epochs) or just the measured window itself.
-fn measurement_spec(
-    a: &MeasureArgs,
-    run: Option<spec::RunSpec>,
-    m: &measure::Measurement,
-) -> anyhow::Result<spec::RunSpec> {
-    use spec::{In, RangeValue};
-    let here = |key: &str, value: String| In {
-        value,
-        line: 0,
-        key: key.to_string(),
-    };
-    let measured = spec::Measured {
-        report: here("measured.report", "(this measurement)".to_string()),
-        path: PathBuf::new(),
-    };
-    if let Some(mut s) = run {
-        if s.dataset.is_none() {
-            return Err(s
-                .error(
-                    "--run: the run needs [dataset] samples (N) to extrapolate the measurement to",
-                )
-                .into());
-        }
-        if m.samples.is_none() {
-            return Err(flag_error(
-                "--samples",
-                "--run with a command needs --samples N: how many samples the command trained on",
-            ));
-        }
-        s.measured = Some(measured);
-        return Ok(s);
-    }
-    let name = match &m.command {
-        Some(c) => c.join(" "),
-        None => m.workload.as_ref().map_or("training".to_string(), |w| {
-            format!("{:?} on {}", w.config.kind, w.device).to_lowercase()
-        }),
-    };
-    Ok(spec::RunSpec {
-        file: "(command line)".to_string(),
-        name,
-        description: Some(
-            "the measured window itself, not extrapolated (give --run RUN.toml to extrapolate)"
-                .to_string(),
-        ),
-        dataset: Some(spec::Dataset {
-            shards: vec![spec::Shard {
-                samples: In {
-                    value: m
-                        .samples
-                        .filter(|n| *n > 0 && m.joules_per_sample.is_some())
-                        .unwrap_or(1),
-                    line: 0,
-                    key: "dataset.samples".to_string(),
-                },
-                sample_bytes: None,
-            }],
-            epochs: Some(In {
-                value: RangeValue::point(1.0),
-                line: 0,
-                key: "dataset.epochs".to_string(),
-            }),
-            line: 0,
-        }),
-        per_sample: None,
-        compute: None,
-        hardware: None,
-        site: spec::Site {
-            region: a.region.clone().map(|r| here("--region", r)),
-            ..spec::Site::default()
-        },
-        embodied: None,
-        measured: Some(measured),
-        budget: None,
-    })
-}
-
-fn measure_cmd(a: &MeasureArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
-    let reg = Registry::with_user_dir(profiles)?;
+/// What the measure flags ask for: the training loop or a command, checked for conflicts.
+fn measure_mode(a: &MeasureArgs) -> anyhow::Result<MeasureMode> {
     if a.interval_ms == 0 || a.interval_ms > 60_000 {
         return Err(flag_error("--interval-ms", "must be between 1 and 60000"));
     }
-    // Read the run file before measuring, so that a bad one fails at once, not after.
-    let run = a.run.as_deref().map(spec::load).transpose()?;
     let common = measure::Common {
         interval: units::Duration::from_seconds(a.interval_ms as f64 / 1e3),
         trace: a.trace.clone(),
         progress: !a.no_progress,
     };
-    let (m, code, to_stderr) = if a.command.is_empty() {
+    if a.command.is_empty() {
         if a.samples.is_some() {
             return Err(flag_error(
                 "--samples",
                 "applies to a command after `--`; the training loop counts its own samples",
             ));
         }
-        let cuda = if a.cuda {
-            Some(
-                a.gpus
-                    .as_ref()
-                    .and_then(|g| g.first())
-                    .copied()
-                    .unwrap_or(0) as usize,
-            )
-        } else {
-            None
-        };
-        let opts = measure::TrainOptions {
+        let cuda = a.cuda.then(|| {
+            a.gpus
+                .as_ref()
+                .and_then(|g| g.first())
+                .copied()
+                .unwrap_or(0) as usize
+        });
+        return Ok(MeasureMode::Train(measure::TrainOptions {
             config: workload_config(a)?,
             steps: a.steps.or(if a.duration.is_none() {
                 Some(100)
@@ -510,62 +375,43 @@ fn measure_cmd(a: &MeasureArgs, profiles: Option<&Path>) -> anyhow::Result<i32> 
             warmup: a.warmup,
             cuda,
             common,
-        };
-        let m = measure::train(&opts, &reg)?;
-        let code = match m.status {
-            measure::Status::Interrupted => 128 + measure::signal::received().unwrap_or(2),
-            measure::Status::Complete => EXIT_OK,
-        };
-        (m, code, false)
-    } else {
-        if a.cuda || a.steps.is_some() || a.duration.is_some() {
-            return Err(flag_error(
-                "--cuda",
-                "--cuda, --steps and --duration apply to the training loop, not to a command after `--`",
-            ));
-        }
-        let opts = measure::WrapOptions {
-            command: a.command.clone(),
-            gpus: match &a.gpus {
-                Some(g) => measure::sensor::GpuSelection::Indices(g.clone()),
-                None => measure::sensor::GpuSelection::All,
-            },
-            samples: a.samples,
-            common,
-        };
-        match measure::wrap(&opts, &reg)? {
-            Ok((m, code)) => (m, code, true),
-            Err(fail) => {
-                eprintln!("error: {}", fail.message);
-                return Ok(fail.code);
-            }
-        }
-    };
-    let spec = measurement_spec(a, run, &m)?;
-    let built = scenario::build(&spec, &reg, Some(&m.figures()))?;
-    let estimates = impact::evaluate(&built.scenario);
-    let mut notes = built.notes;
-    if m.status == measure::Status::Interrupted {
-        notes.insert(
-            0,
-            "the measurement was interrupted: figures cover what ran until then".to_string(),
-        );
+        }));
     }
-    let report = Report {
-        command: "measure",
-        name: spec.name.clone(),
-        description: spec.description.clone(),
-        estimates,
-        assumptions: built.assumptions,
-        notes,
-        budget: None,
-        measurement: Some(serde_json::to_value(&m)?),
+    if a.cuda || a.steps.is_some() || a.duration.is_some() {
+        return Err(flag_error(
+            "--cuda",
+            "--cuda, --steps and --duration apply to the training loop, not to a command after `--`",
+        ));
+    }
+    Ok(MeasureMode::Command(measure::WrapOptions {
+        command: a.command.clone(),
+        gpus: match &a.gpus {
+            Some(g) => measure::sensor::GpuSelection::Indices(g.clone()),
+            None => measure::sensor::GpuSelection::All,
+        },
+        samples: a.samples,
+        common,
+    }))
+}
+
+fn measure_cmd(a: &MeasureArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
+    let req = MeasureRequest {
+        mode: measure_mode(a)?,
+        run: a.run.clone(),
+        region: a.region.clone(),
+    };
+    let to_stderr = matches!(req.mode, MeasureMode::Command(_));
+    let (report, code) = match app::measure(&req, profiles)? {
+        MeasureOutcome::Measured { report, exit_code } => (report, exit_code),
+        MeasureOutcome::NotStarted(fail) => {
+            eprintln!("error: {}", fail.message);
+            return Ok(fail.code);
+        }
     };
     if let Some(path) = &a.output {
-        let json = report::exporter(Format::Json).render(&report)?;
-        emit(&json, Some(path))?;
+        emit(&report::exporter(Format::Json).render(&report)?, Some(path))?;
     }
-    let text = report::exporter(a.format).render(&report)?;
+    let text = report::exporter(a.format.into()).render(&report)?;
     if to_stderr {
         eprint!("{text}");
     } else {
@@ -598,111 +444,24 @@ fn flag_limits(a: &CheckArgs) -> anyhow::Result<Limits> {
     })
 }
 
-/// Whether a file is a JSON report rather than a run description.
-fn looks_like_json(path: &Path, text: &str) -> bool {
-    path.extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-        || text.trim_start().starts_with('{')
-}
-
-/// A report from `footprint measure -o`, read back for checking.
-fn report_from_measurement(path: &Path, text: &str) -> anyhow::Result<Report> {
-    let shown = path.display().to_string();
-    let fail = |msg: String| anyhow::Error::from(InputError::new(msg).in_file(&shown));
-    let v: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| fail(format!("not valid JSON: {e}")))?;
-    let Some(m) = v.get("measurement").filter(|m| m.is_object()) else {
-        return Err(fail(
-            "not a measurement report (no `measurement` object): check takes a run description (.toml) or the JSON of `footprint measure -o`".to_string(),
-        ));
-    };
-    let estimates = v
-        .get("estimates")
-        .and_then(|e| e.as_array())
-        .filter(|e| !e.is_empty())
-        .ok_or_else(|| fail("the report has no estimates".to_string()))?
-        .iter()
-        .map(report::estimate_from_json)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| fail(format!("estimates: {e}")))?;
-    let mut notes = vec![format!("checked the measurement report {shown}")];
-    if m.get("status").and_then(|s| s.as_str()) == Some("interrupted") {
-        notes.push("the measurement was interrupted: its figures cover only what ran".to_string());
-    }
-    Ok(Report {
-        command: "check",
-        name: v
-            .get("name")
-            .and_then(|n| n.as_str())
-            .unwrap_or("measurement")
-            .to_string(),
-        description: v
-            .get("description")
-            .and_then(|d| d.as_str())
-            .map(String::from),
-        estimates,
-        assumptions: Vec::new(),
-        notes,
-        budget: None,
-        measurement: Some(m.clone()),
-    })
-}
-
 fn check_cmd(a: &CheckArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
-    let flags = flag_limits(a)?;
-    let text = spec::read_text(&a.file, 64 << 20)?;
-    let (mut report, file_limits, shown) = if looks_like_json(&a.file, &text) {
-        (
-            report_from_measurement(&a.file, &text)?,
-            Limits::default(),
-            a.file.display().to_string(),
-        )
-    } else {
-        // The text is already read: parse it rather than reading the file again (a run file
-        // over the run-file size limit still gets load's message).
-        if text.len() as u64 > spec::MAX_FILE_BYTES {
-            spec::read_text(&a.file, spec::MAX_FILE_BYTES)?;
-        }
-        let dir = a.file.parent().unwrap_or(Path::new(""));
-        let parsed = spec::parse(&text, &a.file.display().to_string(), dir)?;
-        let ev = evaluate_spec(parsed, profiles)?;
-        let limits = ev
-            .spec
-            .budget
-            .as_ref()
-            .map(Limits::from_spec)
-            .unwrap_or_default();
-        let file = ev.spec.file.clone();
-        (ev.into_report("check", None), limits, file)
-    };
-    let limits = file_limits.overridden_by(flags);
-    if limits.is_empty() {
-        return Err(InputError::new(
-            "no budget: add [budget] to the run file or give --max-co2e, --max-energy or --max-cost",
-        )
-        .in_file(shown)
-        .into());
-    }
-    let primary = impact::primary(&report.estimates).expect("a report has estimates");
-    let verdict = budget::check(primary, &limits, a.strict)
-        .map_err(|u| InputError::new(u.0).in_file(&shown))?;
-    let ok = verdict.ok;
-    report.budget = Some(verdict);
+    let report: Report = app::check(&a.file, profiles, flag_limits(a)?, a.strict)?;
+    let verdict = report.budget.as_ref().expect("check sets the verdict");
     if let Some(path) = &a.summary {
         let md = report::exporter(Format::Markdown).render(&report)?;
-        crate::output::append(path, md.as_bytes()).map_err(|e| {
+        crate::files::append(path, md.as_bytes()).map_err(|e| {
             InputError::new(format!("cannot append the summary: {e}"))
                 .in_file(path.display().to_string())
         })?;
     }
-    emit(&report::exporter(a.format).render(&report)?, None)?;
-    if ok {
+    emit(&report::exporter(a.format.into()).render(&report)?, None)?;
+    if verdict.ok {
         return Ok(EXIT_OK);
     }
-    for (line, pass) in report::verdict_lines(report.budget.as_ref().expect("set")) {
+    for (line, pass) in report::verdict_lines(verdict) {
         if !pass {
             eprintln!("budget exceeded: {line}");
         }
     }
-    Ok(crate::error::EXIT_BUDGET)
+    Ok(EXIT_BUDGET)
 }

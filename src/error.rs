@@ -100,46 +100,6 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
     }
 }
 
-/// The closest of `candidates` to `word`, if it is close enough to be a plausible typo.
-/// Comparison ignores case and punctuation, so `h100_sxm` finds `H100-SXM`.
-pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let w = normalize(word);
-    let mut best: Option<(usize, &str)> = None;
-    for c in candidates {
-        let d = levenshtein(&w, &normalize(c));
-        if best.is_none_or(|(bd, _)| d < bd) {
-            best = Some((d, c));
-        }
-    }
-    let (d, c) = best?;
-    let limit = (w.chars().count() / 3).max(2);
-    (d <= limit).then_some(c)
-}
-
-/// Lower case, letters and digits only: the key profiles are looked up by.
-pub fn normalize(s: &str) -> String {
-    s.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
-/// Edit distance (insertions, deletions, substitutions), two rows of memory.
-pub fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,20 +114,5 @@ mod tests {
             e.to_string(),
             "run.toml:3: hardware.count: expected a number, found a string"
         );
-    }
-
-    #[test]
-    fn levenshtein_basics() {
-        assert_eq!(levenshtein("kitten", "sitting"), 3);
-        assert_eq!(levenshtein("", "abc"), 3);
-        assert_eq!(levenshtein("h10", "h100"), 1);
-    }
-
-    #[test]
-    fn nearest_finds_typos_but_not_strangers() {
-        let c = ["H100", "A100", "T4", "samples"];
-        assert_eq!(nearest("H10", c), Some("H100"));
-        assert_eq!(nearest("sampels", c), Some("samples"));
-        assert_eq!(nearest("completely-different", c), None);
     }
 }

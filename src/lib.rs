@@ -1,17 +1,22 @@
 //! footprint: what a training run costs in money, kWh and CO2e.
 //!
-//! The data flows one way (see DESIGN.md):
-//! `spec` (run file) + `profiles` (embedded data) → `scenario` (defaults, lookups) →
+//! The data flows one way; `docs/architecture.md` is the map of the modules:
+//! `runfile` (run file) + `profiles` (embedded data) → `scenario` (defaults, lookups) →
 //! `impact` (pure calculator) → `report` (table, JSON, CSV, Markdown) and `budget` (verdicts).
+//! `measure` produces a `record::Measurement`; `app` runs each command's pipeline, and `cli`
+//! only maps flags to it.
 
+pub mod app;
 pub mod budget;
 pub mod cli;
 pub mod error;
+pub mod files;
 pub mod impact;
 pub mod measure;
-pub mod output;
 pub mod profiles;
+pub mod record;
 pub mod report;
+pub mod runfile;
 pub mod scenario;
-pub mod spec;
+pub mod suggest;
 pub mod units;

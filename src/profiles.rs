@@ -14,7 +14,8 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use crate::error::{InputError, nearest, normalize};
+use crate::error::InputError;
+use crate::suggest::{Quote, did_you_mean, nearest, normalize};
 
 /// The embedded profiles, as build.rs compiled them from `profiles/*.toml` into JSON (read back
 /// about ten times faster than TOML: startup time is part of a measurement's overhead).
@@ -262,6 +263,61 @@ fn check_value(origin: &str, what: &str, s: &Sourced) -> Result<(), InputError> 
 
 // ---- registry ----------------------------------------------------------------------------
 
+/// What kind of name a lookup was for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LookupKind {
+    /// An accelerator (`H100`).
+    Device,
+    /// A cloud region (`aws:us-east-1`).
+    Cloud,
+    /// A grid: a country, a US state, a zone (`FR`, `US-CA`, `SE3`).
+    Region,
+    /// A cloud region whose profile names a grid that does not exist (a profile's fault).
+    BrokenCloud { grid: String, origin: String },
+}
+
+/// A name not found in the profiles, with the nearest known one when there is a plausible one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LookupError {
+    pub kind: LookupKind,
+    pub name: String,
+    pub suggestion: Option<String>,
+}
+
+impl LookupError {
+    fn new(kind: LookupKind, name: &str, suggestion: Option<&str>) -> LookupError {
+        LookupError {
+            kind,
+            name: name.to_string(),
+            suggestion: suggestion.map(String::from),
+        }
+    }
+}
+
+impl std::fmt::Display for LookupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (what, list) = match &self.kind {
+            LookupKind::Device => ("device", "gpus"),
+            LookupKind::Cloud => ("cloud region", "clouds"),
+            LookupKind::Region => ("region", "grids"),
+            LookupKind::BrokenCloud { grid, origin } => {
+                return write!(
+                    f,
+                    "cloud region {} points at unknown grid {grid} ({origin})",
+                    self.name
+                );
+            }
+        };
+        let hint = match &self.suggestion {
+            Some(s) => did_you_mean(s, Quote::Bare),
+            None => format!(" (see `footprint profiles list {list}`)"),
+        };
+        write!(f, "unknown {what} '{}'{hint}", self.name)
+    }
+}
+
+impl std::error::Error for LookupError {}
+
 /// All profiles, searchable by name or alias (ignoring case and punctuation).
 #[derive(Debug, Default)]
 pub struct Registry {
@@ -310,7 +366,7 @@ impl Registry {
         files.sort();
         for path in files {
             let origin = path.display().to_string();
-            let text = crate::spec::read_text(&path, 16 << 20)?;
+            let text = crate::files::read_text(&path, 16 << 20)?;
             let file = parse_file(&origin, &text)?;
             r.add(&origin, file)?;
         }
@@ -498,18 +554,18 @@ impl Registry {
     }
 
     /// An accelerator by name or alias; the error suggests the nearest name.
-    pub fn accelerator(&self, name: &str) -> Result<&Accelerator, String> {
+    pub fn accelerator(&self, name: &str) -> Result<&Accelerator, LookupError> {
         if let Some(&i) = self.accel_index.get(&normalize(name)) {
             return Ok(&self.accelerators[i]);
         }
         let all = self.accelerators.iter().flat_map(|a| {
             std::iter::once(a.name.as_str()).chain(a.aliases.iter().map(String::as_str))
         });
-        let hint = match nearest(name, all) {
-            Some(s) => format!(" — did you mean {s}?"),
-            None => " (see `footprint profiles list gpus`)".to_string(),
-        };
-        Err(format!("unknown device '{name}'{hint}"))
+        Err(LookupError::new(
+            LookupKind::Device,
+            name,
+            nearest(name, all),
+        ))
     }
 
     pub fn grid(&self, code: &str) -> Option<&Grid> {
@@ -526,7 +582,7 @@ impl Registry {
 
     /// A region: a cloud region (`aws:us-east-1`), a country (`FR`, `FRA`, `France`),
     /// a US state (`US-CA`) or a grid zone (`SE3`).
-    pub fn region(&self, name: &str) -> Result<Region, String> {
+    pub fn region(&self, name: &str) -> Result<Region, LookupError> {
         if name.contains(':') {
             if let Some(c) = self.cloud(name) {
                 return match &c.intensity {
@@ -536,11 +592,13 @@ impl Registry {
                         intensity: s.clone(),
                     }),
                     CloudIntensity::Grid(g) => {
-                        let grid = self.grid(g).ok_or_else(|| {
-                            format!(
-                                "cloud region {} points at unknown grid {g} ({})",
-                                c.code, c.origin
-                            )
+                        let grid = self.grid(g).ok_or_else(|| LookupError {
+                            kind: LookupKind::BrokenCloud {
+                                grid: g.clone(),
+                                origin: c.origin.clone(),
+                            },
+                            name: c.code.clone(),
+                            suggestion: None,
                         })?;
                         Ok(Region {
                             code: c.code.clone(),
@@ -553,11 +611,8 @@ impl Registry {
                     }
                 };
             }
-            let hint = match nearest(name, self.clouds.iter().map(|c| c.code.as_str())) {
-                Some(s) => format!(" — did you mean {s}?"),
-                None => " (see `footprint profiles list clouds`)".to_string(),
-            };
-            return Err(format!("unknown cloud region '{name}'{hint}"));
+            let near = nearest(name, self.clouds.iter().map(|c| c.code.as_str()));
+            return Err(LookupError::new(LookupKind::Cloud, name, near));
         }
         if let Some(g) = self.grid(name) {
             return Ok(Region {
@@ -569,11 +624,11 @@ impl Registry {
         let all = self.grids.iter().flat_map(|g| {
             std::iter::once(g.code.as_str()).chain(g.aliases.iter().map(String::as_str))
         });
-        let hint = match nearest(name, all) {
-            Some(s) => format!(" — did you mean {s}?"),
-            None => " (see `footprint profiles list grids`)".to_string(),
-        };
-        Err(format!("unknown region '{name}'{hint}"))
+        Err(LookupError::new(
+            LookupKind::Region,
+            name,
+            nearest(name, all),
+        ))
     }
 
     /// The CPU table (parsed on first use: it is large and only `measure` needs it).
@@ -757,19 +812,26 @@ mod tests {
     #[test]
     fn typos_get_suggestions() {
         let r = Registry::embedded();
+        let e = r.accelerator("H10").unwrap_err();
+        assert_eq!(e.to_string(), "unknown device 'H10' — did you mean H100?");
         assert_eq!(
-            r.accelerator("H10").unwrap_err(),
-            "unknown device 'H10' — did you mean H100?"
+            (e.kind, e.suggestion.as_deref()),
+            (LookupKind::Device, Some("H100"))
         );
-        assert!(
-            r.region("Frnace")
-                .unwrap_err()
-                .contains("did you mean France")
+        let e = r.region("Frnace").unwrap_err();
+        assert_eq!(
+            (e.kind, e.suggestion.as_deref()),
+            (LookupKind::Region, Some("France"))
         );
+        let e = r.region("aws:us-east-7").unwrap_err();
+        assert!(e.to_string().contains("did you mean aws:us-east-1"), "{e}");
+        assert_eq!(e.kind, LookupKind::Cloud);
+        let e = r.accelerator("completely-unknown").unwrap_err();
+        assert_eq!(e.suggestion, None);
         assert!(
-            r.region("aws:us-east-7")
-                .unwrap_err()
-                .contains("did you mean aws:us-east-1")
+            e.to_string()
+                .ends_with("(see `footprint profiles list gpus`)"),
+            "{e}"
         );
     }
 

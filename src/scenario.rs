@@ -14,7 +14,8 @@ use crate::impact::{
     Site, Work,
 };
 use crate::profiles::{Accelerator, DEFAULT_GRID, Registry};
-use crate::spec::{FlopsSpec, In, RangeValue, RunSpec, Scaling};
+use crate::record::MeasuredFigures;
+use crate::runfile::{FlopsSpec, In, RangeValue, RunSpec, Scaling};
 use crate::units::{
     CarbonIntensity, CarbonPrice, Duration, Energy, EnergyPrice, FlopRate, Flops, Mass, Money,
     Power, TimePrice,
@@ -46,11 +47,44 @@ pub enum Origin {
     Modelled,
 }
 
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Default => "default",
+            Origin::Profile => "profile",
+            Origin::Measured => "measured",
+            Origin::Modelled => "modelled",
+        }
+    }
+}
+
+/// The value an assumption stands for: a count, a number or a range. Serialised as a JSON
+/// number, or an object with `central`, `high` and `low`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum AssumedValue {
+    Count(u64),
+    Number(f64),
+    // Keys in this order: the order reports have always written them in.
+    Range { central: f64, high: f64, low: f64 },
+}
+
+impl AssumedValue {
+    /// The number, or the central value of a range.
+    pub fn central(self) -> f64 {
+        match self {
+            AssumedValue::Count(n) => n as f64,
+            AssumedValue::Number(x) => x,
+            AssumedValue::Range { central, .. } => central,
+        }
+    }
+}
+
 /// An input the run file did not give, and what was used instead.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Assumption {
     pub input: String,
-    pub value: serde_json::Value,
+    pub value: AssumedValue,
     pub unit: Option<&'static str>,
     pub source: Origin,
     /// The citation, or why this default.
@@ -66,11 +100,15 @@ pub struct Built {
     pub notes: Vec<String>,
 }
 
-fn range_json(r: RangeValue) -> serde_json::Value {
+fn range_json(r: RangeValue) -> AssumedValue {
     if r.is_point() {
-        serde_json::json!(r.low)
+        AssumedValue::Number(r.low)
     } else {
-        serde_json::json!({"low": r.low, "central": r.central(), "high": r.high})
+        AssumedValue::Range {
+            low: r.low,
+            central: r.central(),
+            high: r.high,
+        }
     }
 }
 
@@ -90,7 +128,7 @@ impl Builder<'_> {
     fn assume(
         &mut self,
         input: &str,
-        value: serde_json::Value,
+        value: AssumedValue,
         unit: Option<&'static str>,
         source: Origin,
         reference: impl Into<String>,
@@ -124,23 +162,6 @@ impl Builder<'_> {
     }
 }
 
-/// What the measured model takes from a `footprint measure` report.
-#[derive(Clone, Debug, PartialEq)]
-pub struct MeasuredFigures {
-    pub joules_per_sample: f64,
-    pub samples_per_second: f64,
-    /// Devices the measurement ran on.
-    pub devices: f64,
-    /// Which sensor produced the energy figure, and whether it is measured or modelled.
-    pub energy_source: String,
-    /// What it ran on, for people.
-    pub device: String,
-    /// Whether the energy was modelled rather than read from hardware.
-    pub modelled: bool,
-    /// What one "sample" is: `sample`, or `run` for a command measured without a count.
-    pub per: &'static str,
-}
-
 /// Builds the calculator's scenario for a run. `measurement` holds the figures of the report
 /// named by `[measured]`, already read (reading files is the caller's job).
 pub fn build(
@@ -160,7 +181,7 @@ pub fn build(
     let device: Option<&Accelerator> = match hw.and_then(|h| h.device.as_ref()) {
         Some(d) => Some(
             reg.accelerator(&d.value)
-                .map_err(|msg| spec.error_at(d.line, &d.key, msg))?,
+                .map_err(|e| spec.error_at(d.line, &d.key, e.to_string()))?,
         ),
         None => None,
     };
@@ -179,53 +200,9 @@ pub fn build(
     });
 
     let mut models = Vec::new();
-
-    // Model 4: measured.
     if let (Some(m), Some(fig)) = (spec.measured.as_ref(), measurement) {
-        let Some(ds) = spec.dataset.as_ref() else {
-            return Err(spec.error_at(
-                m.report.line,
-                &m.report.key,
-                "the measured model needs [dataset] `samples` to extrapolate to",
-            ));
-        };
-        let energy_per_sample = b.inputs.point(Energy::from_joules(fig.joules_per_sample));
-        let samples_per_second = b.inputs.point(fig.samples_per_second);
-        let origin = if fig.modelled {
-            Origin::Modelled
-        } else {
-            Origin::Measured
-        };
-        b.assume(
-            &format!("measured.joules_per_{}", fig.per),
-            serde_json::json!(fig.joules_per_sample),
-            Some("J"),
-            origin,
-            format!("{}: {}", m.report.value, fig.energy_source),
-        );
-        b.assume(
-            &format!("measured.{}s_per_second", fig.per),
-            serde_json::json!(fig.samples_per_second),
-            Some("1/s"),
-            origin,
-            format!("{} on {}", m.report.value, fig.device),
-        );
-        let price = hw
-            .and_then(|h| h.price_usd_per_device_hour.as_ref())
-            .map(|p| b.param(p.value, TimePrice::from_usd_per_hour));
-        models.push((
-            ModelKind::Measured,
-            Work::Measured {
-                energy_per_sample,
-                samples_per_second,
-                devices: fig.devices,
-                samples: ds.total_samples() as f64,
-                epochs: epochs.expect("dataset present"),
-                price,
-            },
-        ));
+        models.push(measured_model(&mut b, m, fig, epochs)?);
     }
-
     // Models 2 and 3 share how devices draw power and cost money.
     let has_duration = hw.is_some_and(|h| h.hours.is_some() || h.device_hours.is_some());
     let device_use = if has_duration || spec.compute.is_some() {
@@ -233,128 +210,14 @@ pub fn build(
     } else {
         None
     };
-
-    // Model 3: duration.
-    if let (Some(h), true) = (hw, has_duration) {
-        let time = match (&h.hours, &h.device_hours) {
-            (Some(hours), _) => DeviceTime::Wall {
-                hours: b.param(hours.value, Duration::from_hours),
-                count: count(&mut b),
-            },
-            (None, Some(dh)) => DeviceTime::Total(b.param(dh.value, Duration::from_hours)),
-            (None, None) => unreachable!("has_duration"),
-        };
-        models.push((
-            ModelKind::Duration,
-            Work::Duration {
-                time,
-                device: device_use.expect("built for duration"),
-            },
-        ));
+    if let (Some(h), Some(d)) = (hw.filter(|_| has_duration), device_use) {
+        models.push(duration_model(&mut b, h, d));
     }
-
-    // Model 2: compute.
-    if let Some(c) = &spec.compute {
-        let acc = device.expect("spec checks the compute model has a device");
-        let Some(peak) = &acc.peak_flops else {
-            let d = hw.and_then(|h| h.device.as_ref()).expect("device named");
-            return Err(spec.error_at(
-                d.line,
-                &d.key,
-                format!(
-                    "profile {} has no peak_flops, which the compute model needs",
-                    acc.name
-                ),
-            ));
-        };
-        let peak_p = b.inputs.point(FlopRate::from_flop_per_s(peak.value));
-        b.assume(
-            "hardware.peak_flops",
-            serde_json::json!(peak.value),
-            Some("FLOP/s"),
-            Origin::Profile,
-            format!("{}: {}", acc.name, peak.citation()),
-        );
-        let u = b.given_or(
-            hw.and_then(|h| h.utilization.as_ref()),
-            "hardware.utilization",
-            None,
-            DEFAULT_UTILIZATION,
-            Origin::Default,
-            "typical model FLOPs utilization of large training runs, 30-50 %",
-        );
-        let utilization = b.param(u, |x| x);
-        let flops = match &c.flops {
-            FlopsSpec::Total(f) => FlopSource::Total(b.param(f.value, Flops::from_count)),
-            FlopsSpec::ParamsTokens { parameters, tokens } => FlopSource::SixPT {
-                parameters: b.param(parameters.value, |x| x),
-                tokens: b.param(tokens.value, |x| x),
-            },
-            FlopsSpec::PerSample(ps) => FlopSource::PerSample {
-                per_sample: b.param(ps.value, Flops::from_count),
-                samples: spec
-                    .dataset
-                    .as_ref()
-                    .expect("spec checks flops_per_sample has a dataset")
-                    .total_samples() as f64,
-                epochs: epochs.expect("dataset present"),
-            },
-        };
-        let count = count(&mut b);
-        models.push((
-            ModelKind::Compute,
-            Work::Compute {
-                flops,
-                peak: peak_p,
-                utilization,
-                count,
-                device: device_use.expect("built for compute"),
-            },
-        ));
+    if let (Some(c), Some(d)) = (&spec.compute, device_use) {
+        models.push(compute_model(&mut b, c, device, d, epochs)?);
     }
-
-    // Model 1: per-sample.
     if let Some(ps) = &spec.per_sample {
-        let ds = spec
-            .dataset
-            .as_ref()
-            .expect("spec checks per_sample has a dataset");
-        let weighted_samples: f64 = ds
-            .shards
-            .iter()
-            .map(|s| {
-                let n = s.samples.value as f64;
-                match ps.scaling {
-                    Scaling::PerSample => n,
-                    Scaling::PerByte { reference_bytes } => {
-                        n * s.sample_bytes.as_ref().map_or(0.0, |d| d.value) / reference_bytes
-                    }
-                }
-            })
-            .sum();
-        if ps.reference_bytes_defaulted {
-            b.assume(
-                "per_sample.reference_bytes",
-                serde_json::json!(1.0),
-                Some("B"),
-                Origin::Default,
-                "scaling = \"per_byte\" without reference_bytes: the per-sample values are per byte",
-            );
-        }
-        let energy_per_sample = b.param(ps.energy_kwh.value, Energy::from_kwh);
-        let cost_per_sample = ps
-            .cost_usd
-            .as_ref()
-            .map(|c| b.param(c.value, Money::from_usd));
-        models.push((
-            ModelKind::PerSample,
-            Work::PerSample {
-                weighted_samples,
-                epochs: epochs.expect("dataset present"),
-                energy_per_sample,
-                cost_per_sample,
-            },
-        ));
+        models.push(per_sample_model(&mut b, ps, epochs));
         if models.len() == 1 {
             b.notes.push(
                 "per-sample model: no device time, so no embodied share and no rental cost"
@@ -373,24 +236,7 @@ pub fn build(
 
     let embodied = embodied(&mut b, device)?;
 
-    // Cost notes.
-    let has_price = models.iter().any(|(_, w)| match w {
-        Work::PerSample {
-            cost_per_sample, ..
-        } => cost_per_sample.is_some(),
-        Work::Compute { device, .. } | Work::Duration { device, .. } => device.price.is_some(),
-        Work::Measured { price, .. } => price.is_some(),
-    });
-    if site.electricity_price.is_some() && has_price {
-        b.notes.push(
-            "site.electricity_usd_per_kwh is not added where a compute price is known: rental and per-sample prices include electricity".to_string(),
-        );
-    }
-    if !has_price && site.electricity_price.is_none() {
-        b.notes.push(
-            "no price known: give hardware.price_usd_per_device_hour, per_sample.cost_usd or site.electricity_usd_per_kwh for a cost".to_string(),
-        );
-    }
+    cost_notes(&mut b, &models, &site);
 
     models.sort_by_key(|(k, _)| *k);
     Ok(Built {
@@ -408,6 +254,215 @@ pub fn build(
     })
 }
 
+/// Model 4, measured: the measurement's J/sample and samples/s, extrapolated to the run.
+fn measured_model(
+    b: &mut Builder<'_>,
+    m: &crate::runfile::Measured,
+    fig: &MeasuredFigures,
+    epochs: Option<Param<f64>>,
+) -> Result<(ModelKind, Work), InputError> {
+    let spec = b.spec;
+    let hw = spec.hardware.as_ref();
+    let Some(ds) = spec.dataset.as_ref() else {
+        return Err(spec.error_at(
+            m.report.line,
+            &m.report.key,
+            "the measured model needs [dataset] `samples` to extrapolate to",
+        ));
+    };
+    let energy_per_sample = b.inputs.point(Energy::from_joules(fig.joules_per_sample));
+    let samples_per_second = b.inputs.point(fig.samples_per_second);
+    let origin = if fig.modelled {
+        Origin::Modelled
+    } else {
+        Origin::Measured
+    };
+    b.assume(
+        &format!("measured.joules_per_{}", fig.per.as_str()),
+        AssumedValue::Number(fig.joules_per_sample),
+        Some("J"),
+        origin,
+        format!("{}: {}", m.report.value, fig.energy_source),
+    );
+    b.assume(
+        &format!("measured.{}s_per_second", fig.per.as_str()),
+        AssumedValue::Number(fig.samples_per_second),
+        Some("1/s"),
+        origin,
+        format!("{} on {}", m.report.value, fig.device),
+    );
+    let price = hw
+        .and_then(|h| h.price_usd_per_device_hour.as_ref())
+        .map(|p| b.param(p.value, TimePrice::from_usd_per_hour));
+    Ok((
+        ModelKind::Measured,
+        Work::Measured {
+            energy_per_sample,
+            samples_per_second,
+            devices: fig.devices,
+            samples: ds.total_samples() as f64,
+            epochs: epochs.expect("dataset present"),
+            price,
+        },
+    ))
+}
+
+/// Model 3, duration: device-hours (or hours × count) at the devices' draw.
+fn duration_model(
+    b: &mut Builder<'_>,
+    h: &crate::runfile::Hardware,
+    device: DeviceUse,
+) -> (ModelKind, Work) {
+    let time = match (&h.hours, &h.device_hours) {
+        (Some(hours), _) => DeviceTime::Wall {
+            hours: b.param(hours.value, Duration::from_hours),
+            count: count(b),
+        },
+        (None, Some(dh)) => DeviceTime::Total(b.param(dh.value, Duration::from_hours)),
+        (None, None) => unreachable!("the duration model has hours or device_hours"),
+    };
+    (ModelKind::Duration, Work::Duration { time, device })
+}
+
+/// Model 2, compute: FLOPs ÷ (peak × utilization) of device time.
+fn compute_model(
+    b: &mut Builder<'_>,
+    c: &crate::runfile::Compute,
+    device: Option<&Accelerator>,
+    device_use: DeviceUse,
+    epochs: Option<Param<f64>>,
+) -> Result<(ModelKind, Work), InputError> {
+    let spec = b.spec;
+    let hw = spec.hardware.as_ref();
+    let acc = device.expect("the run file checks the compute model has a device");
+    let Some(peak) = &acc.peak_flops else {
+        let d = hw.and_then(|h| h.device.as_ref()).expect("device named");
+        return Err(spec.error_at(
+            d.line,
+            &d.key,
+            format!(
+                "profile {} has no peak_flops, which the compute model needs",
+                acc.name
+            ),
+        ));
+    };
+    let peak_p = b.inputs.point(FlopRate::from_flop_per_s(peak.value));
+    b.assume(
+        "hardware.peak_flops",
+        AssumedValue::Number(peak.value),
+        Some("FLOP/s"),
+        Origin::Profile,
+        format!("{}: {}", acc.name, peak.citation()),
+    );
+    let u = b.given_or(
+        hw.and_then(|h| h.utilization.as_ref()),
+        "hardware.utilization",
+        None,
+        DEFAULT_UTILIZATION,
+        Origin::Default,
+        "typical model FLOPs utilization of large training runs, 30-50 %",
+    );
+    let utilization = b.param(u, |x| x);
+    let flops = match &c.flops {
+        FlopsSpec::Total(f) => FlopSource::Total(b.param(f.value, Flops::from_count)),
+        FlopsSpec::ParamsTokens { parameters, tokens } => FlopSource::SixPT {
+            parameters: b.param(parameters.value, |x| x),
+            tokens: b.param(tokens.value, |x| x),
+        },
+        FlopsSpec::PerSample(ps) => FlopSource::PerSample {
+            per_sample: b.param(ps.value, Flops::from_count),
+            samples: spec
+                .dataset
+                .as_ref()
+                .expect("the run file checks flops_per_sample has a dataset")
+                .total_samples() as f64,
+            epochs: epochs.expect("dataset present"),
+        },
+    };
+    let count = count(b);
+    Ok((
+        ModelKind::Compute,
+        Work::Compute {
+            flops,
+            peak: peak_p,
+            utilization,
+            count,
+            device: device_use,
+        },
+    ))
+}
+
+/// Model 1, per-sample: samples (weighted by size when per byte) × energy and cost per sample.
+fn per_sample_model(
+    b: &mut Builder<'_>,
+    ps: &crate::runfile::PerSample,
+    epochs: Option<Param<f64>>,
+) -> (ModelKind, Work) {
+    let ds = b
+        .spec
+        .dataset
+        .as_ref()
+        .expect("the run file checks per_sample has a dataset");
+    let weighted_samples: f64 = ds
+        .shards
+        .iter()
+        .map(|s| {
+            let n = s.samples.value as f64;
+            match ps.scaling {
+                Scaling::PerSample => n,
+                Scaling::PerByte { reference_bytes } => {
+                    n * s.sample_bytes.as_ref().map_or(0.0, |d| d.value) / reference_bytes
+                }
+            }
+        })
+        .sum();
+    if ps.reference_bytes_defaulted {
+        b.assume(
+            "per_sample.reference_bytes",
+            AssumedValue::Number(1.0),
+            Some("B"),
+            Origin::Default,
+            "scaling = \"per_byte\" without reference_bytes: the per-sample values are per byte",
+        );
+    }
+    let energy_per_sample = b.param(ps.energy_kwh.value, Energy::from_kwh);
+    let cost_per_sample = ps
+        .cost_usd
+        .as_ref()
+        .map(|c| b.param(c.value, Money::from_usd));
+    (
+        ModelKind::PerSample,
+        Work::PerSample {
+            weighted_samples,
+            epochs: epochs.expect("dataset present"),
+            energy_per_sample,
+            cost_per_sample,
+        },
+    )
+}
+
+/// What the report says about prices: none known, or an electricity price left out because a
+/// compute price already includes it.
+fn cost_notes(b: &mut Builder<'_>, models: &[(ModelKind, Work)], site: &Site) {
+    let has_price = models.iter().any(|(_, w)| match w {
+        Work::PerSample {
+            cost_per_sample, ..
+        } => cost_per_sample.is_some(),
+        Work::Compute { device, .. } | Work::Duration { device, .. } => device.price.is_some(),
+        Work::Measured { price, .. } => price.is_some(),
+    });
+    if site.electricity_price.is_some() && has_price {
+        b.notes.push(
+            "site.electricity_usd_per_kwh is not added where a compute price is known: rental and per-sample prices include electricity".to_string(),
+        );
+    }
+    if !has_price && site.electricity_price.is_none() {
+        b.notes.push(
+            "no price known: give hardware.price_usd_per_device_hour, per_sample.cost_usd or site.electricity_usd_per_kwh for a cost".to_string(),
+        );
+    }
+}
+
 fn count(b: &mut Builder<'_>) -> f64 {
     match b.spec.hardware.as_ref().and_then(|h| h.count.as_ref()) {
         Some(c) => c.value as f64,
@@ -415,7 +470,7 @@ fn count(b: &mut Builder<'_>) -> f64 {
             if !b.assumptions.iter().any(|a| a.input == "hardware.count") {
                 b.assume(
                     "hardware.count",
-                    serde_json::json!(1),
+                    AssumedValue::Count(1),
                     None,
                     Origin::Default,
                     "one device",
@@ -434,10 +489,10 @@ fn site(b: &mut Builder<'_>, reg: &Registry) -> Result<Site, InputError> {
         (None, Some(region)) => {
             let r = reg
                 .region(&region.value)
-                .map_err(|msg| spec.error_at(region.line, &region.key, msg))?;
+                .map_err(|e| spec.error_at(region.line, &region.key, e.to_string()))?;
             b.assume(
                 "site.carbon_intensity_g_per_kwh",
-                serde_json::json!(r.intensity.value),
+                AssumedValue::Number(r.intensity.value),
                 Some("gCO2e/kWh"),
                 Origin::Profile,
                 format!("region {}: {}", r.label, r.intensity.citation()),
@@ -453,7 +508,7 @@ fn site(b: &mut Builder<'_>, reg: &Registry) -> Result<Site, InputError> {
                 .clone();
             b.assume(
                 "site.carbon_intensity_g_per_kwh",
-                serde_json::json!(world.value),
+                AssumedValue::Number(world.value),
                 Some("gCO2e/kWh"),
                 Origin::Default,
                 format!(
@@ -500,7 +555,7 @@ fn device_use(b: &mut Builder<'_>, device: Option<&Accelerator>) -> Result<Devic
         (None, Some(acc)) => {
             b.assume(
                 "hardware.power_w",
-                serde_json::json!(acc.tdp_w.value),
+                AssumedValue::Number(acc.tdp_w.value),
                 Some("W"),
                 Origin::Profile,
                 format!(
@@ -539,7 +594,7 @@ fn device_use(b: &mut Builder<'_>, device: Option<&Accelerator>) -> Result<Devic
         (None, Some((acc, p))) => {
             b.assume(
                 "hardware.price_usd_per_device_hour",
-                serde_json::json!(p.value),
+                AssumedValue::Number(p.value),
                 Some("USD/h"),
                 Origin::Profile,
                 format!("{}: {}", acc.name, p.citation()),
@@ -573,7 +628,7 @@ fn embodied(
             Some(s) => {
                 b.assume(
                     "embodied.kg_co2e_per_device",
-                    serde_json::json!(s.value),
+                    AssumedValue::Number(s.value),
                     Some("kg"),
                     Origin::Profile,
                     format!("{}: {}", acc.name, s.citation()),
@@ -622,14 +677,14 @@ mod tests {
     use std::path::Path;
 
     fn run(text: &str) -> (Built, Vec<crate::impact::Estimate>) {
-        let spec = crate::spec::parse(text, "run.toml", Path::new(".")).unwrap();
+        let spec = crate::runfile::parse(text, "run.toml", Path::new(".")).unwrap();
         let built = build(&spec, &Registry::embedded(), None).unwrap();
         let est = evaluate(&built.scenario);
         (built, est)
     }
 
     fn build_err(text: &str) -> String {
-        let spec = crate::spec::parse(text, "run.toml", Path::new(".")).unwrap();
+        let spec = crate::runfile::parse(text, "run.toml", Path::new(".")).unwrap();
         build(&spec, &Registry::embedded(), None)
             .unwrap_err()
             .to_string()
@@ -645,7 +700,7 @@ mod tests {
             .unwrap();
         assert_eq!(a.source, Origin::Profile);
         assert!(a.reference.contains("France"), "{}", a.reference);
-        assert_eq!(a.value, serde_json::json!(56.039));
+        assert_eq!(a.value, AssumedValue::Number(56.039));
         // 700 W × 10 h = 7 kWh at 56.039 g
         assert!((est[0].central.co2e.grams() - 7.0 * 56.039).abs() < 1e-6);
     }
@@ -664,7 +719,7 @@ mod tests {
             .find(|a| a.input == "site.carbon_intensity_g_per_kwh")
             .unwrap();
         assert_eq!(world.source, Origin::Default);
-        assert_eq!(world.value, serde_json::json!(475.0));
+        assert_eq!(world.value, AssumedValue::Number(475.0));
     }
 
     #[test]

@@ -10,6 +10,8 @@
 //! four significant digits are kept and thousands are separated, so `1289376 kWh` reads
 //! `1,289 MWh`.
 
+pub mod parse;
+
 use std::fmt;
 use std::ops::{Add, AddAssign, Div, Mul, Sub};
 

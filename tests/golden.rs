@@ -63,7 +63,12 @@ fn every_example_renders_as_recorded() {
     for file in run_files() {
         let rel = file.strip_prefix(root()).unwrap().to_path_buf();
         let rel_s = rel.to_string_lossy().into_owned();
-        for (format, ext) in [("json", "json"), ("csv", "csv"), ("markdown", "md"), ("table", "txt")] {
+        for (format, ext) in [
+            ("json", "json"),
+            ("csv", "csv"),
+            ("markdown", "md"),
+            ("table", "txt"),
+        ] {
             let r = run(&["estimate", &rel_s, "--format", format]);
             assert_eq!(r.code, 0, "{rel_s} --format {format}: {}", r.stderr);
             compare(&golden_name(&rel, ext), &r.stdout, &mut failures);
@@ -79,19 +84,43 @@ fn a_recorded_measurement_reads_back_as_recorded() {
     let mut failures = Vec::new();
     for (args, name) in [
         (
-            vec!["check", "tests/fixtures/measurement-cpu.json", "--max-energy", "1kWh", "-f", "json"],
+            vec![
+                "check",
+                "tests/fixtures/measurement-cpu.json",
+                "--max-energy",
+                "1kWh",
+                "-f",
+                "json",
+            ],
             "check-measurement.json",
         ),
         (
-            vec!["check", "tests/fixtures/measurement-cpu.json", "--max-co2e", "1g", "-f", "markdown"],
+            vec![
+                "check",
+                "tests/fixtures/measurement-cpu.json",
+                "--max-co2e",
+                "1g",
+                "-f",
+                "markdown",
+            ],
             "check-measurement.md",
         ),
         (
-            vec!["estimate", "tests/fixtures/from-measurement.toml", "-f", "json"],
+            vec![
+                "estimate",
+                "tests/fixtures/from-measurement.toml",
+                "-f",
+                "json",
+            ],
             "from-measurement.json",
         ),
         (
-            vec!["estimate", "tests/fixtures/from-measurement.toml", "-f", "csv"],
+            vec![
+                "estimate",
+                "tests/fixtures/from-measurement.toml",
+                "-f",
+                "csv",
+            ],
             "from-measurement.csv",
         ),
     ] {
@@ -107,12 +136,24 @@ fn a_recorded_measurement_reads_back_as_recorded() {
 fn profiles_list_and_show_as_recorded() {
     let mut failures = Vec::new();
     for (args, name) in [
-        (vec!["profiles", "list", "gpus", "-f", "json"], "profiles-gpus.json"),
-        (vec!["profiles", "list", "grids", "-f", "json"], "profiles-grids.json"),
-        (vec!["profiles", "list", "clouds", "-f", "json"], "profiles-clouds.json"),
+        (
+            vec!["profiles", "list", "gpus", "-f", "json"],
+            "profiles-gpus.json",
+        ),
+        (
+            vec!["profiles", "list", "grids", "-f", "json"],
+            "profiles-grids.json",
+        ),
+        (
+            vec!["profiles", "list", "clouds", "-f", "json"],
+            "profiles-clouds.json",
+        ),
         (vec!["profiles", "list", "gpus"], "profiles-gpus.txt"),
         (vec!["profiles", "show", "H100"], "profiles-show-h100.txt"),
-        (vec!["profiles", "show", "aws:us-east-1"], "profiles-show-aws.txt"),
+        (
+            vec!["profiles", "show", "aws:us-east-1"],
+            "profiles-show-aws.txt",
+        ),
     ] {
         let r = run(&args);
         assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);

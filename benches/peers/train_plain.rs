@@ -12,8 +12,9 @@ use footprint::measure::workload::{self, Kind};
 
 #[derive(Parser)]
 struct Args {
-    #[arg(long, value_enum, default_value_t = Kind::Mlp)]
-    workload: Kind,
+    /// mlp or transformer, as `footprint measure --workload`.
+    #[arg(long, default_value = "mlp", value_parser = ["mlp", "transformer"])]
+    workload: String,
     #[arg(long, default_value_t = 200)]
     steps: usize,
     #[arg(long, default_value_t = 10)]
@@ -24,7 +25,11 @@ struct Args {
 
 fn main() {
     let a = Args::parse();
-    let cfg = workload::Config::sized(a.workload, &a.sizes)
+    let kind = match a.workload.as_str() {
+        "transformer" => Kind::Transformer,
+        _ => Kind::Mlp,
+    };
+    let cfg = workload::Config::sized(kind, &a.sizes)
         .unwrap_or_else(|(flag, msg)| panic!("{flag}: {msg}"));
     let dev = candle_core::Device::Cpu;
     let mut m = workload::build(&cfg, &dev).expect("build the workload");

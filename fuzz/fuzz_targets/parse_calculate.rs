@@ -6,11 +6,11 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use footprint::impact::evaluate;
+use footprint::app;
 use footprint::profiles::Registry;
-use footprint::report::{Format, Report, exporter};
-use footprint::scenario::{MeasuredFigures, build};
-use footprint::spec::parse;
+use footprint::record::{MeasuredFigures, Per};
+use footprint::report::{Format, ReportKind, exporter};
+use footprint::runfile::parse;
 use libfuzzer_sys::fuzz_target;
 
 fn registry() -> &'static Registry {
@@ -33,14 +33,14 @@ fuzz_target!(|data: &[u8]| {
         energy_source: "fuzz".to_string(),
         device: "fuzz".to_string(),
         modelled: true,
-        per: "sample",
+        per: Per::Sample,
     });
-    let Ok(built) = build(&spec, registry(), figures.as_ref()) else {
+    // The same pipeline as `footprint estimate`; an overflow is refused there, not here.
+    let Ok(ev) = app::evaluate(spec, registry(), figures.as_ref()) else {
         return;
     };
-    let estimates = evaluate(&built.scenario);
-    assert!(!estimates.is_empty());
-    for e in &estimates {
+    assert!(!ev.estimates.is_empty());
+    for e in &ev.estimates {
         assert!(
             e.is_finite(),
             "non-finite figures for accepted input: {e:?}"
@@ -60,16 +60,7 @@ fuzz_target!(|data: &[u8]| {
             );
         }
     }
-    let report = Report {
-        command: "estimate",
-        name: spec.name.clone(),
-        description: spec.description.clone(),
-        estimates,
-        assumptions: built.assumptions,
-        notes: built.notes,
-        budget: None,
-        measurement: None,
-    };
+    let report = ev.into_report(ReportKind::Estimate, None);
     for f in [Format::Table, Format::Json, Format::Csv, Format::Markdown] {
         let out = exporter(f).render(&report).expect("renders");
         if f == Format::Json {

@@ -15,47 +15,12 @@
 
 use candle_core::{D, DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
-use serde::Serialize;
 
 pub type Result<T> = std::result::Result<T, candle_core::Error>;
 
-/// Which model to train.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    Mlp,
-    Transformer,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct MlpConfig {
-    pub input: usize,
-    pub hidden: usize,
-    /// Hidden layers.
-    pub depth: usize,
-    pub classes: usize,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct TransformerConfig {
-    pub vocab: usize,
-    pub d_model: usize,
-    pub layers: usize,
-    pub heads: usize,
-    pub seq_len: usize,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Config {
-    pub kind: Kind,
-    pub batch_size: usize,
-    pub learning_rate: f64,
-    pub seed: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mlp: Option<MlpConfig>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub transformer: Option<TransformerConfig>,
-}
+pub use crate::record::{
+    MlpConfig, TransformerConfig, WorkloadConfig as Config, WorkloadKind as Kind,
+};
 
 impl Config {
     pub fn mlp(batch_size: usize) -> Config {

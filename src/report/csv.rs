@@ -1,12 +1,28 @@
 //! CSV: one row per model, every figure in the unit of its column name, low/central/high.
 
-use super::json::JsonEstimate;
 use super::{Exporter, Report};
+use crate::record::Field;
 
 pub struct CsvExporter;
 
+/// The columns, in the order CSV has always written them (RUN-FORMAT.md: columns may be
+/// added at the end, never moved). `device_hours` is the device-hours band.
+const COLUMNS: [Field; 11] = [
+    Field::Energy,
+    Field::ItEnergy,
+    Field::Co2e,
+    Field::Operational,
+    Field::Embodied,
+    Field::Cost,
+    Field::ComputeCost,
+    Field::EnergyCost,
+    Field::CarbonCost,
+    Field::DeviceHours,
+    Field::WallClock,
+];
+
 /// Quotes a field when it needs it (RFC 4180).
-fn field(s: &str) -> String {
+fn quoted(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
@@ -21,52 +37,26 @@ fn num(x: Option<f64>) -> String {
 impl Exporter for CsvExporter {
     fn render(&self, report: &Report) -> anyhow::Result<String> {
         let primary = report.primary();
-        let banded = [
-            "energy_kwh",
-            "it_energy_kwh",
-            "co2e_kg",
-            "operational_co2e_kg",
-            "embodied_co2e_kg",
-            "cost_usd",
-            "compute_cost_usd",
-            "energy_cost_usd",
-            "carbon_cost_usd",
-            "device_hours",
-            "wall_clock_hours",
-        ];
         let mut header = vec![
             "name".to_string(),
             "model".to_string(),
             "primary".to_string(),
         ];
-        for b in banded {
-            header.push(format!("{b}_low"));
-            header.push(b.to_string());
-            header.push(format!("{b}_high"));
+        for f in COLUMNS {
+            header.push(format!("{}_low", f.key()));
+            header.push(f.key().to_string());
+            header.push(format!("{}_high", f.key()));
         }
         let mut out = header.join(",");
         out.push('\n');
         for e in &report.estimates {
-            let j = JsonEstimate::from(e);
-            let bands = [
-                Some(j.energy_kwh),
-                Some(j.it_energy_kwh),
-                Some(j.co2e_kg),
-                Some(j.operational_co2e_kg),
-                Some(j.embodied_co2e_kg),
-                j.cost_usd,
-                j.compute_cost_usd,
-                j.energy_cost_usd,
-                j.carbon_cost_usd,
-                j.device_hours_range,
-                j.wall_clock_hours,
-            ];
             let mut row = vec![
-                field(&report.name),
+                quoted(&report.name),
                 e.kind.as_str().to_string(),
                 (Some(e.kind) == primary).to_string(),
             ];
-            for b in bands {
+            for f in COLUMNS {
+                let b = f.band(e);
                 row.push(num(b.map(|b| b.low)));
                 row.push(num(b.map(|b| b.central)));
                 row.push(num(b.map(|b| b.high)));

@@ -54,7 +54,7 @@ impl Exporter for JunitExporter {
             }
         ));
         for (check, (line, ok)) in v.checks.iter().zip(&lines) {
-            let name = format!("{} within limit", check.metric);
+            let name = format!("{} within limit", check.metric.field().key());
             if *ok {
                 out.push_str(&format!(
                     "    <testcase classname=\"footprint.budget\" name=\"{}\">\n      <system-out>{}</system-out>\n    </testcase>\n",

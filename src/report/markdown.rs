@@ -1,6 +1,6 @@
 //! GitHub-flavoured Markdown: for pull-request comments and `$GITHUB_STEP_SUMMARY`.
 
-use super::{Exporter, Report, assumption_value, grid, verdict_lines};
+use super::{Exporter, Report, assumption_value, figure_rows, verdict_lines};
 
 pub struct MarkdownExporter;
 
@@ -22,7 +22,7 @@ fn table_row(cells: &[String]) -> String {
 
 impl Exporter for MarkdownExporter {
     fn render(&self, r: &Report) -> anyhow::Result<String> {
-        let mut out = format!("### footprint {}: {}\n\n", r.command, cell(&r.name));
+        let mut out = format!("### footprint {}: {}\n\n", r.kind.as_str(), cell(&r.name));
         if let Some(d) = &r.description {
             out.push_str(&format!("{}\n\n", d.replace('\n', " ")));
         }
@@ -53,7 +53,7 @@ impl Exporter for MarkdownExporter {
             out.push('\n');
         }
         if !r.estimates.is_empty() {
-            let (header, rows) = grid(&r.estimates, " (primary)");
+            let (header, rows) = figure_rows(&r.estimates, " (primary)");
             out.push_str(&table_row(&header));
             let align: Vec<String> = (0..header.len())
                 .map(|i| if i == 0 { "---".into() } else { "---:".into() })
@@ -68,10 +68,7 @@ impl Exporter for MarkdownExporter {
             out.push_str("<details><summary>Assumptions</summary>\n\n");
             out.push_str("| Input | Value | Source |\n| --- | --- | --- |\n");
             for a in &r.assumptions {
-                let src = serde_json::to_value(a.source)
-                    .ok()
-                    .and_then(|v| v.as_str().map(String::from))
-                    .unwrap_or_default();
+                let src = a.source.as_str();
                 out.push_str(&table_row(&[
                     format!("`{}`", a.input),
                     assumption_value(a),

@@ -12,19 +12,36 @@ mod measurement;
 pub mod profiles;
 mod table;
 
-use serde::Serialize;
-
 use crate::budget::Verdict;
 use crate::impact::{Estimate, ModelKind};
-use crate::scenario::Assumption;
+use crate::record::{Field, Measurement};
+use crate::scenario::{AssumedValue, Assumption};
 
-pub use json::{JsonReport, SCHEMA_VERSION, estimate_from_json};
+pub use json::{JsonReport, SCHEMA_VERSION};
+
+/// Which command a report comes from; it decides what the report leads with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportKind {
+    Estimate,
+    Check,
+    Measure,
+}
+
+impl ReportKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportKind::Estimate => "estimate",
+            ReportKind::Check => "check",
+            ReportKind::Measure => "measure",
+        }
+    }
+}
 
 /// Everything a report can say.
 #[derive(Clone, Debug)]
 pub struct Report {
-    /// What produced it: "estimate", "check", "measure".
-    pub command: &'static str,
+    /// What produced it.
+    pub kind: ReportKind,
     pub name: String,
     pub description: Option<String>,
     /// Estimates, in priority order (the first is the primary).
@@ -32,8 +49,8 @@ pub struct Report {
     pub assumptions: Vec<Assumption>,
     pub notes: Vec<String>,
     pub budget: Option<Verdict>,
-    /// A measurement summary (`footprint measure`), already in its JSON form.
-    pub measurement: Option<serde_json::Value>,
+    /// What was measured (`footprint measure`, or a measurement report checked).
+    pub measurement: Option<Measurement>,
 }
 
 impl Report {
@@ -44,8 +61,7 @@ impl Report {
 }
 
 /// An output format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// Aligned table for people (default).
     Table,
@@ -77,27 +93,10 @@ pub fn exporter(format: Format) -> Box<dyn Exporter> {
 /// The figures people see, shared by the table and the Markdown exporters: a header and
 /// rows of text, one column per model, or three (low, central, high) for a model whose figures
 /// have a range. `primary_mark` is appended to the primary model's name when there are several.
-pub(crate) fn grid(estimates: &[Estimate], primary_mark: &str) -> (Vec<String>, Vec<Vec<String>>) {
-    use crate::units::{human_duration, human_energy, human_mass, human_money, sig4};
-    type Cell = fn(&crate::impact::Outputs) -> Option<String>;
-    let metrics: [(&'static str, Cell); 12] = [
-        ("Device-hours", |o| {
-            o.device_time.map(|t| format!("{} h", sig4(t.hours())))
-        }),
-        ("Wall-clock time", |o| o.wall_time.map(human_duration)),
-        ("Training FLOPs", |o| {
-            o.flops.map(|f| format!("{:.3e}", f.count()))
-        }),
-        ("IT energy", |o| Some(human_energy(o.it_energy))),
-        ("Energy (× PUE)", |o| Some(human_energy(o.energy))),
-        ("Operational CO2e", |o| Some(human_mass(o.operational))),
-        ("Embodied CO2e", |o| Some(human_mass(o.embodied))),
-        ("Total CO2e", |o| Some(human_mass(o.co2e))),
-        ("Compute cost", |o| o.compute_cost.map(human_money)),
-        ("Energy cost", |o| o.energy_cost.map(human_money)),
-        ("Carbon cost", |o| o.carbon_cost.map(human_money)),
-        ("Cost", |o| o.cost.map(human_money)),
-    ];
+pub(crate) fn figure_rows(
+    estimates: &[Estimate],
+    primary_mark: &str,
+) -> (Vec<String>, Vec<Vec<String>>) {
     let primary = crate::impact::primary(estimates).map(|e| e.kind);
     // A model's figures differ between low and high: then it gets three columns.
     let ranged: Vec<bool> = estimates.iter().map(|e| e.low != e.high).collect();
@@ -116,20 +115,20 @@ pub(crate) fn grid(estimates: &[Estimate], primary_mark: &str) -> (Vec<String>, 
     // Embodied emissions are only counted when the run asks for them; a row of zeros would
     // read as "none", so the row is left out and the report's notes say why.
     let embodied_counted = estimates.iter().any(|e| e.high.embodied.raw() > 0.0);
-    let rows = metrics
+    let rows = Field::ALL
         .iter()
-        .filter(|(label, _)| *label != "Embodied CO2e" || embodied_counted)
-        .filter(|(_, f)| estimates.iter().any(|e| f(&e.central).is_some()))
-        .map(|(label, f)| {
-            let mut cells = vec![label.to_string()];
+        .filter(|f| **f != Field::Embodied || embodied_counted)
+        .filter(|f| estimates.iter().any(|e| f.human(&e.central).is_some()))
+        .map(|f| {
+            let mut cells = vec![f.label().to_string()];
             for (e, &rg) in estimates.iter().zip(&ranged) {
                 let dash = || "—".to_string();
                 if rg {
                     cells.extend(
-                        [f(&e.low), f(&e.central), f(&e.high)].map(|c| c.unwrap_or_else(dash)),
+                        [&e.low, &e.central, &e.high].map(|o| f.human(o).unwrap_or_else(dash)),
                     );
                 } else {
-                    cells.push(f(&e.central).unwrap_or_else(dash));
+                    cells.push(f.human(&e.central).unwrap_or_else(dash));
                 }
             }
             cells
@@ -138,51 +137,37 @@ pub(crate) fn grid(estimates: &[Estimate], primary_mark: &str) -> (Vec<String>, 
     (header, rows)
 }
 
-/// A JSON value as people read it in the assumptions list.
+/// An assumed value as people read it in the assumptions list.
 pub(crate) fn assumption_value(a: &Assumption) -> String {
-    if a.unit == Some("FLOP/s")
-        && let Some(x) = a.value.as_f64()
-    {
-        return crate::units::human_flop_rate(crate::units::FlopRate::from_flop_per_s(x));
+    if a.unit == Some("FLOP/s") {
+        return crate::units::human_flop_rate(crate::units::FlopRate::from_flop_per_s(
+            a.value.central(),
+        ));
     }
     let unit = a.unit.map(|u| format!(" {u}")).unwrap_or_default();
-    let num = |v: &serde_json::Value| v.as_f64().map(crate::units::sig4);
-    match &a.value {
-        serde_json::Value::Object(m) => match (m.get("low"), m.get("central"), m.get("high")) {
-            (Some(l), Some(c), Some(h)) => format!(
-                "{} ({} – {}){unit}",
-                num(c).unwrap_or_default(),
-                num(l).unwrap_or_default(),
-                num(h).unwrap_or_default()
-            ),
-            _ => a.value.to_string(),
-        },
-        v => match num(v) {
-            Some(s) => format!("{s}{unit}"),
-            None => format!(
-                "{}{unit}",
-                v.as_str().map_or_else(|| v.to_string(), String::from)
-            ),
-        },
+    let num = crate::units::sig4;
+    match a.value {
+        AssumedValue::Range { low, central, high } => {
+            format!("{} ({} – {}){unit}", num(central), num(low), num(high))
+        }
+        AssumedValue::Count(n) => format!("{}{unit}", num(n as f64)),
+        AssumedValue::Number(x) => format!("{}{unit}", num(x)),
     }
 }
 
-/// A verdict's lines for people: "co2e_kg: 553.1 t > limit 500 t (over by 53.1 t)".
+/// A verdict's lines for people: "CO2e 553.1 t > limit 500 t (over by 53.1 t)".
 pub fn verdict_lines(v: &Verdict) -> Vec<(String, bool)> {
+    use crate::budget::Metric;
     use crate::units::{Energy, Mass, Money, human_energy, human_mass, human_money};
     v.checks
         .iter()
         .map(|c| {
             let fmt = |x: f64| match c.metric {
-                "co2e_kg" => human_mass(Mass::from_kg(x)),
-                "energy_kwh" => human_energy(Energy::from_kwh(x)),
-                _ => human_money(Money::from_usd(x)),
+                Metric::Co2e => human_mass(Mass::from_kg(x)),
+                Metric::Energy => human_energy(Energy::from_kwh(x)),
+                Metric::Cost => human_money(Money::from_usd(x)),
             };
-            let what = match c.metric {
-                "co2e_kg" => "CO2e",
-                "energy_kwh" => "energy",
-                _ => "cost",
-            };
+            let what = c.metric.noun();
             let line = if c.ok {
                 format!("{what} {} ≤ limit {}", fmt(c.value), fmt(c.limit))
             } else {

@@ -109,7 +109,7 @@ pub fn list(reg: &Registry, kind: Kind, as_json: bool) -> Result<String, InputEr
         (Kind::Clouds, false) => {
             let mut t = table(&["Region", "Place", "gCO2e/kWh", "Basis"]);
             for c in reg.clouds() {
-                let r = reg.region(&c.code).map_err(InputError::new)?;
+                let r = reg.region(&c.code).map_err(|e| InputError::new(e.to_string()))?;
                 let basis = match &c.intensity {
                     CloudIntensity::Own(s) => format!("provider figure, {}", year(s)),
                     CloudIntensity::Grid(g) => format!("{g} grid, {}", year(&r.intensity)),
@@ -122,7 +122,7 @@ pub fn list(reg: &Registry, kind: Kind, as_json: bool) -> Result<String, InputEr
         (Kind::Clouds, true) => {
             let mut v = Vec::new();
             for c in reg.clouds() {
-                let r = reg.region(&c.code).map_err(InputError::new)?;
+                let r = reg.region(&c.code).map_err(|e| InputError::new(e.to_string()))?;
                 v.push(json!({
                     "code": c.code, "place": c.place,
                     "grid": match &c.intensity { CloudIntensity::Grid(g) => Some(g.clone()), CloudIntensity::Own(_) => None },
@@ -235,14 +235,9 @@ pub fn show(reg: &Registry, name: &str) -> Result<String, InputError> {
     let hint = reg
         .accelerator(name)
         .err()
-        .filter(|m| m.contains("did you mean"))
-        .or_else(|| {
-            reg.region(name)
-                .err()
-                .filter(|m| m.contains("did you mean"))
-        })
-        .map(|m| m.rsplit(" — ").next().unwrap_or_default().to_string())
-        .map(|h| format!(" — {h}"))
+        .and_then(|e| e.suggestion)
+        .or_else(|| reg.region(name).err().and_then(|e| e.suggestion))
+        .map(|s| crate::suggest::did_you_mean(&s, crate::suggest::Quote::Bare))
         .unwrap_or_else(|| " (try `footprint profiles list gpus|grids|clouds|cpus`)".to_string());
     Err(InputError::new(format!("no profile named '{name}'{hint}")))
 }

@@ -3,7 +3,7 @@
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, ContentArrangement, Table};
 
-use super::{Exporter, Report, assumption_value, grid, verdict_lines};
+use super::{Exporter, Report, ReportKind, assumption_value, figure_rows, verdict_lines};
 
 pub struct TableExporter;
 
@@ -16,12 +16,12 @@ fn new_table() -> Table {
 
 impl Exporter for TableExporter {
     fn render(&self, r: &Report) -> anyhow::Result<String> {
-        let mut out = format!("footprint {}: {}\n", r.command, r.name);
+        let mut out = format!("footprint {}: {}\n", r.kind.as_str(), r.name);
         if let Some(d) = &r.description {
             out.push_str(d);
             out.push('\n');
         }
-        if r.command == "check" {
+        if r.kind == ReportKind::Check {
             out.push_str(&budget(r));
             out.push('\n');
         }
@@ -34,7 +34,7 @@ impl Exporter for TableExporter {
         if !r.estimates.is_empty() {
             let primary = r.primary();
             let mut t = new_table();
-            let (header, rows) = grid(&r.estimates, " *");
+            let (header, rows) = figure_rows(&r.estimates, " *");
             t.set_header(header);
             for row in rows {
                 t.add_row(row);
@@ -60,12 +60,7 @@ impl Exporter for TableExporter {
             let mut t = new_table();
             t.set_header(vec!["Input", "Value", "Source"]);
             for a in &r.assumptions {
-                let source = match a.source {
-                    crate::scenario::Origin::Default => format!("default: {}", a.reference),
-                    crate::scenario::Origin::Profile => format!("profile: {}", a.reference),
-                    crate::scenario::Origin::Measured => format!("measured: {}", a.reference),
-                    crate::scenario::Origin::Modelled => format!("modelled: {}", a.reference),
-                };
+                let source = format!("{}: {}", a.source.as_str(), a.reference);
                 t.add_row(vec![a.input.clone(), assumption_value(a), source]);
             }
             out.push_str(&t.to_string());
@@ -77,7 +72,7 @@ impl Exporter for TableExporter {
                 out.push_str(&format!("  - {n}\n"));
             }
         }
-        if r.command != "check" {
+        if r.kind != ReportKind::Check {
             out.push_str(&budget(r));
         }
         Ok(out)

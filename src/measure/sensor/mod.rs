@@ -16,38 +16,7 @@ use serde::Serialize;
 
 use crate::units::{Energy, Power};
 
-/// How a figure was obtained.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub enum Quality {
-    /// Differences of a hardware energy counter.
-    #[serde(rename = "measured-counter")]
-    MeasuredCounter,
-    /// Integrated from power readings of the hardware.
-    #[serde(rename = "measured-power")]
-    MeasuredPower,
-    /// Computed from a model (CPU time × TDP per thread), not read from hardware.
-    #[serde(rename = "modelled")]
-    Modelled,
-}
-
-impl Quality {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Quality::MeasuredCounter => "measured-counter",
-            Quality::MeasuredPower => "measured-power",
-            Quality::Modelled => "modelled",
-        }
-    }
-}
-
-/// What a sensor measures.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DeviceKind {
-    Gpu,
-    Cpu,
-    Dram,
-}
+pub use crate::record::{DeviceKind, Quality};
 
 /// A sensor's description, fixed for its life.
 #[derive(Clone, Debug, PartialEq, Serialize)]

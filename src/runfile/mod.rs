@@ -232,6 +232,20 @@ pub struct Measured {
     pub path: PathBuf,
 }
 
+impl Measured {
+    /// The measurement being reported, rather than a report named in a run file.
+    pub fn this_measurement() -> Measured {
+        Measured {
+            report: In {
+                value: "(this measurement)".to_string(),
+                line: 0,
+                key: "measured.report".to_string(),
+            },
+            path: PathBuf::new(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Budget {
     pub max_co2e_kg: Option<In<f64>>,
@@ -257,12 +271,56 @@ pub struct RunSpec {
 }
 
 impl RunSpec {
-    /// An error at a line of this run file.
+    /// An error at a line of this run file (line 0: a value from the command line, which has
+    /// no line).
     pub fn error_at(&self, line: usize, key: &str, msg: impl Into<String>) -> InputError {
-        InputError::new(msg)
-            .in_file(&self.file)
-            .at_line(line)
-            .for_key(key)
+        let e = InputError::new(msg).in_file(&self.file).for_key(key);
+        if line > 0 { e.at_line(line) } else { e }
+    }
+
+    /// The run a measurement describes when there is no run file to extrapolate to: the
+    /// measured window itself, `samples` samples once, on `region`'s grid (a `--region` flag).
+    /// Its values come from the command line, so they have no line (0).
+    pub fn measured_window(name: String, samples: u64, region: Option<String>) -> RunSpec {
+        let flag = |key: &str, value| In {
+            value,
+            line: 0,
+            key: key.to_string(),
+        };
+        RunSpec {
+            file: "(command line)".to_string(),
+            name,
+            description: Some(
+                "the measured window itself, not extrapolated (give --run RUN.toml to extrapolate)"
+                    .to_string(),
+            ),
+            dataset: Some(Dataset {
+                shards: vec![Shard {
+                    samples: In {
+                        value: samples,
+                        line: 0,
+                        key: "dataset.samples".to_string(),
+                    },
+                    sample_bytes: None,
+                }],
+                epochs: Some(In {
+                    value: RangeValue::point(1.0),
+                    line: 0,
+                    key: "dataset.epochs".to_string(),
+                }),
+                line: 0,
+            }),
+            per_sample: None,
+            compute: None,
+            hardware: None,
+            site: Site {
+                region: region.map(|r| flag("--region", r)),
+                ..Site::default()
+            },
+            embodied: None,
+            measured: Some(Measured::this_measurement()),
+            budget: None,
+        }
     }
 
     /// An error about the file as a whole.
@@ -274,52 +332,9 @@ impl RunSpec {
 /// Reads and checks a run file. Every failure is an [`InputError`] naming the file.
 pub fn load(path: &Path) -> Result<RunSpec, InputError> {
     let shown = path.display().to_string();
-    let text = read_text(path, MAX_FILE_BYTES)?;
+    let text = crate::files::read_text(path, MAX_FILE_BYTES)?;
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     parse(&text, &shown, &dir)
-}
-
-/// Reads a small UTF-8 text file, with a one-line reason for each way that can fail.
-pub fn read_text(path: &Path, max_bytes: u64) -> Result<String, InputError> {
-    use std::io::{ErrorKind, Read};
-    let shown = path.display().to_string();
-    let fail = |msg: String| InputError::new(msg).in_file(&shown);
-    let meta = std::fs::metadata(path).map_err(|e| {
-        fail(match e.kind() {
-            ErrorKind::NotFound => "no such file".to_string(),
-            ErrorKind::PermissionDenied => "cannot read the file: permission denied".to_string(),
-            _ => format!("cannot read the file: {e}"),
-        })
-    })?;
-    if meta.is_dir() {
-        return Err(fail("is a directory, not a file".to_string()));
-    }
-    if meta.len() > max_bytes {
-        return Err(fail(format!(
-            "is {:.1} MiB; expected a small text file (at most {} KiB) — is this the right file?",
-            meta.len() as f64 / (1 << 20) as f64,
-            max_bytes / 1024
-        )));
-    }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    std::fs::File::open(path)
-        .and_then(|f| f.take(max_bytes + 1).read_to_end(&mut bytes))
-        .map_err(|e| {
-            fail(match e.kind() {
-                ErrorKind::PermissionDenied => {
-                    "cannot read the file: permission denied".to_string()
-                }
-                _ => format!("cannot read the file: {e}"),
-            })
-        })?;
-    if bytes.len() as u64 > max_bytes {
-        return Err(fail(format!("is larger than {} KiB", max_bytes / 1024)));
-    }
-    String::from_utf8(bytes).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        let line = e.as_bytes()[..at].iter().filter(|b| **b == b'\n').count() + 1;
-        fail("is not UTF-8 text (binary data?)".to_string()).at_line(line)
-    })
 }
 
 /// Parses the text of a run file. `file` is only used in messages; `dir` resolves relative
@@ -479,8 +494,8 @@ fn per_sample(t: &Table<'_, '_>, ds: Option<&Dataset>) -> Result<PerSample, Inpu
             reference.is_none(),
         ),
         Some(other) => {
-            let hint = crate::error::nearest(other, ["per_sample", "per_byte"])
-                .map(|s| format!(" — did you mean \"{s}\"?"))
+            let hint = crate::suggest::nearest(other, ["per_sample", "per_byte"])
+                .map(|s| crate::suggest::did_you_mean(s, crate::suggest::Quote::Double))
                 .unwrap_or_default();
             return Err(t.key_error(
                 "scaling",

@@ -11,7 +11,8 @@ use std::ops::Range as ByteRange;
 use toml::Spanned;
 use toml::de::{DeString, DeTable, DeValue};
 
-use crate::error::{InputError, nearest};
+use crate::error::InputError;
+use crate::suggest::{Quote, did_you_mean, nearest};
 
 /// The text of a run file and the name to show for it.
 pub struct Source<'s> {
@@ -281,7 +282,7 @@ impl<'a, 'i> Table<'a, 'i> {
                 .copied()
                 .or_else(|| nearest(name, allowed.iter().copied()))
             {
-                msg.push_str(&format!(" — did you mean `{s}`?"));
+                msg.push_str(&did_you_mean(s, Quote::Backtick));
             } else {
                 msg.push_str(&format!("; known keys: {}", allowed.join(", ")));
             }

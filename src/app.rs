@@ -1,0 +1,351 @@
+//! The pipelines behind each command, in one place: read the inputs, look up profiles, run
+//! the calculator (or a measurement), and assemble the [`Report`]. The CLI maps flags to these
+//! calls and reports to exit codes; the fuzz target and the benches call the same functions, so
+//! what they exercise is what users run.
+//!
+//! Every check that can fail on user input runs before a measurement starts: a measurement can
+//! be hours of GPU time, and must not be lost to a typo found afterwards.
+
+use std::path::{Path, PathBuf};
+
+use crate::budget::{self, Limits};
+use crate::error::{InputError, MeasureError};
+use crate::impact::{self, Estimate};
+use crate::measure::{self, SpawnFailure, TrainOptions, WrapOptions};
+use crate::profiles::Registry;
+use crate::record::{MeasuredFigures, Measurement, MeasurementReport, Mode, Per, Status};
+use crate::report::{Report, ReportKind};
+use crate::runfile::{self, RunSpec};
+use crate::scenario::{self, Built};
+
+/// Largest measurement report read back (a report with many sensors is still far smaller).
+pub const MAX_REPORT_BYTES: u64 = 64 << 20;
+
+/// The embedded profiles, with the user's directory (`--profiles`) merged over them.
+pub fn registry(profiles: Option<&Path>) -> Result<Registry, InputError> {
+    Registry::with_user_dir(profiles)
+}
+
+/// A run evaluated: its estimates and everything the report says about them.
+pub struct Evaluated {
+    spec: RunSpec,
+    pub estimates: Vec<Estimate>,
+    built: Built,
+}
+
+impl Evaluated {
+    /// The report of this run, for one command.
+    pub fn into_report(self, kind: ReportKind, budget: Option<budget::Verdict>) -> Report {
+        Report {
+            kind,
+            name: self.spec.name,
+            description: self.spec.description,
+            estimates: self.estimates,
+            assumptions: self.built.assumptions,
+            notes: self.built.notes,
+            budget,
+            measurement: None,
+        }
+    }
+
+    /// The run file's own budget, if it has one.
+    pub fn limits(&self) -> Option<Limits> {
+        self.spec.budget.as_ref().map(limits_of)
+    }
+
+    /// The budget verdict on the primary estimate.
+    pub fn verdict(&self, limits: &Limits, strict: bool) -> Result<budget::Verdict, InputError> {
+        verdict(&self.estimates, limits, strict, &self.spec.file)
+    }
+}
+
+fn limits_of(b: &runfile::Budget) -> Limits {
+    use crate::units::{Energy, Mass, Money};
+    Limits {
+        co2e: b.max_co2e_kg.as_ref().map(|v| Mass::from_kg(v.value)),
+        energy: b.max_energy_kwh.as_ref().map(|v| Energy::from_kwh(v.value)),
+        cost: b.max_cost_usd.as_ref().map(|v| Money::from_usd(v.value)),
+    }
+}
+
+fn verdict(
+    estimates: &[Estimate],
+    limits: &Limits,
+    strict: bool,
+    file: &str,
+) -> Result<budget::Verdict, InputError> {
+    let primary = impact::primary(estimates).expect("a run has at least one model");
+    budget::check(primary, limits, strict).map_err(|u| InputError::new(u.0).in_file(file))
+}
+
+/// Reads the report a run's `[measured]` section names, through the one reader of reports.
+/// Its figures must be per sample: a run extrapolates them to its N samples.
+pub fn read_measured(spec: &RunSpec) -> Result<Option<MeasuredFigures>, InputError> {
+    let Some(m) = &spec.measured else {
+        return Ok(None);
+    };
+    let at = |msg: String| spec.error_at(m.report.line, &m.report.key, msg);
+    let shown = m.path.display().to_string();
+    let text = crate::files::read_text(&m.path, MAX_REPORT_BYTES)
+        .map_err(|e| at(format!("{shown}: {}", e.message)))?;
+    let report = MeasurementReport::from_json(&text, &shown)
+        .map_err(|e| at(format!("{shown}: {}", e.message)))?;
+    let figures = report.measurement.figures();
+    if figures.per != Per::Sample {
+        return Err(at(format!(
+            "{shown}: the report has no per-sample figures (a command measured without --samples N)"
+        )));
+    }
+    Ok(Some(figures))
+}
+
+/// Builds and evaluates a parsed run with the measured figures given (or none). Refuses
+/// figures that overflow.
+pub fn evaluate(
+    spec: RunSpec,
+    reg: &Registry,
+    measured: Option<&MeasuredFigures>,
+) -> Result<Evaluated, InputError> {
+    let built = scenario::build(&spec, reg, measured)?;
+    let estimates = impact::evaluate(&built.scenario);
+    if !estimates.iter().all(Estimate::is_finite) {
+        return Err(
+            spec.error("the figures overflow: an input is too large (or a product of inputs is)")
+        );
+    }
+    Ok(Evaluated {
+        spec,
+        estimates,
+        built,
+    })
+}
+
+/// Evaluates a parsed run, reading its `[measured]` report if it names one.
+pub fn evaluate_run(spec: RunSpec, reg: &Registry) -> Result<Evaluated, InputError> {
+    let measured = read_measured(&spec)?;
+    evaluate(spec, reg, measured.as_ref())
+}
+
+/// `footprint estimate`: the report of a run file, with its budget's verdict when it has one.
+pub fn estimate(run: &Path, profiles: Option<&Path>) -> Result<Report, InputError> {
+    let reg = registry(profiles)?;
+    let ev = evaluate_run(runfile::load(run)?, &reg)?;
+    let verdict = match ev.limits() {
+        Some(l) => Some(ev.verdict(&l, false)?),
+        None => None,
+    };
+    Ok(ev.into_report(ReportKind::Estimate, verdict))
+}
+
+/// Whether a file is a JSON report rather than a run description.
+fn looks_like_json(path: &Path, text: &str) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        || text.trim_start().starts_with('{')
+}
+
+/// `footprint check`: a run file (or a measurement report) against its budget and the flags'
+/// limits. The report carries the verdict; `budget.ok` decides the exit code.
+pub fn check(
+    file: &Path,
+    profiles: Option<&Path>,
+    flags: Limits,
+    strict: bool,
+) -> Result<Report, InputError> {
+    let shown = file.display().to_string();
+    let text = crate::files::read_text(file, MAX_REPORT_BYTES)?;
+    let (mut report, file_limits) = if looks_like_json(file, &text) {
+        (checked_measurement(&text, &shown)?, Limits::default())
+    } else {
+        // The text is already read: parse it rather than reading the file again (a run file
+        // over the run-file size limit still gets load's message).
+        if text.len() as u64 > runfile::MAX_FILE_BYTES {
+            crate::files::read_text(file, runfile::MAX_FILE_BYTES)?;
+        }
+        let dir = file.parent().unwrap_or(Path::new(""));
+        let ev = evaluate_run(runfile::parse(&text, &shown, dir)?, &registry(profiles)?)?;
+        let limits = ev.limits().unwrap_or_default();
+        (ev.into_report(ReportKind::Check, None), limits)
+    };
+    let limits = file_limits.overridden_by(flags);
+    if limits.is_empty() {
+        return Err(InputError::new(
+            "no budget: add [budget] to the run file or give --max-co2e, --max-energy or --max-cost",
+        )
+        .in_file(shown));
+    }
+    report.budget = Some(verdict(&report.estimates, &limits, strict, &shown)?);
+    Ok(report)
+}
+
+/// A report from `footprint measure -o`, read back for checking.
+fn checked_measurement(text: &str, shown: &str) -> Result<Report, InputError> {
+    let r = MeasurementReport::from_json(text, shown)?;
+    let mut notes = vec![format!("checked the measurement report {shown}")];
+    if r.measurement.status == Status::Interrupted {
+        notes.push("the measurement was interrupted: its figures cover only what ran".to_string());
+    }
+    Ok(Report {
+        kind: ReportKind::Check,
+        name: r.name,
+        description: r.description,
+        estimates: r.estimates,
+        assumptions: Vec::new(),
+        notes,
+        budget: None,
+        measurement: Some(r.measurement),
+    })
+}
+
+/// What `footprint measure` runs.
+#[derive(Clone, Debug)]
+pub enum MeasureMode {
+    Train(TrainOptions),
+    Command(WrapOptions),
+}
+
+/// A measurement and what to report it against.
+#[derive(Clone, Debug)]
+pub struct MeasureRequest {
+    pub mode: MeasureMode,
+    /// A run file to extrapolate to (its N × epochs, grid, PUE, prices).
+    pub run: Option<PathBuf>,
+    /// The grid of the measured window when there is no run file.
+    pub region: Option<String>,
+}
+
+/// How a measurement ended.
+pub enum MeasureOutcome {
+    /// Measured (completely, or until interrupted). `exit_code` is the command's, or 128 + the
+    /// signal for an interrupted training loop.
+    Measured { report: Report, exit_code: i32 },
+    /// The command could not be started: nothing was measured.
+    NotStarted(SpawnFailure),
+}
+
+/// `footprint measure`: checks every input, measures, and reports the measurement against the
+/// run file (or the measured window itself).
+pub fn measure(req: &MeasureRequest, profiles: Option<&Path>) -> anyhow::Result<MeasureOutcome> {
+    let reg = registry(profiles)?;
+    // Everything that can be wrong with the inputs is found now, before measuring.
+    let run = req.run.as_deref().map(runfile::load).transpose()?;
+    if let Some(s) = &run {
+        if s.dataset.is_none() {
+            return Err(s
+                .error(
+                    "--run: the run needs [dataset] samples (N) to extrapolate the measurement to",
+                )
+                .into());
+        }
+        if let MeasureMode::Command(w) = &req.mode
+            && w.samples.is_none()
+        {
+            return Err(InputError::new(
+                "--run with a command needs --samples N: how many samples the command trained on",
+            )
+            .for_key("--samples")
+            .into());
+        }
+    }
+    if let Some(r) = &req.region {
+        reg.region(r)
+            .map_err(|e| InputError::new(e.to_string()).for_key("--region"))?;
+    }
+    let (m, code) = match &req.mode {
+        MeasureMode::Train(opts) => {
+            let m = measure::train(opts, &reg)?;
+            let code = match m.status {
+                Status::Interrupted => 128 + measure::signal::received().unwrap_or(2),
+                Status::Complete => crate::error::EXIT_OK,
+            };
+            (m, code)
+        }
+        MeasureMode::Command(opts) => match measure::wrap(opts, &reg)? {
+            Ok(done) => done,
+            Err(fail) => return Ok(MeasureOutcome::NotStarted(fail)),
+        },
+    };
+    let report = measurement_report(m, run, req.region.clone(), &reg)?;
+    Ok(MeasureOutcome::Measured {
+        report,
+        exit_code: code,
+    })
+}
+
+/// The report of a measurement: against the user's run (extrapolated to its N × epochs) or,
+/// without one, the measured window itself.
+pub fn measurement_report(
+    m: Measurement,
+    run: Option<RunSpec>,
+    region: Option<String>,
+    reg: &Registry,
+) -> anyhow::Result<Report> {
+    let figures = m.figures();
+    let spec = match run {
+        Some(mut s) => {
+            s.measured = Some(runfile::Measured::this_measurement());
+            s
+        }
+        None => {
+            let samples = m
+                .samples
+                .filter(|n| *n > 0 && figures.per == Per::Sample)
+                .unwrap_or(1);
+            RunSpec::measured_window(window_name(&m), samples, region)
+        }
+    };
+    let ev = evaluate(spec, reg, Some(&figures)).map_err(|e| {
+        // The measurement is already made: an error now must not hide it.
+        MeasureError(format!("the measurement could not be reported: {e}"))
+    })?;
+    let mut report = ev.into_report(ReportKind::Measure, None);
+    if m.status == Status::Interrupted {
+        report.notes.insert(
+            0,
+            "the measurement was interrupted: figures cover what ran until then".to_string(),
+        );
+    }
+    report.measurement = Some(m);
+    Ok(report)
+}
+
+/// What a measurement without a run file is called: the command, or the workload and device.
+fn window_name(m: &Measurement) -> String {
+    match (&m.command, &m.workload, m.mode) {
+        (Some(c), _, _) => c.join(" "),
+        (None, Some(w), _) => format!("{} on {}", w.config.kind.as_str(), w.device).to_lowercase(),
+        (None, None, Mode::Training | Mode::Command) => "training".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_measured_run_without_samples_is_refused_for_extrapolation() {
+        let dir = std::env::temp_dir().join(format!("fp-app-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fixture = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/measurement-cpu.json"),
+        )
+        .unwrap();
+        // the same report, as a command measured without --samples would write it
+        let mut v: serde_json::Value = serde_json::from_str(&fixture).unwrap();
+        v["measurement"]["joules_per_sample"] = serde_json::Value::Null;
+        v["measurement"]["samples_per_second"] = serde_json::Value::Null;
+        std::fs::write(dir.join("m.json"), v.to_string()).unwrap();
+        let spec = runfile::parse(
+            "[dataset]\nsamples = 10\n[measured]\nreport = \"m.json\"\n",
+            "r.toml",
+            &dir,
+        )
+        .unwrap();
+        let e = read_measured(&spec).unwrap_err().to_string();
+        assert!(e.contains("--samples"), "{e}");
+        std::fs::write(dir.join("m.json"), &fixture).unwrap();
+        let f = read_measured(&spec).unwrap().unwrap();
+        assert_eq!(f.per, Per::Sample);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,139 @@
+//! Training mode: a candle training loop in this process, measured after its warm-up.
+
+use std::path::Path;
+use std::time::Instant;
+
+use super::progress::{Progress, live_line};
+use super::sampler::Sampler;
+use super::sensor::cputime::{CpuModel, Scope};
+use super::sensor::{DeviceKind, GpuSelection};
+use super::{CPUINFO, TrainOptions, from_sampler, hardware_sensors, now_unix, open_trace};
+use super::{sensor, signal, workload};
+use crate::error::{InputError, MeasureError};
+use crate::profiles::Registry;
+use crate::record::{LossSummary, Measurement, Mode, WorkloadInfo};
+use crate::units::sig4;
+
+/// The candle device to train on.
+fn compute_device(cuda: Option<usize>) -> anyhow::Result<(candle_core::Device, String)> {
+    match cuda {
+        None => Ok((candle_core::Device::Cpu, "cpu".to_string())),
+        #[cfg(feature = "cuda")]
+        Some(i) => {
+            let d = candle_core::Device::new_cuda(i)
+                .map_err(|e| MeasureError(format!("cannot open CUDA device {i}: {e}")))?;
+            Ok((d, format!("cuda:{i}")))
+        }
+        #[cfg(not(feature = "cuda"))]
+        Some(_) => Err(InputError::new(
+            "--cuda: this footprint was built without CUDA support; rebuild with `cargo build --release --features cuda` (needs the CUDA toolkit's nvcc; see docs/cuda.md)",
+        )
+        .into()),
+    }
+}
+
+/// Trains the configured model and measures the steady-state window after warm-up.
+pub fn train(opts: &TrainOptions, reg: &Registry) -> anyhow::Result<Measurement> {
+    signal::install();
+    let (device, device_label) = compute_device(opts.cuda)?;
+    let mut trainer = workload::build(&opts.config, &device).map_err(|e| {
+        MeasureError(format!(
+            "cannot build the {:?} workload: {e}",
+            opts.config.kind
+        ))
+    })?;
+    let gpus = match opts.cuda {
+        Some(i) => GpuSelection::Indices(vec![i as u32]),
+        None => GpuSelection::None,
+    };
+    let (mut sensors, mut notices) = hardware_sensors(&gpus);
+    if opts.cuda.is_some() && !sensors.iter().any(|s| s.info().kind == DeviceKind::Gpu) {
+        notices.push(
+            "the GPU's energy is not measured (NVML unavailable): only the host CPU is counted"
+                .to_string(),
+        );
+    }
+    sensors.push(Box::new(CpuModel::new(
+        Scope::SelfProcess,
+        reg.cpus(),
+        Path::new(CPUINFO),
+    )));
+    let started = now_unix();
+    let sampler = Sampler::start(sensors, opts.common.interval, open_trace(&opts.common)?);
+    let mut progress = Progress::new(opts.common.progress);
+    let step_err = |e: candle_core::Error| MeasureError(format!("training step failed: {e}"));
+
+    let mut warm = 0;
+    while warm < opts.warmup && signal::received().is_none() {
+        trainer.step().map_err(step_err)?;
+        warm += 1;
+        progress.show(|| format!("warm-up {warm}/{}", opts.warmup));
+    }
+    sampler.mark();
+    let t0 = Instant::now();
+    let mut steps = 0u64;
+    let mut first = None;
+    let mut last = f32::NAN;
+    let per_step = trainer.samples_per_step() as f64;
+    loop {
+        if signal::received().is_some()
+            || opts.steps.is_some_and(|n| steps >= n)
+            || opts
+                .duration
+                .is_some_and(|d| t0.elapsed().as_secs_f64() >= d.seconds())
+        {
+            break;
+        }
+        last = trainer.step().map_err(step_err)?;
+        first.get_or_insert(last);
+        steps += 1;
+        progress.show(|| {
+            let of = opts.steps.map(|n| format!("/{n}")).unwrap_or_default();
+            format!(
+                "step {steps}{of} · {} samples/s · {}",
+                sig4(steps as f64 * per_step / t0.elapsed().as_secs_f64()),
+                live_line(&sampler)
+            )
+        });
+    }
+    let _ = device.synchronize();
+    let window = t0.elapsed().as_secs_f64();
+    let out = sampler.stop();
+    progress.done();
+
+    let mut m = from_sampler(Mode::Training, started, window, out, notices);
+    let energy = m.energy_j;
+    let samples = steps * trainer.samples_per_step() as u64;
+    let flops = steps as f64 * trainer.flops_per_step();
+    let have = |x: f64| (steps > 0 && window > 0.0).then_some(x);
+    if let (Some(i), false) = (
+        opts.cuda,
+        m.sensors.iter().any(|d| d.kind == DeviceKind::Gpu),
+    ) {
+        m.device = format!("CUDA device {i}");
+    }
+    m.samples = Some(samples);
+    m.samples_per_second = have(samples as f64 / window);
+    m.joules_per_sample = (samples > 0).then(|| energy / samples as f64);
+    m.tokens_per_second = trainer
+        .tokens_per_step()
+        .and_then(|t| have(steps as f64 * t as f64 / window));
+    m.flops = Some(flops);
+    m.flops_per_second = have(flops / window);
+    m.joules_per_flop = (flops > 0.0).then(|| energy / flops);
+    m.steps = Some(steps);
+    m.warmup_steps = Some(warm);
+    m.loss = first.map(|f| LossSummary {
+        first: f64::from(f),
+        last: f64::from(last),
+    });
+    m.workload = Some(WorkloadInfo {
+        config: opts.config.clone(),
+        device: device_label,
+        parameters: trainer.parameters(),
+        flops_per_step: trainer.flops_per_step(),
+        samples_per_step: trainer.samples_per_step(),
+    });
+    m.cpu_seconds = sensor::cputime::self_cpu_seconds();
+    Ok(m)
+}

@@ -1,0 +1,93 @@
+//! Command mode: any command, spawned without a shell, measured with its whole process tree
+//! for as long as it runs.
+
+use std::path::Path;
+use std::time::Instant;
+
+use super::progress::{Progress, live_line};
+use super::sampler::Sampler;
+use super::sensor::cputime::{CpuModel, Scope};
+use super::{CPUINFO, WrapOptions, from_sampler, hardware_sensors, now_unix, open_trace};
+use super::{sensor, signal};
+use crate::error::MeasureError;
+use crate::profiles::Registry;
+use crate::record::{Measurement, Mode};
+
+/// How a wrapped command ended: its exit code as a shell reports it.
+fn exit_code_of(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .or_else(|| status.signal().map(|s| 128 + s))
+        .unwrap_or(1)
+}
+
+/// Why a command could not be started, and the exit code `env` would use.
+pub struct SpawnFailure {
+    pub message: String,
+    pub code: i32,
+}
+
+/// Runs `opts.command`, measuring everything it uses until it exits. Returns the measurement
+/// and the command's exit code.
+pub fn wrap(
+    opts: &WrapOptions,
+    reg: &Registry,
+) -> anyhow::Result<Result<(Measurement, i32), SpawnFailure>> {
+    signal::install();
+    let (mut sensors, notices) = hardware_sensors(&opts.gpus);
+    let program = &opts.command[0];
+    let started = now_unix();
+    let t0 = Instant::now();
+    let mut child = match std::process::Command::new(program)
+        .args(&opts.command[1..])
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            let (what, code) = match e.kind() {
+                std::io::ErrorKind::NotFound => ("not found", 127),
+                std::io::ErrorKind::PermissionDenied => ("permission denied", 126),
+                _ => ("cannot start", 126),
+            };
+            return Ok(Err(SpawnFailure {
+                message: format!("cannot run '{program}': {what} ({e})"),
+                code,
+            }));
+        }
+    };
+    let pid = child.id() as i32;
+    signal::forward_to(pid);
+    let mut cpu = CpuModel::new(Scope::Tree(pid), reg.cpus(), Path::new(CPUINFO));
+    cpu.start_at_zero();
+    sensors.push(Box::new(cpu));
+    let sampler = Sampler::start(sensors, opts.common.interval, open_trace(&opts.common)?);
+    let mut progress = Progress::new(opts.common.progress);
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(s)) => break s,
+            Ok(None) => {
+                progress.show(|| format!("{program} · {}", live_line(&sampler)));
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => return Err(MeasureError(format!("waiting for '{program}': {e}")).into()),
+        }
+    };
+    let window = t0.elapsed().as_secs_f64();
+    let out = sampler.stop();
+    signal::forward_to(0);
+    progress.done();
+    let code = exit_code_of(status);
+    let mut m = from_sampler(Mode::Command, started, window, out, notices);
+    let energy = m.energy_j;
+    m.samples = opts.samples;
+    m.samples_per_second = opts
+        .samples
+        .filter(|_| window > 0.0)
+        .map(|n| n as f64 / window);
+    m.joules_per_sample = opts.samples.filter(|n| *n > 0).map(|n| energy / n as f64);
+    m.command = Some(opts.command.clone());
+    m.exit_code = Some(code);
+    m.cpu_seconds = sensor::cputime::children_cpu_seconds();
+    Ok(Ok((m, code)))
+}

@@ -1,0 +1,406 @@
+//! The records footprint writes and reads back: a measurement (`footprint measure -o`) and the
+//! estimates of a report, as plain data with their serde forms.
+//!
+//! Data only: nothing here reads a file, a clock or a sensor. `measure` fills a
+//! [`Measurement`]; `report` renders it; `check`, `[measured]` and (later) `merge` read a report
+//! back through the one reader here, [`MeasurementReport::from_json`], which validates what it
+//! reads (known schema, finite and non-negative figures) so that no caller has to.
+//!
+//! The JSON field names are a contract (RUN-FORMAT.md): add, never rename.
+
+mod estimate;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::InputError;
+use crate::impact::Estimate;
+
+pub use estimate::{EstimateRecord, Field, JsonBand};
+
+/// Schema of the `measurement` object.
+pub const MEASUREMENT_SCHEMA: u32 = 1;
+
+/// Schema of the whole JSON report.
+pub const REPORT_SCHEMA: u32 = 1;
+
+/// How a figure was obtained.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Quality {
+    /// Differences of a hardware energy counter.
+    #[serde(rename = "measured-counter")]
+    MeasuredCounter,
+    /// Integrated from power readings of the hardware.
+    #[serde(rename = "measured-power")]
+    MeasuredPower,
+    /// Computed from a model (CPU time × TDP per thread), not read from hardware.
+    #[serde(rename = "modelled")]
+    Modelled,
+}
+
+impl Quality {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Quality::MeasuredCounter => "measured-counter",
+            Quality::MeasuredPower => "measured-power",
+            Quality::Modelled => "modelled",
+        }
+    }
+}
+
+/// What a sensor measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceKind {
+    Gpu,
+    Cpu,
+    Dram,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Complete,
+    /// Stopped by SIGINT/SIGTERM: figures cover what ran until then.
+    Interrupted,
+}
+
+/// What was measured: footprint's own training loop, or a command after `--`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Training,
+    Command,
+}
+
+/// The training loss at the first and the last measured step. The loop computes it in f32;
+/// it is recorded widened to f64, as reports have always written it.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LossSummary {
+    pub first: f64,
+    pub last: f64,
+}
+
+/// Which model the training loop trains.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WorkloadKind {
+    Mlp,
+    Transformer,
+}
+
+impl WorkloadKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkloadKind::Mlp => "mlp",
+            WorkloadKind::Transformer => "transformer",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MlpConfig {
+    pub input: usize,
+    pub hidden: usize,
+    /// Hidden layers.
+    pub depth: usize,
+    pub classes: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TransformerConfig {
+    pub vocab: usize,
+    pub d_model: usize,
+    pub layers: usize,
+    pub heads: usize,
+    pub seq_len: usize,
+}
+
+/// The training loop's configuration, as recorded.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadConfig {
+    pub kind: WorkloadKind,
+    pub batch_size: usize,
+    pub learning_rate: f64,
+    pub seed: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mlp: Option<MlpConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transformer: Option<TransformerConfig>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadInfo {
+    pub config: WorkloadConfig,
+    /// `cpu` or `cuda:N`.
+    pub device: String,
+    pub parameters: usize,
+    pub flops_per_step: f64,
+    pub samples_per_step: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SamplerStats {
+    pub interval_ms: f64,
+    pub ticks: u64,
+    pub cpu_seconds: f64,
+    /// Sampler CPU time as a share of one core over the window.
+    pub overhead_pct_of_one_core: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PowerStats {
+    pub min: f64,
+    pub mean: f64,
+    pub max: f64,
+}
+
+/// What one sensor measured over the window.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeviceEnergy {
+    pub id: String,
+    pub name: String,
+    pub kind: DeviceKind,
+    /// How `energy_j` was obtained; the weakest source used for any part of the window.
+    pub source: Quality,
+    pub energy_j: f64,
+    /// The energy counter's own total (where it covered the window).
+    pub counter_energy_j: Option<f64>,
+    /// Power samples integrated on their own over the window (trapezoid).
+    pub power_integrated_energy_j: Option<f64>,
+    pub duration_s: f64,
+    pub seconds_by_counter: f64,
+    pub seconds_by_power: f64,
+    pub gap_seconds: f64,
+    pub power_w: Option<PowerStats>,
+    pub utilization_pct_mean: Option<f64>,
+    pub readings: u64,
+    pub failed_reads: u64,
+    pub first_error: Option<String>,
+    pub notes: Vec<String>,
+    /// Whatever else the sensor recorded (power limit, TDP used, scope): free-form by design.
+    #[serde(default)]
+    pub details: serde_json::Value,
+}
+
+/// Everything one measurement found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Measurement {
+    pub schema_version: u32,
+    pub status: Status,
+    pub interrupted_by: Option<String>,
+    pub mode: Mode,
+    pub started_at_unix_s: f64,
+    /// Length of the measured window (after warm-up).
+    pub duration_s: f64,
+    /// Energy of the counted sensors over the window (J).
+    pub energy_j: f64,
+    /// Which sensors make up `energy_j` and how each was obtained.
+    pub energy_source: String,
+    /// The weakest source among them.
+    pub quality: Quality,
+    /// What it ran on, for people.
+    pub device: String,
+    /// Accelerators used (device-hours = window × this); 1 for a CPU run.
+    pub devices_used: f64,
+    pub samples: Option<u64>,
+    pub samples_per_second: Option<f64>,
+    pub joules_per_sample: Option<f64>,
+    pub tokens_per_second: Option<f64>,
+    pub flops: Option<f64>,
+    pub flops_per_second: Option<f64>,
+    pub joules_per_flop: Option<f64>,
+    pub steps: Option<u64>,
+    pub warmup_steps: Option<u64>,
+    pub loss: Option<LossSummary>,
+    pub workload: Option<WorkloadInfo>,
+    pub command: Option<Vec<String>>,
+    pub exit_code: Option<i32>,
+    /// CPU seconds (user + system) of what was measured: this process for training (over
+    /// the whole run, warm-up included), the command's process tree for a command.
+    pub cpu_seconds: f64,
+    /// Every sensor read, counted or not.
+    pub sensors: Vec<DeviceEnergy>,
+    /// Ids of the sensors summed into `energy_j`.
+    pub counted: Vec<String>,
+    pub notices: Vec<String>,
+    pub sampler: SamplerStats,
+}
+
+/// What one "sample" of the measured model is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Per {
+    /// A training sample: the measurement knows how many it processed.
+    Sample,
+    /// The whole measured run: a command measured without `--samples`.
+    Run,
+}
+
+impl Per {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Per::Sample => "sample",
+            Per::Run => "run",
+        }
+    }
+}
+
+/// What the measured model takes from a measurement.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MeasuredFigures {
+    pub joules_per_sample: f64,
+    pub samples_per_second: f64,
+    /// Devices the measurement ran on.
+    pub devices: f64,
+    /// Which sensor produced the energy figure, and whether it is measured or modelled.
+    pub energy_source: String,
+    /// What it ran on, for people.
+    pub device: String,
+    /// Whether the energy was modelled rather than read from hardware.
+    pub modelled: bool,
+    pub per: Per,
+}
+
+impl Measurement {
+    /// What the measured model takes from it. With a sample count (the training loop, or a
+    /// command given `--samples`) the figures are per sample; without one the whole run is the
+    /// unit ([`Per::Run`]), which can describe the measured window but not be extrapolated to a
+    /// number of samples — callers that extrapolate refuse it.
+    pub fn figures(&self) -> MeasuredFigures {
+        let (jps, sps, per) = match (self.joules_per_sample, self.samples_per_second) {
+            (Some(j), Some(s)) => (j, s, Per::Sample),
+            _ => (self.energy_j, 1.0 / self.duration_s.max(1e-9), Per::Run),
+        };
+        MeasuredFigures {
+            joules_per_sample: jps,
+            samples_per_second: sps,
+            devices: self.devices_used.max(1.0),
+            energy_source: self.energy_source.clone(),
+            device: self.device.clone(),
+            modelled: self.quality == Quality::Modelled,
+            per,
+        }
+    }
+
+    /// Checks what a report read back claims: known schema, finite non-negative figures, and
+    /// per-sample figures in the range a measurement can produce.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.schema_version != MEASUREMENT_SCHEMA {
+            return Err(format!(
+                "measurement schema {} is not {MEASUREMENT_SCHEMA}",
+                self.schema_version
+            ));
+        }
+        let fields = [
+            ("duration_s", Some(self.duration_s)),
+            ("energy_j", Some(self.energy_j)),
+            ("devices_used", Some(self.devices_used)),
+            ("cpu_seconds", Some(self.cpu_seconds)),
+            ("samples_per_second", self.samples_per_second),
+            ("joules_per_sample", self.joules_per_sample),
+            ("tokens_per_second", self.tokens_per_second),
+            ("flops", self.flops),
+            ("flops_per_second", self.flops_per_second),
+            ("joules_per_flop", self.joules_per_flop),
+        ];
+        for (name, v) in fields {
+            if let Some(x) = v
+                && !(x.is_finite() && x >= 0.0)
+            {
+                return Err(format!(
+                    "measurement.{name} is {x}: expected a finite number ≥ 0"
+                ));
+            }
+        }
+        for d in &self.sensors {
+            if !(d.energy_j.is_finite() && d.energy_j >= 0.0) {
+                return Err(format!(
+                    "measurement.sensors: {} has energy_j {}: expected a finite number ≥ 0",
+                    d.id, d.energy_j
+                ));
+            }
+        }
+        if let (Some(j), Some(s)) = (self.joules_per_sample, self.samples_per_second)
+            && !((1e-12..=1e15).contains(&j) && (1e-9..=1e12).contains(&s))
+        {
+            return Err(format!(
+                "joules_per_sample {j} and samples_per_second {s} are not plausible measurements"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A report written by `footprint measure -o`, read back: what `check`, `[measured]` and
+/// `merge` use of it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MeasurementReport {
+    pub name: String,
+    pub description: Option<String>,
+    /// The estimates it was written with, in its order.
+    pub estimates: Vec<Estimate>,
+    pub measurement: Measurement,
+}
+
+/// The serde form of the parts of a JSON report that are read back.
+#[derive(Deserialize)]
+struct ReportDoc {
+    #[serde(default)]
+    schema_version: Option<u32>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    estimates: Vec<serde_json::Value>,
+    #[serde(default)]
+    measurement: Option<serde_json::Value>,
+}
+
+impl MeasurementReport {
+    /// The one reader of measurement reports. `origin` names the file in errors.
+    pub fn from_json(text: &str, origin: &str) -> Result<MeasurementReport, InputError> {
+        let fail = |msg: String| InputError::new(msg).in_file(origin);
+        let doc: ReportDoc =
+            serde_json::from_str(text).map_err(|e| fail(format!("not valid JSON: {e}")))?;
+        if let Some(v) = doc.schema_version
+            && v != REPORT_SCHEMA
+        {
+            return Err(fail(format!("report schema {v} is not {REPORT_SCHEMA}")));
+        }
+        let Some(m) = doc.measurement.filter(|m| m.is_object()) else {
+            return Err(fail(
+                "not a measurement report (no `measurement` object): write one with `footprint measure -o FILE`".to_string(),
+            ));
+        };
+        // The schema first, so that a future schema says so rather than "missing field".
+        let schema = m.get("schema_version").and_then(serde_json::Value::as_u64);
+        if schema != Some(u64::from(MEASUREMENT_SCHEMA)) {
+            return Err(fail(format!(
+                "measurement schema {} is not {MEASUREMENT_SCHEMA}",
+                schema.map_or("(none)".to_string(), |s| s.to_string())
+            )));
+        }
+        let measurement: Measurement =
+            serde_json::from_value(m).map_err(|e| fail(format!("measurement: {e}")))?;
+        measurement.validate().map_err(fail)?;
+        if doc.estimates.is_empty() {
+            return Err(fail("the report has no estimates".to_string()));
+        }
+        let estimates = doc
+            .estimates
+            .into_iter()
+            .map(|v| {
+                serde_json::from_value::<EstimateRecord>(v)
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| r.to_estimate())
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| fail(format!("estimates: {e}")))?;
+        Ok(MeasurementReport {
+            name: doc.name.unwrap_or_else(|| "measurement".to_string()),
+            description: doc.description,
+            estimates,
+            measurement,
+        })
+    }
+}

@@ -1,0 +1,154 @@
+//! Quantities written with their unit, as flags and report fields give them: `50kg`, `0.5t`,
+//! `1.2 MWh`, `$400`, `30s`, `2m`. One splitter for all of them, so every flag accepts the same
+//! spellings (underscores, exponents, a space before the unit) and says the same things when it
+//! cannot.
+
+use super::{Duration, Energy, Mass, Money};
+
+/// Splits "50kg", "1.2 MWh", "$400" into the number and its unit (lower case).
+pub fn split_quantity(s: &str) -> Option<(f64, String)> {
+    let t = s.trim();
+    let (t, dollar) = match t.strip_prefix('$') {
+        Some(rest) => (rest.trim(), true),
+        None => (t, false),
+    };
+    let end = t
+        .char_indices()
+        .find(|&(i, c)| {
+            !(c.is_ascii_digit()
+                || c == '.'
+                || c == '_'
+                || ((c == 'e' || c == 'E')
+                    && t[i + 1..]
+                        .starts_with(|d: char| d.is_ascii_digit() || d == '-' || d == '+'))
+                || ((c == '-' || c == '+') && (i == 0 || t[..i].ends_with(['e', 'E']))))
+        })
+        .map_or(t.len(), |(i, _)| i);
+    let num: f64 = t[..end].replace('_', "").parse().ok()?;
+    let mut unit = t[end..].trim().to_lowercase();
+    if dollar {
+        if !unit.is_empty() {
+            return None;
+        }
+        unit = "usd".to_string();
+    }
+    Some((num, unit))
+}
+
+fn limit_value(flag: &str, s: &str, units: &[(&str, f64)], kind: &str) -> Result<f64, String> {
+    let names: Vec<&str> = units.iter().map(|(u, _)| *u).collect();
+    let Some((x, unit)) = split_quantity(s) else {
+        return Err(format!(
+            "{flag} '{s}': expected a number with a unit ({})",
+            names.join(", ")
+        ));
+    };
+    if unit.is_empty() {
+        return Err(format!(
+            "{flag} '{s}': a {kind} limit needs a unit: {}",
+            names.join(", ")
+        ));
+    }
+    let Some((_, k)) = units.iter().find(|(u, _)| u.to_lowercase() == unit) else {
+        return Err(format!(
+            "{flag} '{s}': unknown unit '{unit}' for {kind}; use {}",
+            names.join(", ")
+        ));
+    };
+    if !x.is_finite() || x < 0.0 {
+        return Err(format!("{flag} '{s}': must be a finite number ≥ 0"));
+    }
+    Ok(x * k)
+}
+
+/// A CO2e limit: `50kg`, `0.5t`, `800g`.
+pub fn parse_mass(flag: &str, s: &str) -> Result<Mass, String> {
+    limit_value(flag, s, &[("g", 1e-3), ("kg", 1.0), ("t", 1e3)], "CO2e").map(Mass::from_kg)
+}
+
+/// An energy limit: `120kWh`, `1.5MWh`, `500Wh`, `3.6MJ`, `J`, `kJ`.
+pub fn parse_energy(flag: &str, s: &str) -> Result<Energy, String> {
+    limit_value(
+        flag,
+        s,
+        &[
+            ("Wh", 3600.0),
+            ("kWh", 3.6e6),
+            ("MWh", 3.6e9),
+            ("J", 1.0),
+            ("kJ", 1e3),
+            ("MJ", 1e6),
+        ],
+        "energy",
+    )
+    .map(Energy::from_joules)
+}
+
+/// A money limit: `400usd`, `$400`, `400$`.
+pub fn parse_money(flag: &str, s: &str) -> Result<Money, String> {
+    limit_value(flag, s, &[("usd", 1.0), ("$", 1.0)], "cost").map(Money::from_usd)
+}
+
+/// A duration: `30s`, `2m`, `1.5h`, `500ms`, or plain seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let Some((x, unit)) = split_quantity(t) else {
+        return Err(format!(
+            "'{t}' is not a duration: write 30s, 2m, 1h or 500ms"
+        ));
+    };
+    let secs = match unit.as_str() {
+        "" | "s" | "sec" => x,
+        "ms" => x / 1e3,
+        "m" | "min" => x * 60.0,
+        "h" => x * 3600.0,
+        other => {
+            return Err(format!(
+                "unknown unit '{other}' in '{t}': use ms, s, m or h"
+            ));
+        }
+    };
+    if !(secs.is_finite() && secs > 0.0) {
+        return Err(format!("'{t}' must be a positive duration"));
+    }
+    Ok(Duration::from_seconds(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_in_every_unit() {
+        assert_eq!(parse_duration("30s").unwrap().seconds(), 30.0);
+        assert_eq!(parse_duration("2m").unwrap().seconds(), 120.0);
+        assert_eq!(parse_duration("1.5h").unwrap().seconds(), 5400.0);
+        assert_eq!(parse_duration("500ms").unwrap().seconds(), 0.5);
+        assert_eq!(parse_duration("7").unwrap().seconds(), 7.0);
+        assert!(parse_duration("0s").unwrap_err().contains("positive"));
+        assert!(parse_duration("-3s").unwrap_err().contains("positive"));
+        assert!(
+            parse_duration("3 fortnights")
+                .unwrap_err()
+                .contains("unknown unit")
+        );
+        assert!(
+            parse_duration("soon")
+                .unwrap_err()
+                .contains("not a duration")
+        );
+    }
+
+    #[test]
+    fn one_splitter_for_every_quantity() {
+        assert_eq!(
+            split_quantity("1_000 kWh"),
+            Some((1000.0, "kwh".to_string()))
+        );
+        assert_eq!(split_quantity("$400"), Some((400.0, "usd".to_string())));
+        assert_eq!(split_quantity("2e3g"), Some((2000.0, "g".to_string())));
+        assert_eq!(parse_mass("--max-co2e", "0.5t").unwrap().kg(), 500.0);
+        assert_eq!(parse_energy("--max-energy", "3.6MJ").unwrap().kwh(), 1.0);
+        assert_eq!(parse_money("--max-cost", "$12").unwrap().usd(), 12.0);
+    }
+}
