@@ -218,7 +218,7 @@ pub struct MeasureRequest {
 pub enum MeasureOutcome {
     /// Measured (completely, or until interrupted). `exit_code` is the command's, or 128 + the
     /// signal for an interrupted training loop.
-    Measured { report: Report, exit_code: i32 },
+    Measured { report: Box<Report>, exit_code: i32 },
     /// The command could not be started: nothing was measured.
     NotStarted(SpawnFailure),
 }
@@ -267,7 +267,7 @@ pub fn measure(req: &MeasureRequest, profiles: Option<&Path>) -> anyhow::Result<
     };
     let report = measurement_report(m, run, req.region.clone(), &reg)?;
     Ok(MeasureOutcome::Measured {
-        report,
+        report: Box::new(report),
         exit_code: code,
     })
 }
@@ -347,5 +347,35 @@ mod tests {
         let f = read_measured(&spec).unwrap().unwrap();
         assert_eq!(f.per, Per::Sample);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A measurement written as `measure -o` writes it is read back whole by the one reader:
+    /// the record and the estimates come back equal.
+    #[test]
+    fn a_measurement_report_round_trips_through_the_record() {
+        let fixture = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/measurement-cpu.json"),
+        )
+        .unwrap();
+        let m = MeasurementReport::from_json(&fixture, "fixture.json")
+            .unwrap()
+            .measurement;
+        let reg = Registry::embedded();
+        let report = measurement_report(m.clone(), None, Some("FR".to_string()), &reg).unwrap();
+        let json = crate::report::exporter(crate::report::Format::Json)
+            .render(&report)
+            .unwrap();
+        let back = MeasurementReport::from_json(&json, "written.json").unwrap();
+        assert_eq!(back.measurement, m);
+        assert_eq!(back.estimates, report.estimates);
+        assert_eq!(back.name, report.name);
+        // and a hostile edit is refused with the field named
+        let bad = json.replacen("\"energy_j\": ", "\"energy_j\": -", 1);
+        let e = MeasurementReport::from_json(&bad, "bad.json")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("bad.json: ") && e.contains("energy_j"), "{e}");
+        let future = json.replacen("\"schema_version\": 1", "\"schema_version\": 2", 1);
+        assert!(MeasurementReport::from_json(&future, "f.json").is_err());
     }
 }

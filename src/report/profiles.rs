@@ -2,7 +2,7 @@
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, ContentArrangement, Table};
-use serde_json::json;
+use serde::Serialize;
 
 use crate::error::InputError;
 use crate::profiles::{Accelerator, CloudIntensity, Registry, Sourced};
@@ -32,11 +32,70 @@ fn year(s: &Sourced) -> String {
     s.year.map_or_else(|| "—".to_string(), |y| y.to_string())
 }
 
-fn sourced_json(s: &Option<Sourced>) -> serde_json::Value {
-    match s {
-        Some(s) => json!({"value": s.value, "source": s.source, "year": s.year}),
-        None => serde_json::Value::Null,
+// The JSON listings. Keys are written in alphabetical order, as they always have been.
+
+/// A value with its source, in a listing.
+#[derive(Serialize)]
+struct SourcedJson {
+    source: String,
+    value: f64,
+    year: Option<u16>,
+}
+
+impl From<&Sourced> for SourcedJson {
+    fn from(s: &Sourced) -> SourcedJson {
+        SourcedJson {
+            source: s.source.clone(),
+            value: s.value,
+            year: s.year,
+        }
     }
+}
+
+fn sourced_json(s: &Option<Sourced>) -> Option<SourcedJson> {
+    s.as_ref().map(SourcedJson::from)
+}
+
+#[derive(Serialize)]
+struct AcceleratorJson<'a> {
+    aliases: &'a [String],
+    description: &'a Option<String>,
+    embodied_kg_co2e: Option<SourcedJson>,
+    memory_gb: Option<SourcedJson>,
+    name: &'a str,
+    peak_flops: Option<SourcedJson>,
+    price_usd_per_hour: Option<SourcedJson>,
+    tdp_w: Option<SourcedJson>,
+}
+
+#[derive(Serialize)]
+struct GridJson<'a> {
+    aliases: &'a [String],
+    carbon_intensity_g_per_kwh: Option<SourcedJson>,
+    code: &'a str,
+    name: &'a str,
+    note: &'a Option<String>,
+}
+
+#[derive(Serialize)]
+struct CloudJson {
+    carbon_intensity_g_per_kwh: SourcedJson,
+    code: String,
+    grid: Option<String>,
+    place: String,
+}
+
+#[derive(Serialize)]
+struct CpuJson<'a> {
+    name: &'a str,
+    tdp_w: f64,
+}
+
+#[derive(Serialize)]
+struct CpusJson<'a> {
+    source: &'a str,
+    tdp_w: Vec<CpuJson<'a>>,
+    year: Option<u16>,
 }
 
 /// Lists one kind of profile as a table or JSON.
@@ -67,19 +126,19 @@ pub fn list(reg: &Registry, kind: Kind, as_json: bool) -> Result<String, InputEr
             format!("{t}\n`footprint profiles show NAME` gives the source of each value.\n")
         }
         (Kind::Accelerators, true) => to_json(
-            reg.accelerators()
+            &reg.accelerators()
                 .iter()
-                .map(|a| {
-                    json!({
-                        "name": a.name, "description": a.description, "aliases": a.aliases,
-                        "tdp_w": sourced_json(&Some(a.tdp_w.clone())),
-                        "peak_flops": sourced_json(&a.peak_flops),
-                        "memory_gb": sourced_json(&a.memory_gb),
-                        "price_usd_per_hour": sourced_json(&a.price_usd_per_hour),
-                        "embodied_kg_co2e": sourced_json(&a.embodied_kg_co2e),
-                    })
+                .map(|a| AcceleratorJson {
+                    aliases: &a.aliases,
+                    description: &a.description,
+                    embodied_kg_co2e: sourced_json(&a.embodied_kg_co2e),
+                    memory_gb: sourced_json(&a.memory_gb),
+                    name: &a.name,
+                    peak_flops: sourced_json(&a.peak_flops),
+                    price_usd_per_hour: sourced_json(&a.price_usd_per_hour),
+                    tdp_w: Some(SourcedJson::from(&a.tdp_w)),
                 })
-                .collect(),
+                .collect::<Vec<_>>(),
         ),
         (Kind::Grids, false) => {
             let mut t = table(&["Code", "Name", "gCO2e/kWh", "Year"]);
@@ -95,26 +154,35 @@ pub fn list(reg: &Registry, kind: Kind, as_json: bool) -> Result<String, InputEr
             format!("{t}\n")
         }
         (Kind::Grids, true) => to_json(
-            reg.grids()
+            &reg.grids()
                 .iter()
-                .map(|g| {
-                    json!({
-                        "code": g.code, "name": g.name, "aliases": g.aliases,
-                        "carbon_intensity_g_per_kwh": sourced_json(&Some(g.carbon_intensity_g_per_kwh.clone())),
-                        "note": g.note,
-                    })
+                .map(|g| GridJson {
+                    aliases: &g.aliases,
+                    carbon_intensity_g_per_kwh: Some(SourcedJson::from(
+                        &g.carbon_intensity_g_per_kwh,
+                    )),
+                    code: &g.code,
+                    name: &g.name,
+                    note: &g.note,
                 })
-                .collect(),
+                .collect::<Vec<_>>(),
         ),
         (Kind::Clouds, false) => {
             let mut t = table(&["Region", "Place", "gCO2e/kWh", "Basis"]);
             for c in reg.clouds() {
-                let r = reg.region(&c.code).map_err(|e| InputError::new(e.to_string()))?;
+                let r = reg
+                    .region(&c.code)
+                    .map_err(|e| InputError::new(e.to_string()))?;
                 let basis = match &c.intensity {
                     CloudIntensity::Own(s) => format!("provider figure, {}", year(s)),
                     CloudIntensity::Grid(g) => format!("{g} grid, {}", year(&r.intensity)),
                 };
-                t.add_row(vec![c.code.clone(), c.place.clone(), sig4(r.intensity.value), basis]);
+                t.add_row(vec![
+                    c.code.clone(),
+                    c.place.clone(),
+                    sig4(r.intensity.value),
+                    basis,
+                ]);
             }
             right_align(&mut t, &[2]);
             format!("{t}\n")
@@ -122,14 +190,20 @@ pub fn list(reg: &Registry, kind: Kind, as_json: bool) -> Result<String, InputEr
         (Kind::Clouds, true) => {
             let mut v = Vec::new();
             for c in reg.clouds() {
-                let r = reg.region(&c.code).map_err(|e| InputError::new(e.to_string()))?;
-                v.push(json!({
-                    "code": c.code, "place": c.place,
-                    "grid": match &c.intensity { CloudIntensity::Grid(g) => Some(g.clone()), CloudIntensity::Own(_) => None },
-                    "carbon_intensity_g_per_kwh": sourced_json(&Some(r.intensity)),
-                }));
+                let r = reg
+                    .region(&c.code)
+                    .map_err(|e| InputError::new(e.to_string()))?;
+                v.push(CloudJson {
+                    carbon_intensity_g_per_kwh: SourcedJson::from(&r.intensity),
+                    code: c.code.clone(),
+                    grid: match &c.intensity {
+                        CloudIntensity::Grid(g) => Some(g.clone()),
+                        CloudIntensity::Own(_) => None,
+                    },
+                    place: c.place.clone(),
+                });
             }
-            to_json(v)
+            to_json(&v)
         }
         (Kind::Cpus, false) => {
             let cpus = reg.cpus();
@@ -146,20 +220,22 @@ pub fn list(reg: &Registry, kind: Kind, as_json: bool) -> Result<String, InputEr
         }
         (Kind::Cpus, true) => {
             let cpus = reg.cpus();
-            let mut s = serde_json::to_string_pretty(&json!({
-                "source": cpus.source, "year": cpus.year,
-                "tdp_w": cpus.entries.iter().map(|(n, w)| json!({"name": n, "tdp_w": w})).collect::<Vec<_>>(),
-            }))
-            .expect("serializable");
-            s.push('\n');
-            s
+            to_json(&CpusJson {
+                source: &cpus.source,
+                tdp_w: cpus
+                    .entries
+                    .iter()
+                    .map(|(n, w)| CpuJson { name: n, tdp_w: *w })
+                    .collect(),
+                year: cpus.year,
+            })
         }
     };
     Ok(text)
 }
 
-fn to_json(v: Vec<serde_json::Value>) -> String {
-    let mut s = serde_json::to_string_pretty(&v).expect("serializable");
+fn to_json(v: &impl Serialize) -> String {
+    let mut s = serde_json::to_string_pretty(v).expect("serializable");
     s.push('\n');
     s
 }

@@ -2,178 +2,21 @@
 //! report and an exit code. Nothing here computes a figure or reads an input file.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::Parser;
 
 use crate::app::{self, MeasureMode, MeasureOutcome, MeasureRequest};
 use crate::budget::{self, Limits};
 use crate::error::{EXIT_BUDGET, EXIT_INPUT, EXIT_OK, InputError, exit_code};
 use crate::measure::{self, workload};
-use crate::record::WorkloadKind;
 use crate::report::{self, Format, Report};
 use crate::units;
 
-#[derive(Parser, Debug)]
-#[command(
-    name = "footprint",
-    version,
-    about = "What a training run costs in money, kWh and CO2e: before (estimate), while (measure) and in CI (check).",
-    after_help = "Exit codes: 0 ok, 1 budget exceeded, 2 invalid input or usage, 3 measurement failed."
-)]
-pub struct Cli {
-    #[command(subcommand)]
-    command: Command,
+mod args;
 
-    /// Directory of extra profile files (*.toml) that add to or override the embedded ones.
-    #[arg(long, global = true, env = "FOOTPRINT_PROFILES", value_name = "DIR")]
-    profiles: Option<PathBuf>,
-}
-
-#[derive(Subcommand, Debug)]
-enum Command {
-    /// Estimate cost, energy and CO2e of a run from its description (no hardware needed).
-    Estimate(EstimateArgs),
-    /// Train a real model (or run any command after `--`) and measure its energy.
-    Measure(Box<MeasureArgs>),
-    /// Check a run (or a measurement report) against an emission, energy or cost budget:
-    /// exit 0 when every limit holds, 1 when one is exceeded, 2 on invalid input.
-    Check(CheckArgs),
-    /// Show the embedded hardware, grid and cloud data.
-    Profiles {
-        #[command(subcommand)]
-        command: ProfilesCommand,
-    },
-}
-
-#[derive(Args, Debug)]
-struct EstimateArgs {
-    /// The run description (TOML, format 1).
-    run: PathBuf,
-    /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Table)]
-    format: FormatArg,
-    /// Write the report to FILE (atomically) instead of stdout.
-    #[arg(long, short = 'o', value_name = "FILE")]
-    output: Option<PathBuf>,
-}
-
-#[derive(Args, Debug)]
-struct CheckArgs {
-    /// A run description (.toml) or a report written by `footprint measure -o` (.json).
-    file: PathBuf,
-    /// CO2e limit: 50kg, 0.5t, 800g (overrides [budget] max_co2e_kg).
-    #[arg(long, value_name = "MASS")]
-    max_co2e: Option<String>,
-    /// Energy limit (facility energy, × PUE): 120kWh, 1.5MWh, 500Wh, 3.6MJ.
-    #[arg(long, value_name = "ENERGY")]
-    max_energy: Option<String>,
-    /// Cost limit: 400usd or $400.
-    #[arg(long, value_name = "MONEY")]
-    max_cost: Option<String>,
-    /// Check the high end of each range instead of the central figure.
-    #[arg(long)]
-    strict: bool,
-    /// Output format (junit: one test case per limit, for CI test reporters).
-    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Table)]
-    format: FormatArg,
-    /// Also append the Markdown report to FILE (e.g. "$GITHUB_STEP_SUMMARY").
-    #[arg(long, value_name = "FILE")]
-    summary: Option<PathBuf>,
-}
-
-#[derive(Args, Debug)]
-struct MeasureArgs {
-    /// Train on the GPU with candle's CUDA backend (a build with `--features cuda`).
-    #[arg(long)]
-    cuda: bool,
-    /// GPUs to measure, e.g. `0,2` (a command: all visible by default; --cuda trains on the first).
-    #[arg(long, value_delimiter = ',', value_name = "LIST")]
-    gpus: Option<Vec<u32>>,
-    /// The model to train.
-    #[arg(long, value_enum, default_value_t = WorkloadArg::Mlp)]
-    workload: WorkloadArg,
-    /// Measured training steps (default 100 when --duration is not given).
-    #[arg(long, conflicts_with = "duration")]
-    steps: Option<u64>,
-    /// Train for this long instead of a number of steps: 30s, 2m, 1h.
-    #[arg(long, value_parser = units::parse::parse_duration, value_name = "TIME")]
-    duration: Option<units::Duration>,
-    /// Steps before the measured window starts (not in the figures).
-    #[arg(long, default_value_t = 5)]
-    warmup: u64,
-    #[command(flatten)]
-    sizes: workload::Sizes,
-    /// AdamW learning rate.
-    #[arg(long)]
-    lr: Option<f64>,
-    /// Seed of the synthetic data and the initial weights.
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
-    /// Sampling interval in milliseconds.
-    #[arg(long, default_value_t = 100)]
-    interval_ms: u64,
-    /// Stream every reading to this JSON-lines file as it is taken.
-    #[arg(long, value_name = "FILE")]
-    trace: Option<PathBuf>,
-    /// Extrapolate to this run description (its N × epochs, grid, PUE, prices).
-    #[arg(long, value_name = "RUN.toml")]
-    run: Option<PathBuf>,
-    /// Grid for the measured window's CO2e when there is no --run (default: world average).
-    #[arg(long, conflicts_with = "run")]
-    region: Option<String>,
-    /// Samples the measured command processes (gives J/sample for a command).
-    #[arg(long)]
-    samples: Option<u64>,
-    /// Write the report as JSON to FILE (atomically).
-    #[arg(long, short = 'o', value_name = "FILE")]
-    output: Option<PathBuf>,
-    /// Format of what is printed (stdout for training, stderr for a command).
-    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Table)]
-    format: FormatArg,
-    /// No progress line on stderr.
-    #[arg(long)]
-    no_progress: bool,
-    /// The command to measure, after `--`: footprint measure -- python train.py
-    #[arg(last = true, value_name = "COMMAND")]
-    command: Vec<String>,
-}
-
-#[derive(Subcommand, Debug)]
-enum ProfilesCommand {
-    /// List the profiles of one kind.
-    List {
-        #[arg(value_enum)]
-        kind: ProfileKind,
-        #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
-        format: ListFormat,
-    },
-    /// Show one profile (an accelerator, a region or a CPU) with the source of every value.
-    Show {
-        /// A name or alias: H100, FR, US-CA, aws:us-east-1, "AMD EPYC 7763"...
-        name: String,
-    },
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum ProfileKind {
-    /// Accelerators (GPUs and TPUs).
-    #[value(alias = "accelerators")]
-    Gpus,
-    /// Electricity grids: countries, US states, bidding zones.
-    #[value(alias = "regions")]
-    Grids,
-    /// Cloud regions.
-    Clouds,
-    /// CPU models and their TDP.
-    Cpus,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum ListFormat {
-    Table,
-    Json,
-}
+pub use args::Cli;
+use args::{CheckArgs, Command, EstimateArgs, ListFormat, MeasureArgs, ProfilesCommand};
 
 /// Runs the command line and returns the process exit code. Errors are printed here, on one
 /// line each.
@@ -224,63 +67,6 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 }
             }
             Ok(EXIT_OK)
-        }
-    }
-}
-
-impl From<ProfileKind> for crate::report::profiles::Kind {
-    fn from(k: ProfileKind) -> Self {
-        use crate::report::profiles::Kind;
-        match k {
-            ProfileKind::Gpus => Kind::Accelerators,
-            ProfileKind::Grids => Kind::Grids,
-            ProfileKind::Clouds => Kind::Clouds,
-            ProfileKind::Cpus => Kind::Cpus,
-        }
-    }
-}
-
-/// `--format`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum FormatArg {
-    /// Aligned table for people (default).
-    Table,
-    /// JSON, schema 1 of RUN-FORMAT.md.
-    Json,
-    /// CSV, one row per model.
-    Csv,
-    /// GitHub-flavoured Markdown.
-    Markdown,
-    /// JUnit XML, one test case per budget limit (check only).
-    Junit,
-}
-
-impl From<FormatArg> for Format {
-    fn from(f: FormatArg) -> Format {
-        match f {
-            FormatArg::Table => Format::Table,
-            FormatArg::Json => Format::Json,
-            FormatArg::Csv => Format::Csv,
-            FormatArg::Markdown => Format::Markdown,
-            FormatArg::Junit => Format::Junit,
-        }
-    }
-}
-
-/// `--workload`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum WorkloadArg {
-    /// A multi-layer perceptron classifier.
-    Mlp,
-    /// A small decoder-only transformer language model.
-    Transformer,
-}
-
-impl From<WorkloadArg> for WorkloadKind {
-    fn from(w: WorkloadArg) -> WorkloadKind {
-        match w {
-            WorkloadArg::Mlp => WorkloadKind::Mlp,
-            WorkloadArg::Transformer => WorkloadKind::Transformer,
         }
     }
 }
