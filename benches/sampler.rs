@@ -4,7 +4,6 @@
 //! core; the target is under 1 % for all sensors together.
 
 use std::hint::black_box;
-use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use footprint::measure::sampler::Track;
@@ -35,7 +34,7 @@ fn benches(c: &mut Criterion) {
     });
     black_box(tr.result());
 
-    let mut own = CpuModel::new(Scope::SelfProcess, reg.cpus(), Path::new("/proc/cpuinfo"));
+    let mut own = CpuModel::here(Scope::SelfProcess, reg.cpus());
     c.bench_function(
         "read CPU-time model: this process (getrusage + statm)",
         |b| b.iter(|| own.read().unwrap()),
@@ -47,11 +46,7 @@ fn benches(c: &mut Criterion) {
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(200));
-    let mut tree = CpuModel::new(
-        Scope::Tree(child.id() as i32),
-        reg.cpus(),
-        Path::new("/proc/cpuinfo"),
-    );
+    let mut tree = CpuModel::here(Scope::Tree(child.id() as i32), reg.cpus());
     c.bench_function("read CPU-time model: 3-process tree (/proc walk)", |b| {
         b.iter(|| tree.read().unwrap())
     });

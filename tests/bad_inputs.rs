@@ -108,6 +108,13 @@ fn a_directory_a_missing_path_and_an_unreadable_file() {
         &run(&["estimate", missing.to_str().unwrap()]),
         &["missing.toml", "no such file"],
     );
+    #[cfg(unix)]
+    unreadable_file(&d);
+}
+
+/// A file that cannot be read (Unix permissions).
+#[cfg(unix)]
+fn unreadable_file(d: &std::path::Path) {
     // Root reads any file whatever its mode; /proc/self/mem cannot be read from offset 0 by
     // anyone, so it stands in for an unreadable file there.
     let unreadable = if unsafe_is_root() {
@@ -123,6 +130,7 @@ fn a_directory_a_missing_path_and_an_unreadable_file() {
     assert_input_error(&r, &[unreadable.to_str().unwrap(), "cannot read the file"]);
 }
 
+#[cfg(unix)]
 fn unsafe_is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .ok()

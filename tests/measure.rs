@@ -4,7 +4,9 @@
 mod common;
 use common::*;
 
+#[cfg(unix)]
 use std::process::{Command, Stdio};
+#[cfg(unix)]
 use std::time::{Duration, Instant};
 
 /// A small MLP so the test stays quick in debug builds too.
@@ -111,6 +113,7 @@ fn transformer_workload_runs() {
 }
 
 #[test]
+#[cfg(unix)] // runs Unix commands (sh, sleep, kill)
 fn wrap_mode_passes_the_exit_code_and_writes_the_report() {
     let d = tempdir("wrap3");
     let out = d.join("r.json");
@@ -127,6 +130,7 @@ fn wrap_mode_passes_the_exit_code_and_writes_the_report() {
 }
 
 #[test]
+#[cfg(unix)] // runs Unix commands (sh, sleep, kill)
 fn wrap_mode_sleep_end_to_end() {
     let d = tempdir("sleep");
     let out = d.join("r.json");
@@ -142,6 +146,7 @@ fn wrap_mode_sleep_end_to_end() {
 
 /// The CPU-time model on a real busy loop: the child's CPU seconds × W per thread.
 #[test]
+#[cfg(unix)] // runs Unix commands (sh, sleep, kill)
 fn wrap_mode_charges_a_busy_child_its_cpu_time() {
     let d = tempdir("busy");
     let out = d.join("r.json");
@@ -191,6 +196,7 @@ fn a_command_that_does_not_exist() {
     );
 }
 
+#[cfg(unix)]
 fn spawn(args: &[&str]) -> std::process::Child {
     Command::new(bin())
         .args(args)
@@ -201,6 +207,7 @@ fn spawn(args: &[&str]) -> std::process::Child {
         .unwrap()
 }
 
+#[cfg(unix)]
 fn kill(pid: u32, sig: &str) {
     assert!(
         Command::new("kill")
@@ -212,6 +219,7 @@ fn kill(pid: u32, sig: &str) {
 }
 
 #[test]
+#[cfg(unix)] // runs Unix commands (sh, sleep, kill)
 fn sigint_in_wrap_mode_is_forwarded_and_the_report_marked_interrupted() {
     let d = tempdir("sigint-wrap");
     let out = d.join("r.json");
@@ -236,6 +244,7 @@ fn sigint_in_wrap_mode_is_forwarded_and_the_report_marked_interrupted() {
 }
 
 #[test]
+#[cfg(unix)] // runs Unix commands (sh, sleep, kill)
 fn sigterm_during_training_still_writes_the_report() {
     let d = tempdir("sigterm-train");
     let out = d.join("r.json");
@@ -389,6 +398,7 @@ fn bad_measure_flags() {
 
 /// SIGKILL leaves no report (it is written atomically at the end) but a trace of whole lines.
 #[test]
+#[cfg(unix)] // runs Unix commands (sh, sleep, kill)
 fn a_killed_measurement_leaves_a_readable_trace() {
     let d = tempdir("sigkill");
     let out = d.join("r.json");

@@ -10,6 +10,7 @@
 //! achieved FLOP/s and J/FLOP where they are known. It serialises as the `measurement` part of
 //! a report (`-o report.json`), which `[measured] report = ...` and `footprint check` read back.
 
+pub(crate) mod platform;
 mod progress;
 pub mod sampler;
 pub mod sensor;
@@ -33,7 +34,6 @@ pub use train::train;
 pub use wrap::{SpawnFailure, wrap};
 
 pub(crate) const RAPL_ROOT: &str = "/sys/class/powercap";
-pub(crate) const CPUINFO: &str = "/proc/cpuinfo";
 
 /// Options shared by both modes.
 #[derive(Clone, Debug)]

@@ -54,10 +54,7 @@ pub struct Sampler {
 }
 
 fn thread_cpu() -> Duration {
-    // SAFETY: clock_gettime writes a timespec we own.
-    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    Duration::from_seconds(ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9)
+    Duration::from_seconds(super::platform::thread_cpu_seconds())
 }
 
 /// A JSON-lines trace, one line per reading. Each tick's lines are written with one `write`

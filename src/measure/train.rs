@@ -1,13 +1,12 @@
 //! Training mode: a candle training loop in this process, measured after its warm-up.
 
-use std::path::Path;
 use std::time::Instant;
 
 use super::progress::{Progress, live_line};
 use super::sampler::Sampler;
 use super::sensor::cputime::{CpuModel, Scope};
 use super::sensor::{DeviceKind, GpuSelection};
-use super::{CPUINFO, TrainOptions, from_sampler, hardware_sensors, now_unix, open_trace};
+use super::{TrainOptions, from_sampler, hardware_sensors, now_unix, open_trace};
 use super::{sensor, signal, workload};
 use crate::error::{InputError, MeasureError};
 use crate::profiles::Registry;
@@ -53,11 +52,7 @@ pub fn train(opts: &TrainOptions, reg: &Registry) -> anyhow::Result<Measurement>
                 .to_string(),
         );
     }
-    sensors.push(Box::new(CpuModel::new(
-        Scope::SelfProcess,
-        reg.cpus(),
-        Path::new(CPUINFO),
-    )));
+    sensors.push(Box::new(CpuModel::here(Scope::SelfProcess, reg.cpus())));
     let started = now_unix();
     let sampler = Sampler::start(sensors, opts.common.interval, open_trace(&opts.common)?);
     let mut progress = Progress::new(opts.common.progress);

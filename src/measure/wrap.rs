@@ -1,26 +1,16 @@
 //! Command mode: any command, spawned without a shell, measured with its whole process tree
 //! for as long as it runs.
 
-use std::path::Path;
 use std::time::Instant;
 
 use super::progress::{Progress, live_line};
 use super::sampler::Sampler;
 use super::sensor::cputime::{CpuModel, Scope};
-use super::{CPUINFO, WrapOptions, from_sampler, hardware_sensors, now_unix, open_trace};
+use super::{WrapOptions, from_sampler, hardware_sensors, now_unix, open_trace};
 use super::{sensor, signal};
 use crate::error::MeasureError;
 use crate::profiles::Registry;
 use crate::record::{Measurement, Mode};
-
-/// How a wrapped command ended: its exit code as a shell reports it.
-fn exit_code_of(status: std::process::ExitStatus) -> i32 {
-    use std::os::unix::process::ExitStatusExt;
-    status
-        .code()
-        .or_else(|| status.signal().map(|s| 128 + s))
-        .unwrap_or(1)
-}
 
 /// Why a command could not be started, and the exit code `env` would use.
 pub struct SpawnFailure {
@@ -58,7 +48,7 @@ pub fn wrap(
     };
     let pid = child.id() as i32;
     signal::forward_to(pid);
-    let mut cpu = CpuModel::new(Scope::Tree(pid), reg.cpus(), Path::new(CPUINFO));
+    let mut cpu = CpuModel::here(Scope::Tree(pid), reg.cpus());
     cpu.start_at_zero();
     sensors.push(Box::new(cpu));
     let sampler = Sampler::start(sensors, opts.common.interval, open_trace(&opts.common)?);
@@ -77,7 +67,7 @@ pub fn wrap(
     let out = sampler.stop();
     signal::forward_to(0);
     progress.done();
-    let code = exit_code_of(status);
+    let code = super::platform::exit_code_of(status);
     let mut m = from_sampler(Mode::Command, started, window, out, notices);
     let energy = m.energy_j;
     m.samples = opts.samples;

@@ -9,12 +9,10 @@
 //! ```
 //!
 //! i.e. a busy hardware thread is charged its share of the package TDP, and resident memory
-//! its share of DIMM power. The CPU is found in `/proc/cpuinfo` and looked up in the embedded
-//! CPU table; an unknown CPU gets a documented default per thread. CPU seconds are those of
+//! its share of DIMM power. The CPU is named by the platform (`/proc/cpuinfo` on Linux,
+//! `sysctl` on macOS, the registry on Windows) and looked up in the embedded CPU table; an unknown CPU gets a documented default per thread. CPU seconds are those of
 //! the process itself (training mode) or of the wrapped command's whole process tree,
 //! including children that already exited.
-
-use std::path::Path;
 
 use super::{DeviceKind, Quality, Reading, Sensor, SensorInfo};
 use crate::profiles::CpuTable;
@@ -113,99 +111,8 @@ pub fn watts_per_thread(facts: &CpuFacts, table: &CpuTable) -> (f64, String) {
     }
 }
 
-fn clk_tck() -> f64 {
-    // SAFETY: sysconf has no preconditions.
-    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if t > 0 { t as f64 } else { 100.0 }
-}
-
-fn page_size() -> f64 {
-    // SAFETY: sysconf has no preconditions.
-    let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    if p > 0 { p as f64 } else { 4096.0 }
-}
-
-/// (utime + stime + cutime + cstime) ticks and state of one process, from `/proc/PID/stat`.
-fn stat_ticks(pid: i32) -> Option<(u64, char)> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name is in parentheses and may hold spaces: split after the last ')'.
-    let rest = &s[s.rfind(')')? + 2..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let state = f.first()?.chars().next()?;
-    // Fields 14-17 of stat are utime stime cutime cstime; `rest` starts at field 3.
-    let ticks = f
-        .get(11..15)?
-        .iter()
-        .map(|x| x.parse::<u64>().unwrap_or(0))
-        .sum();
-    Some((ticks, state))
-}
-
-fn children(pid: i32) -> Vec<i32> {
-    let mut out = Vec::new();
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return out;
-    };
-    for t in tasks.flatten() {
-        if let Ok(s) = std::fs::read_to_string(t.path().join("children")) {
-            out.extend(s.split_whitespace().filter_map(|x| x.parse::<i32>().ok()));
-        }
-    }
-    out
-}
-
-fn rss_bytes(pid: i32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/statm"))
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse::<f64>().ok())
-        .map_or(0.0, |pages| pages * page_size())
-}
-
-/// CPU seconds and resident bytes of a process tree (live processes and the exited
-/// children they reaped).
-pub fn tree_usage(root: i32) -> Option<(f64, f64)> {
-    let mut stack = vec![root];
-    let mut ticks = 0u64;
-    let mut rss = 0.0;
-    let mut seen = 0;
-    while let Some(pid) = stack.pop() {
-        let Some((t, state)) = stat_ticks(pid) else {
-            continue;
-        };
-        if pid == root && state == 'Z' {
-            return None;
-        }
-        seen += 1;
-        ticks += t;
-        rss += rss_bytes(pid);
-        stack.extend(children(pid));
-        if seen > 100_000 {
-            break;
-        }
-    }
-    (seen > 0).then(|| (ticks as f64 / clk_tck(), rss))
-}
-
-fn rusage_seconds(who: libc::c_int) -> f64 {
-    // SAFETY: getrusage writes into the struct we pass; zeroed is a valid rusage.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrusage(who, &mut ru) } != 0 {
-        return 0.0;
-    }
-    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    tv(ru.ru_utime) + tv(ru.ru_stime)
-}
-
-/// CPU seconds of waited-for children (and their reaped descendants): exact once the
-/// wrapped command has been reaped.
-pub fn children_cpu_seconds() -> f64 {
-    rusage_seconds(libc::RUSAGE_CHILDREN)
-}
-
-/// CPU seconds of this process so far.
-pub fn self_cpu_seconds() -> f64 {
-    rusage_seconds(libc::RUSAGE_SELF)
-}
+use crate::measure::platform::process_rss_bytes;
+pub use crate::measure::platform::{children_cpu_seconds, self_cpu_seconds, tree_usage};
 
 /// The CPU-time model as a sensor.
 pub struct CpuModel {
@@ -221,8 +128,12 @@ pub struct CpuModel {
 }
 
 impl CpuModel {
-    pub fn new(scope: Scope, table: &CpuTable, cpuinfo_path: &Path) -> CpuModel {
-        let facts = cpu_facts(&std::fs::read_to_string(cpuinfo_path).unwrap_or_default());
+    /// The model for this machine's CPU, as the platform describes it.
+    pub fn here(scope: Scope, table: &CpuTable) -> CpuModel {
+        CpuModel::new(scope, table, crate::measure::platform::cpu_facts())
+    }
+
+    pub fn new(scope: Scope, table: &CpuTable, facts: CpuFacts) -> CpuModel {
         let (w_per_thread, basis) = watts_per_thread(&facts, table);
         let ram = table.ram_w_per_gb.as_ref();
         let ram_w_per_gb = ram.map_or(0.375, |s| s.value);
@@ -282,8 +193,8 @@ impl CpuModel {
     fn usage(&self) -> (f64, f64) {
         match self.scope {
             Scope::SelfProcess => (
-                rusage_seconds(libc::RUSAGE_SELF),
-                rss_bytes(std::process::id() as i32),
+                self_cpu_seconds(),
+                process_rss_bytes(std::process::id() as i32),
             ),
             Scope::Tree(pid) => tree_usage(pid).unwrap_or_else(|| (children_cpu_seconds(), 0.0)),
         }
@@ -363,7 +274,7 @@ mod tests {
         let mut m = CpuModel::new(
             Scope::SelfProcess,
             Registry::embedded().cpus(),
-            Path::new("/nonexistent"),
+            cpu_facts(""),
         );
         let w = m.w_per_thread();
         m.observe(10.0, 0.0, Duration::ZERO);
@@ -383,11 +294,7 @@ mod tests {
     /// 0.5 s × W per thread.
     #[test]
     fn real_busy_loop_is_charged() {
-        let mut m = CpuModel::new(
-            Scope::SelfProcess,
-            Registry::embedded().cpus(),
-            Path::new("/proc/cpuinfo"),
-        );
+        let mut m = CpuModel::here(Scope::SelfProcess, Registry::embedded().cpus());
         m.read().unwrap();
         let t0 = std::time::Instant::now();
         let mut x = 0u64;

@@ -1,0 +1,83 @@
+//! Linux: a process tree's CPU time and memory from `/proc`.
+
+/// (utime + stime + cutime + cstime) ticks and state of one process, from `/proc/PID/stat`.
+fn stat_ticks(pid: i32) -> Option<(u64, char)> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is in parentheses and may hold spaces: split after the last ')'.
+    let rest = &s[s.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let state = f.first()?.chars().next()?;
+    // Fields 14-17 of stat are utime stime cutime cstime; `rest` starts at field 3.
+    let ticks = f
+        .get(11..15)?
+        .iter()
+        .map(|x| x.parse::<u64>().unwrap_or(0))
+        .sum();
+    Some((ticks, state))
+}
+
+fn children(pid: i32) -> Vec<i32> {
+    let mut out = Vec::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return out;
+    };
+    for t in tasks.flatten() {
+        if let Ok(s) = std::fs::read_to_string(t.path().join("children")) {
+            out.extend(s.split_whitespace().filter_map(|x| x.parse::<i32>().ok()));
+        }
+    }
+    out
+}
+
+/// Resident bytes of one process, from `/proc/PID/statm`.
+pub fn process_rss_bytes(pid: i32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/statm"))
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .map_or(0.0, |pages| pages * page_size())
+}
+
+/// CPU seconds and resident bytes of a process tree (live processes and the exited
+/// children they reaped).
+pub fn tree_usage(root: i32) -> Option<(f64, f64)> {
+    let mut stack = vec![root];
+    let mut ticks = 0u64;
+    let mut rss = 0.0;
+    let mut seen = 0;
+    while let Some(pid) = stack.pop() {
+        let Some((t, state)) = stat_ticks(pid) else {
+            continue;
+        };
+        if pid == root && state == 'Z' {
+            return None;
+        }
+        seen += 1;
+        ticks += t;
+        rss += process_rss_bytes(pid);
+        stack.extend(children(pid));
+        if seen > 100_000 {
+            break;
+        }
+    }
+    (seen > 0).then(|| (ticks as f64 / clk_tck(), rss))
+}
+
+/// Clock ticks per second, the unit of `/proc/PID/stat` times.
+pub fn clk_tck() -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if t > 0 { t as f64 } else { 100.0 }
+}
+
+/// Bytes per page, the unit of `/proc/PID/statm`.
+pub fn page_size() -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if p > 0 { p as f64 } else { 4096.0 }
+}
+
+/// This machine's CPU, from `/proc/cpuinfo`.
+pub fn cpu_facts() -> crate::measure::sensor::cputime::CpuFacts {
+    let text = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    crate::measure::sensor::cputime::cpu_facts(&text)
+}

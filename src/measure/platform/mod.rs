@@ -1,0 +1,93 @@
+//! What differs between operating systems, behind one small interface: process and thread CPU
+//! time, the clock tick and page size that `/proc` figures are counted in, how a child's exit
+//! status reads as a shell exit code, and stopping cleanly on Ctrl-C / SIGTERM.
+//!
+//! Everything above this module (the sampler, the CPU-time model's arithmetic, reports) is the
+//! same on every platform and is tested once, on Linux. Each function here says what it reads.
+
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+pub use unix::*;
+
+#[cfg(target_os = "linux")]
+mod linux;
+#[cfg(target_os = "linux")]
+pub use linux::{cpu_facts, process_rss_bytes, tree_usage};
+
+#[cfg(target_os = "macos")]
+mod macos;
+#[cfg(target_os = "macos")]
+pub use macos::{cpu_facts, process_rss_bytes, tree_usage};
+
+/// Other Unix systems: no per-process tree reader; the command's CPU time is counted when it
+/// exits (`children_cpu_seconds`), and memory is not modelled.
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "macos"))))]
+pub fn tree_usage(_root: i32) -> Option<(f64, f64)> {
+    None
+}
+
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "macos"))))]
+pub fn process_rss_bytes(_pid: i32) -> f64 {
+    0.0
+}
+
+/// Other Unix systems: the CPU is not named; the model uses its default per thread.
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "macos"))))]
+pub fn cpu_facts() -> crate::measure::sensor::cputime::CpuFacts {
+    crate::measure::sensor::cputime::cpu_facts("")
+}
+
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+pub use windows::*;
+
+#[cfg(not(any(unix, windows)))]
+compile_error!("footprint supports Unix-like systems (Linux, macOS) and Windows");
+
+/// The signal received, if any (an interrupted measurement still writes its report).
+pub fn received() -> Option<i32> {
+    match RECEIVED.load(std::sync::atomic::Ordering::SeqCst) {
+        0 => None,
+        s => Some(s),
+    }
+}
+
+static RECEIVED: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+static CHILD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+/// The last command started (kept after `forward_to(0)`, for its final CPU time on Windows).
+#[cfg_attr(not(windows), allow(dead_code))]
+static LAST_CHILD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// Signals received go to this child from now on (0: none).
+pub fn forward_to(pid: i32) {
+    CHILD.store(pid, std::sync::atomic::Ordering::SeqCst);
+    if pid > 0 {
+        LAST_CHILD.store(pid, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_clocks_and_memory_of_this_process() {
+        let (p0, t0) = (self_cpu_seconds(), thread_cpu_seconds());
+        // Busy until the process has used 50 ms more CPU: several of /proc's 10 ms ticks.
+        let mut x = 0u64;
+        while self_cpu_seconds() < p0 + 0.05 {
+            for i in 0..100_000u64 {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(i);
+            }
+        }
+        std::hint::black_box(x);
+        assert!(self_cpu_seconds() > p0, "process CPU time advances");
+        assert!(thread_cpu_seconds() > t0, "thread CPU time advances");
+        let rss = process_rss_bytes(std::process::id() as i32);
+        assert!(rss > 1e6, "a test process is resident: {rss}");
+        let (cpu, tree_rss) = tree_usage(std::process::id() as i32).expect("this process is alive");
+        assert!(cpu > 0.0 && tree_rss >= rss * 0.5, "{cpu} {tree_rss}");
+    }
+}
