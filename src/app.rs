@@ -109,15 +109,36 @@ pub fn evaluate(
     let built = scenario::build(&spec, reg, measured)?;
     let estimates = impact::evaluate(&built.scenario);
     if !estimates.iter().all(Estimate::is_finite) {
-        return Err(
-            spec.error("the figures overflow: an input is too large (or a product of inputs is)")
-        );
+        return Err(spec.error(format!(
+            "the figures overflow: a product of inputs is too large; {}",
+            largest_inputs(&built)
+        )));
     }
     Ok(Evaluated {
         spec,
         estimates,
         built,
     })
+}
+
+/// The inputs that came from outside the run file (profiles, a measurement report), largest
+/// first: where to look when the figures overflow, since the run file's own values are bounded.
+fn largest_inputs(built: &Built) -> String {
+    let mut given: Vec<&scenario::Assumption> = built.assumptions.iter().collect();
+    given.sort_by(|a, b| b.value.central().abs().total_cmp(&a.value.central().abs()));
+    let named: Vec<String> = given
+        .iter()
+        .take(3)
+        .map(|a| format!("{} = {:e} ({})", a.input, a.value.central(), a.reference))
+        .collect();
+    if named.is_empty() {
+        "check the largest values of the run file".to_string()
+    } else {
+        format!(
+            "the largest inputs from profiles and reports: {}",
+            named.join("; ")
+        )
+    }
 }
 
 /// Evaluates a parsed run, reading its `[measured]` report if it names one.

@@ -3,8 +3,11 @@
 //! An [`InputError`] is anything wrong with what the user gave us (a run file, a flag, a
 //! profile directory): it becomes one line on stderr, `error: FILE:LINE: KEY: what is wrong`,
 //! and exit code 2. Everything else that fails is a measurement or system failure (exit 3).
-//! The design card fixes the codes: 0 ok, 1 budget exceeded, 2 invalid input or usage,
-//! 3 measurement failed.
+//! The codes: 0 ok, 1 budget exceeded, 2 invalid input or usage, 3 measurement failed,
+//! 4 an output could not be written (stdout, `-o`, `--summary`, `--trace`).
+//!
+//! Whatever an input holds, an error is one line: newlines, terminal escapes and bidi
+//! overrides from input are shown escaped, never interpreted by the terminal.
 
 use std::fmt;
 
@@ -12,6 +15,7 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_BUDGET: i32 = 1;
 pub const EXIT_INPUT: i32 = 2;
 pub const EXIT_MEASURE: i32 = 3;
+pub const EXIT_IO: i32 = 4;
 
 /// A problem with user input. Displayed on one line; never carries a backtrace.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,7 +77,7 @@ impl fmt::Display for InputError {
             .filter(|s| !s.is_empty())
             .collect::<Vec<_>>()
             .join(" ");
-        write!(f, "{prefix}{msg}")
+        write!(f, "{}{}", printable(&prefix), printable(&msg))
     }
 }
 
@@ -91,18 +95,99 @@ impl fmt::Display for MeasureError {
 
 impl std::error::Error for MeasureError {}
 
+/// An output that could not be written: exit 4. `what` names it (`stdout`, a path).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputError {
+    pub what: String,
+    pub message: String,
+}
+
+impl OutputError {
+    pub fn new(what: impl Into<String>, message: impl std::fmt::Display) -> Self {
+        OutputError {
+            what: what.into(),
+            message: message.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for OutputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: cannot write: {}",
+            printable(&self.what),
+            printable(&self.message)
+        )
+    }
+}
+
+impl std::error::Error for OutputError {}
+
 /// The exit code for an error that reached `main`.
 pub fn exit_code(err: &anyhow::Error) -> i32 {
     if err.downcast_ref::<InputError>().is_some() {
         EXIT_INPUT
+    } else if err.downcast_ref::<OutputError>().is_some() {
+        EXIT_IO
     } else {
         EXIT_MEASURE
     }
 }
 
+/// Text from input made safe to print on one terminal line: control characters (newlines,
+/// ESC, DEL, C1) and bidirectional overrides are written as escapes (`\n`, `\u{1b}`).
+pub fn printable(s: &str) -> String {
+    let risky = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !s.chars().any(risky) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| match c {
+            '\n' => "\\n".to_string(),
+            '\r' => "\\r".to_string(),
+            '\t' => "\\t".to_string(),
+            c if risky(c) => format!("\\u{{{:x}}}", c as u32),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// Writes a line to stderr. A stderr that cannot be written (closed, full) is ignored: it must
+/// never turn an exit code into a panic.
+pub fn say(line: &str) {
+    use std::io::Write;
+    let mut e = std::io::stderr().lock();
+    let _ = writeln!(e, "{line}");
+    let _ = e.flush();
+}
+
+/// Writes text to stderr as it is (a report), ignoring a stderr that cannot be written.
+pub fn say_raw(text: &str) {
+    use std::io::Write;
+    let mut e = std::io::stderr().lock();
+    let _ = e.write_all(text.as_bytes());
+    let _ = e.flush();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn input_never_reaches_the_terminal_raw() {
+        let e = InputError::new("unknown device '\u{1b}[31mH100\u{202e}'").in_file("a\nb.toml");
+        let shown = e.to_string();
+        assert_eq!(
+            shown,
+            "a\\nb.toml: unknown device '\\u{1b}[31mH100\\u{202e}'"
+        );
+        assert!(!shown.chars().any(|c| c.is_control()));
+        assert_eq!(printable("plain – text ✓"), "plain – text ✓");
+    }
 
     #[test]
     fn display_is_one_line_with_file_line_key() {

@@ -1,8 +1,8 @@
 //! Files in and out: reading small text inputs with a one-line reason for every way that can
 //! fail, and writing outputs so that a reader never sees half of one.
 //!
-//! A report is written to a temporary file in the same directory and renamed over the
-//! target: on POSIX the rename is atomic, so the file is either the old one or the complete
+//! A report is written to an unpredictable temporary file in the same directory and renamed
+//! over the target: the rename is atomic, so the file is either the old one or the complete
 //! new one, even if the process is killed half-way.
 
 use std::io::Write;
@@ -10,19 +10,99 @@ use std::path::{Path, PathBuf};
 
 use crate::error::InputError;
 
-/// Writes `bytes` to `path` via a temporary sibling and a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = temp_sibling(path);
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+/// Where an output goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sink<'a> {
+    /// `-`: standard output.
+    Stdout,
+    /// Something that exists and is not a regular file (a FIFO, a terminal, `/dev/null`), or a
+    /// symbolic link the user named: written through, in place.
+    Through(&'a Path),
+    /// A regular file (or none yet): replaced atomically.
+    File(&'a Path),
+}
+
+/// How `path` is written (see [`Sink`]).
+pub fn sink(path: &Path) -> Sink<'_> {
+    if path.as_os_str() == "-" {
+        return Sink::Stdout;
     }
-    result
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() || is_link => Sink::Through(path),
+        _ => Sink::File(path),
+    }
+}
+
+/// Writes an output: to stdout for `-`, in place for a FIFO, device or named link, and for a
+/// regular file through an unpredictable, exclusively created temporary file in the same
+/// directory that is synced and renamed over the target (keeping the target's permissions),
+/// then the directory synced: a reader sees the old file or the whole new one, never half, and
+/// nobody can plant a link where the temporary file will be.
+pub fn write_output(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    match sink(path) {
+        Sink::Stdout => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(bytes)?;
+            out.flush()
+        }
+        Sink::Through(p) => {
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .truncate(true)
+                .open(p)?;
+            f.write_all(bytes)?;
+            f.flush()
+        }
+        Sink::File(p) => write_atomic(p, bytes),
+    }
+}
+
+/// The directory a path's file lives in.
+fn dir_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
+/// Replaces the regular file `path` (or creates it) atomically.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = dir_of(path);
+    let existing = std::fs::metadata(path).ok().map(|m| m.permissions());
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".footprint-").suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // What a plain create would give (the umask applies); a replaced file keeps its own.
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder.tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    if let Some(p) = existing {
+        tmp.as_file().set_permissions(p)?;
+    }
+    tmp.persist(path).map_err(|e| e.error)?;
+    #[cfg(unix)]
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Opens a file to stream into (a trace): created or truncated. A symbolic link is followed
+/// only when it is the path the user named, never one planted between the check and the open.
+pub fn create_stream(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if !std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.custom_flags(libc::O_NOFOLLOW);
+    }
+    o.open(path)
 }
 
 /// Appends `bytes` to `path` (creating it) in one write, as a step summary expects.
@@ -35,12 +115,62 @@ pub fn append(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     f.flush()
 }
 
-fn temp_sibling(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".to_string());
-    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+/// Whether two paths name the same file: the same inode when both exist, else the same
+/// canonical directory and name (an output that does not exist yet).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    if a.as_os_str() == "-" || b.as_os_str() == "-" {
+        return false;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return x.dev() == y.dev() && x.ino() == y.ino();
+        }
+    }
+    let canon = |p: &Path| -> Option<PathBuf> {
+        if let Ok(c) = p.canonicalize() {
+            return Some(c);
+        }
+        Some(dir_of(p).canonicalize().ok()?.join(p.file_name()?))
+    };
+    matches!((canon(a), canon(b)), (Some(x), Some(y)) if x == y)
+}
+
+/// Checks, before a long run, that an output can be written where it is asked to go: its
+/// directory exists and a file can be created in it (or it is stdout, a device or a FIFO).
+pub fn check_writable(path: &Path, flag: &str) -> Result<(), InputError> {
+    let shown = path.display().to_string();
+    let fail = |msg: String| InputError::new(msg).in_file(&shown).for_key(flag);
+    match sink(path) {
+        Sink::Stdout => return Ok(()),
+        Sink::Through(p) => {
+            return std::fs::OpenOptions::new()
+                .write(true)
+                .open(p)
+                .map(drop)
+                .map_err(|e| fail(format!("cannot write: {e}")));
+        }
+        Sink::File(_) => {}
+    }
+    if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+        return Err(fail("is a directory; name a file".to_string()));
+    }
+    let dir = dir_of(path);
+    match std::fs::metadata(dir) {
+        Err(_) => {
+            return Err(fail(format!("directory {} does not exist", dir.display())));
+        }
+        Ok(m) if !m.is_dir() => {
+            return Err(fail(format!("{} is not a directory", dir.display())));
+        }
+        Ok(_) => {}
+    }
+    tempfile::Builder::new()
+        .prefix(".footprint-check-")
+        .tempfile_in(dir)
+        .map(drop)
+        .map_err(|e| fail(format!("cannot create a file in {}: {e}", dir.display())))
 }
 
 /// Reads a small UTF-8 text file, with a one-line reason for each way that can fail.
@@ -57,6 +187,12 @@ pub fn read_text(path: &Path, max_bytes: u64) -> Result<String, InputError> {
     })?;
     if meta.is_dir() {
         return Err(fail("is a directory, not a file".to_string()));
+    }
+    if !meta.is_file() {
+        // A FIFO or a device could block forever or never end.
+        return Err(fail(
+            "is not a regular file (a FIFO or a device?): give the path of a file".to_string(),
+        ));
     }
     if meta.len() > max_bytes {
         return Err(fail(format!(
@@ -81,7 +217,7 @@ pub fn read_text(path: &Path, max_bytes: u64) -> Result<String, InputError> {
     }
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
-        let line = e.as_bytes()[..at].iter().filter(|b| **b == b'\n').count() + 1;
+        let line = crate::text::line_of(e.as_bytes(), at);
         fail("is not UTF-8 text (binary data?)".to_string()).at_line(line)
     })
 }

@@ -19,4 +19,5 @@ pub mod report;
 pub mod runfile;
 pub mod scenario;
 pub(crate) mod suggest;
+pub(crate) mod text;
 pub mod units;

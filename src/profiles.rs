@@ -145,8 +145,9 @@ pub struct CpuTable {
 
 // ---- file format -------------------------------------------------------------------------
 
-#[derive(Deserialize, Clone, Debug)]
-#[serde(untagged)]
+/// A profile value: a bare number (a user's own, sourced by their file) or a table with its
+/// source and year.
+#[derive(Clone, Debug)]
 enum SourcedDef {
     Bare(f64),
     Full {
@@ -154,6 +155,48 @@ enum SourcedDef {
         source: String,
         year: Option<u16>,
     },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FullDef {
+    value: f64,
+    source: String,
+    year: Option<u16>,
+}
+
+impl<'de> Deserialize<'de> for SourcedDef {
+    /// By hand rather than `untagged`, whose error ("did not match any variant") says nothing
+    /// about what was expected.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = SourcedDef;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(
+                    "a number, or a table { value = NUMBER, source = \"...\", year = YEAR }",
+                )
+            }
+            fn visit_f64<E: serde::de::Error>(self, x: f64) -> Result<SourcedDef, E> {
+                Ok(SourcedDef::Bare(x))
+            }
+            fn visit_i64<E: serde::de::Error>(self, x: i64) -> Result<SourcedDef, E> {
+                Ok(SourcedDef::Bare(x as f64))
+            }
+            fn visit_u64<E: serde::de::Error>(self, x: u64) -> Result<SourcedDef, E> {
+                Ok(SourcedDef::Bare(x as f64))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, m: A) -> Result<SourcedDef, A::Error> {
+                let f = FullDef::deserialize(serde::de::value::MapAccessDeserializer::new(m))?;
+                Ok(SourcedDef::Full {
+                    value: f.value,
+                    source: f.source,
+                    year: f.year,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 impl SourcedDef {
@@ -239,22 +282,77 @@ fn parse_file(origin: &str, text: &str) -> Result<ProfileFile, InputError> {
     toml::from_str::<ProfileFile>(text).map_err(|e| {
         let mut err = InputError::new(format!("invalid profile: {}", e.message())).in_file(origin);
         if let Some(span) = e.span() {
-            let line = text.as_bytes()[..span.start.min(text.len())]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count()
-                + 1;
+            let start = span.start.min(text.len());
+            let line = crate::text::line_of(text.as_bytes(), start);
             err = err.at_line(line);
+            // The key on that line, when the error is about a value: `tdp_w = "x"`.
+            let line_text = text[..start].rsplit('\n').next().unwrap_or("");
+            if let Some((key, _)) = line_text.split_once('=') {
+                let key = key.trim().trim_matches('"');
+                if !key.is_empty() && key.len() < 80 && !key.contains(['[', '{']) {
+                    err = err.for_key(key);
+                }
+            }
         }
         err
     })
 }
 
-fn check_value(origin: &str, what: &str, s: &Sourced) -> Result<(), InputError> {
-    if !s.value.is_finite() || s.value < 0.0 {
+/// The plausible range of a profile value: the same bounds a run file's value of the same
+/// kind has, so that no profile can make a product of inputs overflow.
+#[derive(Clone, Copy)]
+struct Bound {
+    max: f64,
+    unit: &'static str,
+}
+
+const TDP_W: Bound = Bound {
+    max: 20_000.0,
+    unit: "W per device",
+};
+const PEAK_FLOPS: Bound = Bound {
+    max: 1e19,
+    unit: "FLOP/s per device",
+};
+const MEMORY_GB: Bound = Bound {
+    max: 1e5,
+    unit: "GB",
+};
+const PRICE: Bound = Bound {
+    max: 1e5,
+    unit: "USD per device-hour",
+};
+const EMBODIED: Bound = Bound {
+    max: 1e6,
+    unit: "kg CO2e per device",
+};
+const INTENSITY: Bound = Bound {
+    max: 2_000.0,
+    unit: "gCO2e/kWh",
+};
+const CPU_TDP: Bound = Bound {
+    max: 20_000.0,
+    unit: "W per CPU",
+};
+const RAM_W_PER_GB: Bound = Bound {
+    max: 100.0,
+    unit: "W per GB",
+};
+const W_PER_THREAD: Bound = Bound {
+    max: 1_000.0,
+    unit: "W per thread",
+};
+
+fn check_value(origin: &str, what: &str, s: &Sourced, b: Bound) -> Result<(), InputError> {
+    if !(s.value.is_finite() && (0.0..=b.max).contains(&s.value)) {
+        let shown = if s.value.abs() >= 1e6 {
+            format!("{:e}", s.value)
+        } else {
+            s.value.to_string()
+        };
         return Err(InputError::new(format!(
-            "{what} must be a finite number ≥ 0, got {}",
-            s.value
+            "{what} is {shown}: expected a number from 0 to {} ({})",
+            b.max, b.unit
         ))
         .in_file(origin));
     }
@@ -415,15 +513,15 @@ impl Registry {
                     origin: origin.to_string(),
                 },
             };
-            check_value(origin, &format!("{what}: tdp_w"), &acc.tdp_w)?;
-            for (k, v) in [
-                ("peak_flops", &acc.peak_flops),
-                ("memory_gb", &acc.memory_gb),
-                ("price_usd_per_hour", &acc.price_usd_per_hour),
-                ("embodied_kg_co2e", &acc.embodied_kg_co2e),
+            check_value(origin, &format!("{what}: tdp_w"), &acc.tdp_w, TDP_W)?;
+            for (k, v, b) in [
+                ("peak_flops", &acc.peak_flops, PEAK_FLOPS),
+                ("memory_gb", &acc.memory_gb, MEMORY_GB),
+                ("price_usd_per_hour", &acc.price_usd_per_hour, PRICE),
+                ("embodied_kg_co2e", &acc.embodied_kg_co2e, EMBODIED),
             ] {
                 if let Some(v) = v {
-                    check_value(origin, &format!("{what}: {k}"), v)?;
+                    check_value(origin, &format!("{what}: {k}"), v, b)?;
                 }
             }
             if acc.tdp_w.value == 0.0 || acc.peak_flops.as_ref().is_some_and(|p| p.value == 0.0) {
@@ -460,6 +558,7 @@ impl Registry {
                 origin,
                 &format!("grid {}: carbon_intensity_g_per_kwh", grid.code),
                 &grid.carbon_intensity_g_per_kwh,
+                INTENSITY,
             )?;
             let key = normalize(&grid.code);
             match self.grid_codes.get(&key) {
@@ -483,7 +582,12 @@ impl Registry {
                 }
             };
             if let CloudIntensity::Own(s) = &intensity {
-                check_value(origin, &format!("cloud {}", c.code), s)?;
+                check_value(
+                    origin,
+                    &format!("cloud {}: carbon_intensity_g_per_kwh", c.code),
+                    s,
+                    INTENSITY,
+                )?;
             }
             let cloud = Cloud {
                 code: c.code,
@@ -501,6 +605,26 @@ impl Registry {
             }
         }
         if let Some(cpus) = file.cpus {
+            for (name, tdp) in &cpus.tdp_w {
+                let v = Sourced {
+                    value: *tdp,
+                    source: String::new(),
+                    year: None,
+                };
+                check_value(origin, &format!("cpus.tdp_w \"{name}\""), &v, CPU_TDP)?;
+            }
+            for (k, v, b) in [
+                ("cpus.ram_w_per_gb", &cpus.ram_w_per_gb, RAM_W_PER_GB),
+                (
+                    "cpus.default_w_per_thread",
+                    &cpus.default_w_per_thread,
+                    W_PER_THREAD,
+                ),
+            ] {
+                if let Some(v) = v {
+                    check_value(origin, k, &v.clone().resolve(origin), b)?;
+                }
+            }
             self.cpu_overrides.push((origin.to_string(), cpus));
         }
         Ok(())

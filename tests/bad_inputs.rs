@@ -156,7 +156,8 @@ fn bad_profile_directories() {
         "estimate",
         "examples/seed-example.toml",
     ]);
-    assert_input_error(&r, &["broken.toml", "invalid profile"]);
+    assert_input_error(&r, &["broken.toml:3", "tdp_w", "expected a number"]);
+    assert!(!r.stderr.contains("untagged"), "{}", r.stderr);
     std::fs::write(
         d.join("broken.toml"),
         "[[grid]]\ncode = \"Z\"\nname = \"z\"\ncarbon_intensity_g_per_kwh = -4\n",
@@ -168,7 +169,35 @@ fn bad_profile_directories() {
         "estimate",
         "examples/seed-example.toml",
     ]);
-    assert_input_error(&r, &["broken.toml", "≥ 0"]);
+    assert_input_error(
+        &r,
+        &[
+            "broken.toml",
+            "carbon_intensity_g_per_kwh is -4",
+            "from 0 to 2000",
+        ],
+    );
+    // implausible values are refused as in a run file, so no profile can overflow a product
+    for (text, want) in [
+        (
+            "[[accelerator]]\nname = \"X\"\ntdp_w = 1e30\n",
+            "tdp_w is 1e30",
+        ),
+        (
+            "[[grid]]\ncode = \"Z\"\nname = \"z\"\ncarbon_intensity_g_per_kwh = 1e300\n",
+            "carbon_intensity_g_per_kwh is 1e300",
+        ),
+        ("[cpus.tdp_w]\n\"My CPU\" = 1e40\n", "\"My CPU\" is 1e40"),
+    ] {
+        std::fs::write(d.join("broken.toml"), text).unwrap();
+        let r = run(&[
+            "--profiles",
+            d.to_str().unwrap(),
+            "estimate",
+            "examples/seed-example.toml",
+        ]);
+        assert_input_error(&r, &["broken.toml", want]);
+    }
     let r = run(&[
         "--profiles",
         "/nonexistent/dir",

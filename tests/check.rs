@@ -124,7 +124,7 @@ fn invalid_input_exits_2() {
     let p = p.to_str().unwrap();
     assert_input_error(
         &check(&[p, "--max-co2e", "50"]),
-        &["--max-co2e", "needs a unit: g, kg, t"],
+        &["--max-co2e", "needs a unit: mg, g, kg, t"],
     );
     assert_input_error(&check(&[p, "--max-co2e", "50lb"]), &["unknown unit 'lb'"]);
     assert_input_error(&check(&[p, "--max-energy=-1kWh"]), &["--max-energy"]);

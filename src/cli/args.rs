@@ -14,7 +14,7 @@ use crate::units;
     name = "footprint",
     version,
     about = "What a training run costs in money, kWh and CO2e: before (estimate), while (measure) and in CI (check).",
-    after_help = "Exit codes: 0 ok, 1 budget exceeded, 2 invalid input or usage, 3 measurement failed."
+    after_help = "Exit codes: 0 ok, 1 budget exceeded, 2 invalid input or usage, 3 measurement failed, 4 an output could not be written (stdout, -o, --summary, --trace). `measure -- CMD` exits with the command's code (128 + signal when interrupted)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -126,12 +126,16 @@ pub(super) struct MeasureArgs {
     /// Format of what is printed (stdout for training, stderr for a command).
     #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Table)]
     pub(super) format: FormatArg,
+    /// Seconds a command may run on after Ctrl-C/SIGTERM before it and its processes are killed
+    /// (a second Ctrl-C kills at once).
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    pub(super) kill_after: f64,
     /// No progress line on stderr.
     #[arg(long)]
     pub(super) no_progress: bool,
     /// The command to measure, after `--`: footprint measure -- python train.py
-    #[arg(last = true, value_name = "COMMAND")]
-    pub(super) command: Vec<String>,
+    #[arg(last = true, value_name = "COMMAND", value_parser = clap::value_parser!(std::ffi::OsString))]
+    pub(super) command: Vec<std::ffi::OsString>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -2,13 +2,17 @@
 //! report and an exit code. Nothing here computes a figure or reads an input file.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use clap::Parser;
 
 use crate::app::{self, MeasureMode, MeasureOutcome, MeasureRequest};
 use crate::budget::{self, Limits};
-use crate::error::{EXIT_BUDGET, EXIT_INPUT, EXIT_OK, InputError, exit_code};
+use crate::error::{
+    EXIT_BUDGET, EXIT_INPUT, EXIT_IO, EXIT_OK, InputError, OutputError, exit_code, printable, say,
+    say_raw,
+};
+use crate::files;
 use crate::measure::{self, workload};
 use crate::report::{self, Format, Report};
 use crate::units;
@@ -21,13 +25,18 @@ use args::{CheckArgs, Command, EstimateArgs, ListFormat, MeasureArgs, ProfilesCo
 /// Runs the command line and returns the process exit code. Errors are printed here, on one
 /// line each.
 pub fn main() -> i32 {
+    // An empty FOOTPRINT_PROFILES means "no extra profiles", not a flag given without a value.
+    if std::env::var_os("FOOTPRINT_PROFILES").is_some_and(|v| v.is_empty()) {
+        // SAFETY: nothing else runs yet: no other thread reads the environment.
+        unsafe { std::env::remove_var("FOOTPRINT_PROFILES") };
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) if e.use_stderr() => {
             // One line, like every other input error: clap's first line, without the usage.
             let text = e.to_string();
             let first = text.lines().next().unwrap_or("error: invalid arguments");
-            eprintln!("{first} (see `footprint --help`)");
+            say(&format!("{} (see `footprint --help`)", printable(first)));
             return EXIT_INPUT;
         }
         Err(e) => {
@@ -38,13 +47,15 @@ pub fn main() -> i32 {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            say(&format!("error: {}", printable(&format!("{e:#}"))));
             exit_code(&e)
         }
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<i32> {
+fn run(mut cli: Cli) -> anyhow::Result<i32> {
+    // An empty FOOTPRINT_PROFILES (or --profiles "") means no extra profiles.
+    cli.profiles = cli.profiles.filter(|p| !p.as_os_str().is_empty());
     match cli.command {
         Command::Estimate(a) => estimate(&a, cli.profiles.as_deref()),
         Command::Measure(a) => measure_cmd(&a, cli.profiles.as_deref()),
@@ -72,6 +83,9 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
 }
 
 fn estimate(a: &EstimateArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
+    if let Some(out) = &a.output {
+        not_an_input(out, "-o", &[&a.run])?;
+    }
     let report = app::estimate(&a.run, profiles)?;
     let format = Format::from(a.format);
     if format == Format::Junit && report.budget.is_none() {
@@ -87,22 +101,34 @@ fn estimate(a: &EstimateArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
     Ok(EXIT_OK)
 }
 
-/// Writes to stdout, or atomically to a file. A closed stdout (`| head`) is not an error.
+/// Writes to stdout, or to a file (`-o`; `-` is stdout). Any failure, a closed stdout
+/// included, is an [`OutputError`] naming what could not be written (exit 4).
 pub fn emit(text: &str, to: Option<&Path>) -> anyhow::Result<()> {
     match to {
-        Some(path) => crate::files::write_atomic(path, text.as_bytes()).map_err(|e| {
-            InputError::new(format!("cannot write: {e}"))
-                .in_file(path.display().to_string())
-                .into()
-        }),
-        None => {
+        Some(path) if path.as_os_str() != "-" => files::write_output(path, text.as_bytes())
+            .map_err(|e| OutputError::new(path.display().to_string(), e).into()),
+        _ => {
             let mut out = std::io::stdout().lock();
-            match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-                r => Ok(r?),
-            }
+            out.write_all(text.as_bytes())
+                .and_then(|_| out.flush())
+                .map_err(|e| OutputError::new("stdout", e).into())
         }
     }
+}
+
+/// Refuses an output path that is also one of the inputs: writing it would destroy the input.
+fn not_an_input(out: &Path, flag: &str, inputs: &[&Path]) -> anyhow::Result<()> {
+    if let Some(i) = inputs.iter().find(|i| files::same_file(out, i)) {
+        return Err(flag_error(
+            flag,
+            format!(
+                "{} is also an input ({}): writing it would destroy it; name another file",
+                out.display(),
+                i.display()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn flag_error(flag: &str, msg: impl Into<String>) -> anyhow::Error {
@@ -123,6 +149,8 @@ fn workload_config(a: &MeasureArgs) -> anyhow::Result<workload::Config> {
         c.learning_rate = lr;
     }
     c.seed = a.seed;
+    measure::check_fits(&c)
+        .map_err(|msg| flag_error("--batch-size/--width/--depth/--seq-len", msg))?;
     Ok(c)
 }
 
@@ -150,6 +178,9 @@ fn measure_mode(a: &MeasureArgs) -> anyhow::Result<MeasureMode> {
                 .copied()
                 .unwrap_or(0) as usize
         });
+        if a.steps == Some(0) {
+            return Err(flag_error("--steps", "must be at least 1"));
+        }
         return Ok(MeasureMode::Train(measure::TrainOptions {
             config: workload_config(a)?,
             steps: a.steps.or(if a.duration.is_none() {
@@ -169,8 +200,15 @@ fn measure_mode(a: &MeasureArgs) -> anyhow::Result<MeasureMode> {
             "--cuda, --steps and --duration apply to the training loop, not to a command after `--`",
         ));
     }
+    if !(a.kill_after.is_finite() && (0.0..=86_400.0).contains(&a.kill_after)) {
+        return Err(flag_error(
+            "--kill-after",
+            "must be between 0 and 86400 seconds",
+        ));
+    }
     Ok(MeasureMode::Command(measure::WrapOptions {
         command: a.command.clone(),
+        kill_after: std::time::Duration::from_secs_f64(a.kill_after),
         gpus: match &a.gpus {
             Some(g) => measure::sensor::GpuSelection::Indices(g.clone()),
             None => measure::sensor::GpuSelection::All,
@@ -180,30 +218,127 @@ fn measure_mode(a: &MeasureArgs) -> anyhow::Result<MeasureMode> {
     }))
 }
 
+/// Checks the outputs of a measurement before it starts: each can be written, none is an
+/// input or another output, and the format is one a measurement has.
+fn check_measure_outputs(a: &MeasureArgs) -> anyhow::Result<()> {
+    if Format::from(a.format) == Format::Junit {
+        return Err(flag_error(
+            "--format",
+            "junit reports a budget verdict: use it with `footprint check`",
+        ));
+    }
+    let run: Vec<&Path> = a.run.iter().map(PathBuf::as_path).collect();
+    if let Some(out) = &a.output {
+        not_an_input(out, "-o", &run)?;
+        files::check_writable(out, "-o")?;
+    }
+    if let Some(t) = &a.trace {
+        if t.as_os_str() == "-" {
+            return Err(flag_error(
+                "--trace",
+                "the trace goes to a file, not stdout",
+            ));
+        }
+        not_an_input(t, "--trace", &run)?;
+        if let Some(out) = &a.output
+            && files::same_file(out, t)
+        {
+            return Err(flag_error("--trace", "the trace and -o name the same file"));
+        }
+        files::check_writable(t, "--trace")?;
+    }
+    Ok(())
+}
+
 fn measure_cmd(a: &MeasureArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
     let req = MeasureRequest {
         mode: measure_mode(a)?,
         run: a.run.clone(),
         region: a.region.clone(),
     };
+    check_measure_outputs(a)?;
     let to_stderr = matches!(req.mode, MeasureMode::Command(_));
-    let (report, code) = match app::measure(&req, profiles)? {
+    let (report, mut code) = match app::measure(&req, profiles)? {
         MeasureOutcome::Measured { report, exit_code } => (report, exit_code),
         MeasureOutcome::NotStarted(fail) => {
-            eprintln!("error: {}", fail.message);
+            say(&format!("error: {}", printable(&fail.message)));
             return Ok(fail.code);
         }
     };
-    if let Some(path) = &a.output {
-        emit(&report::exporter(Format::Json).render(&report)?, Some(path))?;
+    let json = report::exporter(Format::Json).render(&report)?;
+    let mut failed = Vec::new();
+    if let Some(path) = &a.output
+        && let Err(e) = emit(&json, Some(path))
+    {
+        failed.push(e);
     }
     let text = report::exporter(a.format.into()).render(&report)?;
     if to_stderr {
-        eprint!("{text}");
-    } else {
-        emit(&text, None)?;
+        say_raw(&text);
+    } else if let Err(e) = emit(&text, None) {
+        failed.push(e);
     }
-    Ok(code)
+    if let Some(e) = report
+        .measurement
+        .as_ref()
+        .and_then(|m| m.trace_error.as_ref())
+    {
+        say(&format!(
+            "warning: --trace: the trace is incomplete: {}",
+            printable(e)
+        ));
+        if code == EXIT_OK {
+            code = EXIT_IO;
+        }
+    }
+    if failed.is_empty() {
+        return Ok(code);
+    }
+    // The measurement is made: whatever could not be written, it must not be lost.
+    for e in &failed {
+        say(&format!("error: {}", printable(&format!("{e:#}"))));
+    }
+    if to_stderr || a.output.is_none() {
+        // The human report may not have reached anyone either.
+        say_raw(&text);
+    }
+    match keep_measurement(&json) {
+        Ok(p) => say(&format!(
+            "the measurement is kept in {} (read it with `footprint check` or `[measured]`)",
+            printable(&p.display().to_string())
+        )),
+        Err(e) => {
+            say(&format!(
+                "error: nowhere to keep the measurement ({e}); here it is:"
+            ));
+            say_raw(&json);
+        }
+    }
+    Ok(if code == EXIT_OK { EXIT_IO } else { code })
+}
+
+/// Writes a measurement's JSON to a new file in the temporary directory, or the current one.
+fn keep_measurement(json: &str) -> std::io::Result<PathBuf> {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut last = None;
+    for dir in [std::env::temp_dir(), PathBuf::from(".")] {
+        let kept = tempfile::Builder::new()
+            .prefix(&format!("footprint-measurement-{stamp}-"))
+            .suffix(".json")
+            .tempfile_in(&dir)
+            .and_then(|mut f| {
+                f.write_all(json.as_bytes())?;
+                f.as_file().sync_all()?;
+                f.keep().map_err(|e| e.error)
+            });
+        match kept {
+            Ok((_, path)) => return Ok(path),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.expect("two attempts"))
 }
 
 /// The limits given on the command line.
@@ -215,39 +350,41 @@ fn flag_limits(a: &CheckArgs) -> anyhow::Result<Limits> {
         co2e: a
             .max_co2e
             .as_deref()
-            .map(|s| budget::parse_mass("--max-co2e", s).map_err(bad("--max-co2e")))
+            .map(|s| budget::parse_mass(s).map_err(bad("--max-co2e")))
             .transpose()?,
         energy: a
             .max_energy
             .as_deref()
-            .map(|s| budget::parse_energy("--max-energy", s).map_err(bad("--max-energy")))
+            .map(|s| budget::parse_energy(s).map_err(bad("--max-energy")))
             .transpose()?,
         cost: a
             .max_cost
             .as_deref()
-            .map(|s| budget::parse_money("--max-cost", s).map_err(bad("--max-cost")))
+            .map(|s| budget::parse_money(s).map_err(bad("--max-cost")))
             .transpose()?,
     })
 }
 
 fn check_cmd(a: &CheckArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
+    if let Some(s) = &a.summary {
+        not_an_input(s, "--summary", &[&a.file])?;
+    }
     let report: Report = app::check(&a.file, profiles, flag_limits(a)?, a.strict)?;
     let verdict = report.budget.as_ref().expect("check sets the verdict");
-    if let Some(path) = &a.summary {
-        let md = report::exporter(Format::Markdown).render(&report)?;
-        crate::files::append(path, md.as_bytes()).map_err(|e| {
-            InputError::new(format!("cannot append the summary: {e}"))
-                .in_file(path.display().to_string())
-        })?;
-    }
-    emit(&report::exporter(a.format.into()).render(&report)?, None)?;
-    if verdict.ok {
-        return Ok(EXIT_OK);
-    }
-    for (line, pass) in report::verdict_lines(verdict) {
-        if !pass {
-            eprintln!("budget exceeded: {line}");
+    // The verdict first: an output that fails afterwards must not hide it.
+    let shown = emit(&report::exporter(a.format.into()).render(&report)?, None);
+    if !verdict.ok {
+        for (line, pass) in report::verdict_lines(verdict) {
+            if !pass {
+                say(&format!("budget exceeded: {line}"));
+            }
         }
     }
-    Ok(EXIT_BUDGET)
+    if let Some(path) = &a.summary {
+        let md = report::exporter(Format::Markdown).render(&report)?;
+        files::append(path, md.as_bytes())
+            .map_err(|e| OutputError::new(path.display().to_string(), e))?;
+    }
+    shown?;
+    Ok(if verdict.ok { EXIT_OK } else { EXIT_BUDGET })
 }

@@ -30,7 +30,7 @@ use crate::units::{Duration, Energy};
 use sampler::{SamplerOutput, Trace};
 use sensor::{DeviceKind, GpuSelection, Sensor};
 
-pub use train::train;
+pub use train::{check_fits, train};
 pub use wrap::{SpawnFailure, wrap};
 
 pub(crate) const RAPL_ROOT: &str = "/sys/class/powercap";
@@ -55,7 +55,10 @@ pub struct TrainOptions {
 
 #[derive(Clone, Debug)]
 pub struct WrapOptions {
-    pub command: Vec<String>,
+    /// The program and its arguments, as given (not necessarily UTF-8).
+    pub command: Vec<std::ffi::OsString>,
+    /// How long a command may keep running after a stop signal before it is killed.
+    pub kill_after: std::time::Duration,
     pub gpus: GpuSelection,
     /// Samples the command processes, when the user knows it (gives J/sample).
     pub samples: Option<u64>,
@@ -167,9 +170,20 @@ pub(crate) fn from_sampler(
     started: f64,
     window: f64,
     out: SamplerOutput,
-    notices: Vec<String>,
+    mut notices: Vec<String>,
 ) -> Measurement {
     let (energy, counted, source, quality) = total(&out.devices);
+    if window < 2.0 * out.interval.seconds() {
+        notices.push(format!(
+            "the measured window ({window:.3} s) is shorter than two sampling intervals ({} ms): its power and energy are dominated by timing noise; measure longer (--steps, --duration) for figures to rely on",
+            crate::units::sig4(out.interval.seconds() * 1e3)
+        ));
+    }
+    if let Some(e) = &out.trace_error {
+        notices.push(format!(
+            "the trace could not be written ({e}): it is incomplete; the figures here are whole"
+        ));
+    }
     let interrupted = signal::received();
     Measurement {
         schema_version: MEASUREMENT_SCHEMA,
@@ -207,6 +221,7 @@ pub(crate) fn from_sampler(
         exit_code: None,
         cpu_seconds: 0.0,
         sampler: sampler_stats(&out),
+        trace_error: out.trace_error.clone(),
         sensors: out.devices,
         counted,
         notices,

@@ -15,7 +15,10 @@ pub(crate) struct Progress {
 impl Progress {
     pub(crate) fn new(wanted: bool) -> Progress {
         Progress {
-            on: wanted && std::io::stderr().is_terminal(),
+            // A dumb terminal cannot redraw a line in place: no escape codes for it.
+            on: wanted
+                && std::io::stderr().is_terminal()
+                && std::env::var("TERM").map_or(true, |t| t != "dumb"),
             last: None,
         }
     }

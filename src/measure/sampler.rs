@@ -43,6 +43,8 @@ pub struct SamplerOutput {
     pub sampler_cpu: Duration,
     pub ticks: u64,
     pub interval: Duration,
+    /// The first error writing the trace, if any: the trace is incomplete from there on.
+    pub trace_error: Option<String>,
 }
 
 /// A running sampler.
@@ -62,13 +64,16 @@ fn thread_cpu() -> Duration {
 pub struct Trace {
     file: std::fs::File,
     pending: String,
+    /// The first write error: reported with the measurement, never silent.
+    error: Option<String>,
 }
 
 impl Trace {
     pub fn create(path: &std::path::Path) -> std::io::Result<Trace> {
         Ok(Trace {
-            file: std::fs::File::create(path)?,
+            file: crate::files::create_stream(path)?,
             pending: String::new(),
+            error: None,
         })
     }
 
@@ -79,7 +84,9 @@ impl Trace {
 
     fn flush(&mut self) {
         if !self.pending.is_empty() {
-            let _ = self.file.write_all(self.pending.as_bytes());
+            if let Err(e) = self.file.write_all(self.pending.as_bytes()) {
+                self.error.get_or_insert_with(|| e.to_string());
+            }
             self.pending.clear();
         }
     }
@@ -195,6 +202,7 @@ impl Sampler {
                     sampler_cpu: thread_cpu(),
                     ticks: n,
                     interval,
+                    trace_error: trace.and_then(|t| t.error),
                 }
             })
             .expect("spawn the sampler thread");

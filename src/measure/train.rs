@@ -13,6 +13,25 @@ use crate::profiles::Registry;
 use crate::record::{LossSummary, Measurement, Mode, WorkloadInfo};
 use crate::units::sig4;
 
+/// Memory assumed when the platform does not say how much it has.
+const ASSUMED_MEMORY_BYTES: f64 = 8.0 * (1u64 << 30) as f64;
+
+/// Refuses, before anything is allocated, a workload that would not fit in this machine's
+/// memory (three quarters of it, leaving room for the rest of the system).
+pub fn check_fits(config: &workload::Config) -> Result<(), String> {
+    let need = config.memory_bytes();
+    let have = super::platform::total_memory_bytes().unwrap_or(ASSUMED_MEMORY_BYTES);
+    if need > 0.75 * have {
+        let gib = |b: f64| format!("{:.1} GiB", b / (1u64 << 30) as f64);
+        return Err(format!(
+            "this workload needs about {} (weights, gradients, AdamW state, activations) and the machine has {}: lower --batch-size, --width, --depth or --seq-len",
+            gib(need),
+            gib(have)
+        ));
+    }
+    Ok(())
+}
+
 /// The candle device to train on.
 fn compute_device(cuda: Option<usize>) -> anyhow::Result<(candle_core::Device, String)> {
     match cuda {
@@ -37,8 +56,8 @@ pub fn train(opts: &TrainOptions, reg: &Registry) -> anyhow::Result<Measurement>
     let (device, device_label) = compute_device(opts.cuda)?;
     let mut trainer = workload::build(&opts.config, &device).map_err(|e| {
         MeasureError(format!(
-            "cannot build the {:?} workload: {e}",
-            opts.config.kind
+            "cannot build the {} workload: {e}",
+            opts.config.kind.as_str()
         ))
     })?;
     let gpus = match opts.cuda {

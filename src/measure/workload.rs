@@ -78,18 +78,54 @@ pub struct Sizes {
     pub heads: Option<usize>,
 }
 
+/// Upper bounds of the size flags: well past any calibration workload, and small enough that
+/// the products below cannot overflow and the autograd graph's depth cannot exhaust the stack.
+const MAX_BATCH: usize = 1 << 20;
+const MAX_WIDTH: usize = 1 << 16;
+const MAX_DEPTH: usize = 256;
+const MAX_SEQ_LEN: usize = 1 << 16;
+
 impl Config {
+    /// Bytes the training loop needs, about: f32 weights, gradients and AdamW's two moments
+    /// (4 copies of the parameters) plus the activations kept for the backward pass (a few
+    /// tensors per layer per sample; for attention, the scores and their softmax).
+    pub fn memory_bytes(&self) -> f64 {
+        let f = |x: usize| x as f64;
+        let (params, activations) = match (&self.mlp, &self.transformer) {
+            (Some(m), _) => (
+                f(m.input) * f(m.hidden)
+                    + f(m.hidden) * f(m.hidden) * f(m.depth.saturating_sub(1))
+                    + f(m.hidden) * f(m.classes),
+                f(self.batch_size) * (f(m.input) + 4.0 * f(m.hidden) * f(m.depth)),
+            ),
+            (None, Some(t)) => (
+                12.0 * f(t.d_model) * f(t.d_model) * f(t.layers)
+                    + 2.0 * f(t.vocab) * f(t.d_model)
+                    + f(t.seq_len) * f(t.d_model),
+                f(self.batch_size)
+                    * f(t.layers)
+                    * (16.0 * f(t.seq_len) * f(t.d_model)
+                        + 3.0 * f(t.heads) * f(t.seq_len) * f(t.seq_len)),
+            ),
+            (None, None) => (0.0, 0.0),
+        };
+        4.0 * (4.0 * params + activations)
+    }
+
     /// The default config of `kind` with `sizes` applied. An error names the flag at fault.
     pub fn sized(kind: Kind, sizes: &Sizes) -> std::result::Result<Config, (&'static str, String)> {
-        for (flag, v) in [
-            ("--batch-size", sizes.batch_size),
-            ("--width", sizes.width),
-            ("--depth", sizes.depth),
-            ("--seq-len", sizes.seq_len),
-            ("--heads", sizes.heads),
+        for (flag, v, max) in [
+            ("--batch-size", sizes.batch_size, MAX_BATCH),
+            ("--width", sizes.width, MAX_WIDTH),
+            ("--depth", sizes.depth, MAX_DEPTH),
+            ("--seq-len", sizes.seq_len, MAX_SEQ_LEN),
+            ("--heads", sizes.heads, MAX_WIDTH),
         ] {
             if v == Some(0) {
                 return Err((flag, "must be at least 1".to_string()));
+            }
+            if let Some(v) = v.filter(|v| *v > max) {
+                return Err((flag, format!("{v} is above the largest supported, {max}")));
             }
         }
         match kind {

@@ -7,7 +7,7 @@ use super::progress::{Progress, live_line};
 use super::sampler::Sampler;
 use super::sensor::cputime::{CpuModel, Scope};
 use super::{WrapOptions, from_sampler, hardware_sensors, now_unix, open_trace};
-use super::{sensor, signal};
+use super::{platform, sensor, signal};
 use crate::error::MeasureError;
 use crate::profiles::Registry;
 use crate::record::{Measurement, Mode};
@@ -25,11 +25,12 @@ pub fn wrap(
     reg: &Registry,
 ) -> anyhow::Result<Result<(Measurement, i32), SpawnFailure>> {
     signal::install();
-    let (mut sensors, notices) = hardware_sensors(&opts.gpus);
-    let program = &opts.command[0];
+    let (mut sensors, mut notices) = hardware_sensors(&opts.gpus);
+    let adopting = platform::adopt_orphans();
+    let program = opts.command[0].to_string_lossy().into_owned();
     let started = now_unix();
     let t0 = Instant::now();
-    let mut child = match std::process::Command::new(program)
+    let mut child = match std::process::Command::new(&opts.command[0])
         .args(&opts.command[1..])
         .spawn()
     {
@@ -53,10 +54,14 @@ pub fn wrap(
     sensors.push(Box::new(cpu));
     let sampler = Sampler::start(sensors, opts.common.interval, open_trace(&opts.common)?);
     let mut progress = Progress::new(opts.common.progress);
+    let mut stop = Escalation::default();
     let status = loop {
         match child.try_wait() {
             Ok(Some(s)) => break s,
             Ok(None) => {
+                if let Some(note) = stop.tick(pid, opts.kill_after) {
+                    notices.push(note);
+                }
                 progress.show(|| format!("{program} · {}", live_line(&sampler)));
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }
@@ -67,7 +72,28 @@ pub fn wrap(
     let out = sampler.stop();
     signal::forward_to(0);
     progress.done();
-    let code = super::platform::exit_code_of(status);
+    let leftover = if adopting {
+        platform::leftover_children()
+    } else {
+        Vec::new()
+    };
+    if !leftover.is_empty() {
+        notices.push(format!(
+            "{} process(es) started by the command were still running when it exited (pid {}): what they use from then on is not counted",
+            leftover.len(),
+            leftover
+                .iter()
+                .map(i32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    // Interrupted: exit as the interrupted footprint would (130, 143, 129), not with whatever
+    // the command chose to return.
+    let code = match signal::received() {
+        Some(sig) => 128 + sig,
+        None => platform::exit_code_of(status),
+    };
     let mut m = from_sampler(Mode::Command, started, window, out, notices);
     let energy = m.energy_j;
     m.samples = opts.samples;
@@ -76,8 +102,43 @@ pub fn wrap(
         .filter(|_| window > 0.0)
         .map(|n| n as f64 / window);
     m.joules_per_sample = opts.samples.filter(|n| *n > 0).map(|n| energy / n as f64);
-    m.command = Some(opts.command.clone());
-    m.exit_code = Some(code);
+    m.command = Some(
+        opts.command
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect(),
+    );
+    m.exit_code = Some(platform::exit_code_of(status));
     m.cpu_seconds = sensor::cputime::children_cpu_seconds();
     Ok(Ok((m, code)))
+}
+
+/// What happens after a stop signal reached a command that keeps running: after `kill_after`
+/// (or at once on a second signal) the command and its descendants are killed.
+#[derive(Default)]
+struct Escalation {
+    first: Option<Instant>,
+    killed: bool,
+}
+
+impl Escalation {
+    /// Called while the command runs; returns a note for the report when it kills.
+    fn tick(&mut self, pid: i32, kill_after: std::time::Duration) -> Option<String> {
+        signal::received()?;
+        let first = *self.first.get_or_insert_with(Instant::now);
+        let again = platform::signal_count() >= 2;
+        if self.killed || !(again || first.elapsed() >= kill_after) {
+            return None;
+        }
+        self.killed = true;
+        platform::kill_tree(pid);
+        Some(if again {
+            "a second stop signal: the command and its processes were killed".to_string()
+        } else {
+            format!(
+                "the command was still running {} s after the stop signal: it and its processes were killed",
+                kill_after.as_secs_f64()
+            )
+        })
+    }
 }

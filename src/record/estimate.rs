@@ -270,6 +270,16 @@ impl EstimateRecord {
                     ));
                 }
             }
+            let slack = 1e-9 * b.high.abs();
+            if b.low > b.central + slack || b.central > b.high + slack {
+                return Err(format!(
+                    "{}: low {}, central {}, high {} are not in order",
+                    f.key(),
+                    b.low,
+                    b.central,
+                    b.high
+                ));
+            }
             f.set(&mut e.low, b.low);
             f.set(&mut e.central, b.central);
             f.set(&mut e.high, b.high);

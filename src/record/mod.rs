@@ -224,6 +224,9 @@ pub struct Measurement {
     pub counted: Vec<String>,
     pub notices: Vec<String>,
     pub sampler: SamplerStats,
+    /// The trace (`--trace`) could not be written from some point on: why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_error: Option<String>,
 }
 
 /// What one "sample" of the measured model is.

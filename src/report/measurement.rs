@@ -1,7 +1,6 @@
 //! A measurement for people: the headline figures and one row per sensor, with its source.
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{CellAlignment, ContentArrangement, Table};
+use comfy_table::CellAlignment;
 
 use crate::record::{Measurement, Status};
 use crate::units::{
@@ -88,25 +87,21 @@ pub(crate) fn headline(m: &Measurement) -> Vec<(String, String)> {
 
 /// The whole section as text for the table report.
 pub(crate) fn people(m: &Measurement) -> String {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
+    let mut t = super::new_table();
     for (k, v) in headline(m) {
         t.add_row(vec![k, v]);
     }
     let mut out = format!("{t}\n");
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(vec![
-            "Sensor",
-            "Source",
-            "Energy",
-            "Mean",
-            "Min – max",
-            "Readings",
-            "Counted",
-        ]);
+    let mut t = super::new_table();
+    t.set_header(vec![
+        "Sensor",
+        "Source",
+        "Energy",
+        "Mean",
+        "Min – max",
+        "Readings",
+        "Counted",
+    ]);
     for d in &m.sensors {
         let w =
             |x: Option<f64>| x.map_or_else(|| "—".into(), |x| human_power(Power::from_watts(x)));

@@ -75,6 +75,22 @@ pub enum Format {
     Junit,
 }
 
+/// A table for people. It wraps to the terminal's width when that width is known and usable;
+/// a terminal that reports 0 columns (or a narrow one) gets unwrapped rows rather than one
+/// character per line.
+pub(crate) fn new_table() -> comfy_table::Table {
+    use comfy_table::ContentArrangement;
+    let mut t = comfy_table::Table::new();
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+    let usable = t.width().is_some_and(|w| w >= 40);
+    t.set_content_arrangement(if usable {
+        ContentArrangement::Dynamic
+    } else {
+        ContentArrangement::Disabled
+    });
+    t
+}
+
 /// Renders a report in one format.
 pub trait Exporter {
     fn render(&self, report: &Report) -> anyhow::Result<String>;

@@ -1,7 +1,6 @@
 //! `footprint profiles list|show`: the embedded data, with the source of every value.
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{CellAlignment, ContentArrangement, Table};
+use comfy_table::{CellAlignment, Table};
 use serde::Serialize;
 
 use crate::error::InputError;
@@ -17,10 +16,8 @@ pub enum Kind {
 }
 
 fn table(header: &[&str]) -> Table {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(header.to_vec());
+    let mut t = super::new_table();
+    t.set_header(header.to_vec());
     t
 }
 

@@ -1,18 +1,12 @@
 //! The table for people: figures per model, then the assumptions behind them.
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{CellAlignment, ContentArrangement, Table};
+use comfy_table::CellAlignment;
 
 use super::{Exporter, Report, ReportKind, assumption_value, figure_rows, verdict_lines};
 
 pub struct TableExporter;
 
-fn new_table() -> Table {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
-    t
-}
+use super::new_table;
 
 impl Exporter for TableExporter {
     fn render(&self, r: &Report) -> anyhow::Result<String> {

@@ -340,7 +340,7 @@ pub fn load(path: &Path) -> Result<RunSpec, InputError> {
 /// Parses the text of a run file. `file` is only used in messages; `dir` resolves relative
 /// paths inside the file (`[measured] report`).
 pub fn parse(text: &str, file: &str, dir: &Path) -> Result<RunSpec, InputError> {
-    let src = Source { file, text };
+    let src = Source::new(file, text);
     if text.trim().is_empty() {
         return Err(InputError::new(
             "the file is empty; a run description needs at least one of [per_sample], [compute], [hardware] hours, [measured]",

@@ -17,18 +17,20 @@ use crate::suggest::{Quote, did_you_mean, nearest};
 /// The text of a run file and the name to show for it.
 pub struct Source<'s> {
     pub file: &'s str,
-    pub text: &'s str,
+    lines: crate::text::LineIndex,
 }
 
-impl Source<'_> {
+impl<'s> Source<'s> {
+    pub fn new(file: &'s str, text: &'s str) -> Source<'s> {
+        Source {
+            file,
+            lines: crate::text::LineIndex::new(text),
+        }
+    }
+
     /// 1-based line of a byte offset.
     pub fn line_of(&self, offset: usize) -> usize {
-        let end = offset.min(self.text.len());
-        self.text.as_bytes()[..end]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count()
-            + 1
+        self.lines.line_of(offset)
     }
 
     pub fn error(&self, span: &ByteRange<usize>, key: &str, msg: impl Into<String>) -> InputError {
@@ -566,10 +568,7 @@ mod tests {
     use super::*;
 
     fn with<T>(text: &str, f: impl FnOnce(Table<'_, '_>) -> T) -> T {
-        let src = Source {
-            file: "t.toml",
-            text,
-        };
+        let src = Source::new("t.toml", text);
         let doc = DeTable::parse(text).expect("valid toml");
         f(Table::root(&src, &doc))
     }

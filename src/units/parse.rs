@@ -5,7 +5,8 @@
 
 use super::{Duration, Energy, Mass, Money};
 
-/// Splits "50kg", "1.2 MWh", "$400" into the number and its unit (lower case).
+/// Splits "50kg", "1.2 MWh", "$400" into the number and its unit, as written (SI prefixes
+/// differ by case: `mWh` is milli, `MWh` mega).
 pub fn split_quantity(s: &str) -> Option<(f64, String)> {
     let t = s.trim();
     let (t, dollar) = match t.strip_prefix('$') {
@@ -25,7 +26,7 @@ pub fn split_quantity(s: &str) -> Option<(f64, String)> {
         })
         .map_or(t.len(), |(i, _)| i);
     let num: f64 = t[..end].replace('_', "").parse().ok()?;
-    let mut unit = t[end..].trim().to_lowercase();
+    let mut unit = t[end..].trim().to_string();
     if dollar {
         if !unit.is_empty() {
             return None;
@@ -35,49 +36,96 @@ pub fn split_quantity(s: &str) -> Option<(f64, String)> {
     Some((num, unit))
 }
 
-fn limit_value(flag: &str, s: &str, units: &[(&str, f64)], kind: &str) -> Result<f64, String> {
+/// The unit `written` names among `units`: the exact spelling first; otherwise a
+/// case-insensitive match, when only one unit matches (`kwh` is kWh; `mwh` could be mWh or MWh
+/// and is refused).
+fn find_unit<'u>(
+    written: &str,
+    units: &'u [(&'u str, f64)],
+) -> Result<(&'u str, f64), Vec<&'u str>> {
+    if let Some(&(u, k)) = units.iter().find(|(u, _)| *u == written) {
+        return Ok((u, k));
+    }
+    let folded: Vec<&(&str, f64)> = units
+        .iter()
+        .filter(|(u, _)| u.eq_ignore_ascii_case(written))
+        .collect();
+    match folded.as_slice() {
+        [(u, k)] => Ok((u, *k)),
+        many => Err(many.iter().map(|(u, _)| *u).collect()),
+    }
+}
+
+fn limit_value(s: &str, units: &[(&str, f64)], kind: &str) -> Result<f64, String> {
     let names: Vec<&str> = units.iter().map(|(u, _)| *u).collect();
     let Some((x, unit)) = split_quantity(s) else {
         return Err(format!(
-            "{flag} '{s}': expected a number with a unit ({})",
+            "'{s}': expected a number with a unit ({})",
             names.join(", ")
         ));
     };
     if unit.is_empty() {
         return Err(format!(
-            "{flag} '{s}': a {kind} limit needs a unit: {}",
+            "'{s}': a {kind} limit needs a unit: {}",
             names.join(", ")
         ));
     }
-    let Some((_, k)) = units.iter().find(|(u, _)| u.to_lowercase() == unit) else {
-        return Err(format!(
-            "{flag} '{s}': unknown unit '{unit}' for {kind}; use {}",
-            names.join(", ")
-        ));
+    let k = match find_unit(&unit, units) {
+        Ok((_, k)) => k,
+        Err(ambiguous) if ambiguous.len() > 1 => {
+            return Err(format!(
+                "'{s}': '{unit}' could be {}: SI prefixes differ by case (m milli, M mega)",
+                ambiguous.join(" or ")
+            ));
+        }
+        Err(_) => {
+            return Err(format!(
+                "'{s}': unknown unit '{unit}' for {kind}; use {}",
+                names.join(", ")
+            ));
+        }
     };
     if !x.is_finite() || x < 0.0 {
-        return Err(format!("{flag} '{s}': must be a finite number ≥ 0"));
+        return Err(format!("'{s}': must be a finite number ≥ 0"));
     }
-    Ok(x * k)
+    let v = x * k;
+    if !v.is_finite() {
+        return Err(format!("'{s}': too large to be a limit"));
+    }
+    Ok(v)
 }
 
 /// A CO2e limit: `50kg`, `0.5t`, `800g`.
-pub fn parse_mass(flag: &str, s: &str) -> Result<Mass, String> {
-    limit_value(flag, s, &[("g", 1e-3), ("kg", 1.0), ("t", 1e3)], "CO2e").map(Mass::from_kg)
+pub fn parse_mass(s: &str) -> Result<Mass, String> {
+    limit_value(
+        s,
+        &[
+            ("mg", 1e-6),
+            ("g", 1e-3),
+            ("kg", 1.0),
+            ("t", 1e3),
+            ("kt", 1e6),
+        ],
+        "CO2e",
+    )
+    .map(Mass::from_kg)
 }
 
 /// An energy limit: `120kWh`, `1.5MWh`, `500Wh`, `3.6MJ`, `J`, `kJ`.
-pub fn parse_energy(flag: &str, s: &str) -> Result<Energy, String> {
+pub fn parse_energy(s: &str) -> Result<Energy, String> {
     limit_value(
-        flag,
         s,
         &[
+            ("mWh", 3.6),
             ("Wh", 3600.0),
             ("kWh", 3.6e6),
             ("MWh", 3.6e9),
+            ("GWh", 3.6e12),
+            ("mJ", 1e-3),
             ("J", 1.0),
             ("kJ", 1e3),
             ("MJ", 1e6),
+            ("GJ", 1e9),
         ],
         "energy",
     )
@@ -85,8 +133,8 @@ pub fn parse_energy(flag: &str, s: &str) -> Result<Energy, String> {
 }
 
 /// A money limit: `400usd`, `$400`, `400$`.
-pub fn parse_money(flag: &str, s: &str) -> Result<Money, String> {
-    limit_value(flag, s, &[("usd", 1.0), ("$", 1.0)], "cost").map(Money::from_usd)
+pub fn parse_money(s: &str) -> Result<Money, String> {
+    limit_value(s, &[("usd", 1.0), ("$", 1.0)], "cost").map(Money::from_usd)
 }
 
 /// A duration: `30s`, `2m`, `1.5h`, `500ms`, or plain seconds.
@@ -97,7 +145,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
             "'{t}' is not a duration: write 30s, 2m, 1h or 500ms"
         ));
     };
-    let secs = match unit.as_str() {
+    let secs = match unit.to_lowercase().as_str() {
         "" | "s" | "sec" => x,
         "ms" => x / 1e3,
         "m" | "min" => x * 60.0,
@@ -143,12 +191,29 @@ mod tests {
     fn one_splitter_for_every_quantity() {
         assert_eq!(
             split_quantity("1_000 kWh"),
-            Some((1000.0, "kwh".to_string()))
+            Some((1000.0, "kWh".to_string()))
         );
         assert_eq!(split_quantity("$400"), Some((400.0, "usd".to_string())));
         assert_eq!(split_quantity("2e3g"), Some((2000.0, "g".to_string())));
-        assert_eq!(parse_mass("--max-co2e", "0.5t").unwrap().kg(), 500.0);
-        assert_eq!(parse_energy("--max-energy", "3.6MJ").unwrap().kwh(), 1.0);
-        assert_eq!(parse_money("--max-cost", "$12").unwrap().usd(), 12.0);
+        assert_eq!(parse_mass("0.5t").unwrap().kg(), 500.0);
+        assert_eq!(parse_energy("3.6MJ").unwrap().kwh(), 1.0);
+        assert_eq!(parse_money("$12").unwrap().usd(), 12.0);
+    }
+
+    #[test]
+    fn si_prefixes_keep_their_case() {
+        assert!((parse_energy("900mWh").unwrap().joules() - 3240.0).abs() < 1e-9);
+        assert_eq!(parse_energy("1MWh").unwrap().kwh(), 1000.0);
+        assert!((parse_energy("5mJ").unwrap().joules() - 0.005).abs() < 1e-15);
+        assert_eq!(parse_energy("5MJ").unwrap().joules(), 5e6);
+        // unambiguous in any case
+        assert_eq!(parse_energy("120KWH").unwrap().kwh(), 120.0);
+        assert_eq!(parse_mass("50KG").unwrap().kg(), 50.0);
+        // m or M? refused rather than guessed
+        let e = parse_energy("3mwh").unwrap_err();
+        assert!(e.contains("mWh or MWh"), "{e}");
+        // no infinite limit
+        assert!(parse_mass("1e308t").unwrap_err().contains("too large"));
+        assert!(parse_mass("1e400kg").is_err());
     }
 }

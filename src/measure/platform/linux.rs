@@ -16,7 +16,8 @@ fn stat_ticks(pid: i32) -> Option<(u64, char)> {
     Some((ticks, state))
 }
 
-fn children(pid: i32) -> Vec<i32> {
+/// The live children of a process (every thread's), from `/proc/PID/task/*/children`.
+pub fn children(pid: i32) -> Vec<i32> {
     let mut out = Vec::new();
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
         return out;
@@ -80,4 +81,42 @@ pub fn page_size() -> f64 {
 pub fn cpu_facts() -> crate::measure::sensor::cputime::CpuFacts {
     let text = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     crate::measure::sensor::cputime::cpu_facts(&text)
+}
+
+/// Every live descendant of `root` (not `root` itself), parents before children.
+pub fn descendants(root: i32) -> Vec<i32> {
+    let mut out = Vec::new();
+    let mut stack = children(root);
+    while let Some(pid) = stack.pop() {
+        if out.len() > 100_000 || out.contains(&pid) {
+            break;
+        }
+        out.push(pid);
+        stack.extend(children(pid));
+    }
+    out
+}
+
+/// Makes footprint the reaper of processes the wrapped command orphans (`work &` then exit),
+/// so that they can be found when the command ends. Returns whether the kernel agreed.
+pub fn adopt_orphans() -> bool {
+    // SAFETY: prctl with PR_SET_CHILD_SUBREAPER takes plain integers.
+    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 }
+}
+
+/// footprint's own live children (not zombies): after the wrapped command has been reaped,
+/// these are processes it left running.
+pub fn leftover_children() -> Vec<i32> {
+    children(std::process::id() as i32)
+        .into_iter()
+        .filter(|&p| stat_ticks(p).is_some_and(|(_, state)| state != 'Z'))
+        .collect()
+}
+
+/// Physical memory, from `/proc/meminfo`.
+pub fn total_memory_bytes() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024.0)
 }

@@ -160,3 +160,35 @@ pub fn cpu_facts() -> crate::measure::sensor::cputime::CpuFacts {
         chip_threads: (threads / sockets.max(1)).max(1),
     }
 }
+
+/// Every live descendant of `root` (not `root` itself), parents before children.
+pub fn descendants(root: i32) -> Vec<i32> {
+    let mut out = Vec::new();
+    let mut stack = children(root);
+    while let Some(pid) = stack.pop() {
+        if out.len() > 100_000 || out.contains(&pid) {
+            break;
+        }
+        out.push(pid);
+        stack.extend(children(pid));
+    }
+    out
+}
+
+/// Physical memory (`hw.memsize`).
+pub fn total_memory_bytes() -> Option<f64> {
+    let cname = std::ffi::CString::new("hw.memsize").ok()?;
+    let mut v: u64 = 0;
+    let mut len = std::mem::size_of::<u64>();
+    // SAFETY: `v` holds `len` bytes.
+    let ok = unsafe {
+        libc::sysctlbyname(
+            cname.as_ptr(),
+            (&mut v as *mut u64).cast(),
+            &mut len,
+            std::ptr::null_mut(),
+            0,
+        )
+    } == 0;
+    (ok && v > 0).then_some(v as f64)
+}

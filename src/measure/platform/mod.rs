@@ -13,12 +13,37 @@ pub use unix::*;
 #[cfg(target_os = "linux")]
 mod linux;
 #[cfg(target_os = "linux")]
-pub use linux::{cpu_facts, process_rss_bytes, tree_usage};
+pub use linux::{
+    adopt_orphans, cpu_facts, descendants, leftover_children, process_rss_bytes,
+    total_memory_bytes, tree_usage,
+};
 
 #[cfg(target_os = "macos")]
 mod macos;
 #[cfg(target_os = "macos")]
-pub use macos::{cpu_facts, process_rss_bytes, tree_usage};
+pub use macos::{cpu_facts, descendants, process_rss_bytes, total_memory_bytes, tree_usage};
+
+/// Outside Linux, processes orphaned by the command cannot be adopted and found again.
+#[cfg(not(target_os = "linux"))]
+pub fn adopt_orphans() -> bool {
+    false
+}
+
+/// Outside Linux there is no way to list them (see [`adopt_orphans`]).
+#[cfg(not(target_os = "linux"))]
+pub fn leftover_children() -> Vec<i32> {
+    Vec::new()
+}
+
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "macos"))))]
+pub fn descendants(_root: i32) -> Vec<i32> {
+    Vec::new()
+}
+
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "macos"))))]
+pub fn total_memory_bytes() -> Option<f64> {
+    None
+}
 
 /// Other Unix systems: no per-process tree reader; the command's CPU time is counted when it
 /// exits (`children_cpu_seconds`), and memory is not modelled.
@@ -55,6 +80,19 @@ pub fn received() -> Option<i32> {
 }
 
 static RECEIVED: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+/// How many stop signals arrived: a second one means "now".
+static COUNT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// How many stop signals (Ctrl-C, SIGTERM, SIGHUP) have arrived.
+pub fn signal_count() -> u32 {
+    COUNT.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// Records a stop signal (from a handler: async-signal-safe atomics only).
+fn record_signal(sig: i32) {
+    RECEIVED.store(sig, std::sync::atomic::Ordering::SeqCst);
+    COUNT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+}
 static CHILD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
 /// The last command started (kept after `forward_to(0)`, for its final CPU time on Windows).
 #[cfg_attr(not(windows), allow(dead_code))]

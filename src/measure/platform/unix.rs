@@ -2,7 +2,7 @@
 
 use std::sync::atomic::Ordering;
 
-use super::{CHILD, RECEIVED};
+use super::CHILD;
 
 /// `si_code` of a signal sent by a process (`kill`), not by the terminal or the kernel. The
 /// libc crate names it on Linux; macOS's <sys/signal.h> defines it as 0x10001.
@@ -50,7 +50,7 @@ pub fn exit_code_of(status: std::process::ExitStatus) -> i32 {
 }
 
 extern "C" fn on_signal(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
-    RECEIVED.store(sig, Ordering::SeqCst);
+    super::record_signal(sig);
     let child = CHILD.load(Ordering::SeqCst);
     if child > 0 {
         // A Ctrl-C typed at a terminal already reaches the child, which is in the same process
@@ -65,7 +65,7 @@ extern "C" fn on_signal(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut
     }
 }
 
-/// Installs the handlers for SIGINT and SIGTERM: they only record the signal (and pass it on
+/// Installs the handlers for SIGINT, SIGTERM and SIGHUP: they only record the signal (and pass it on
 /// to a wrapped command), both async-signal-safe.
 pub fn install_signal_handlers() {
     // SAFETY: a zeroed sigaction with a valid handler and an empty mask is well-formed.
@@ -76,6 +76,8 @@ pub fn install_signal_handlers() {
         libc::sigemptyset(&mut sa.sa_mask);
         libc::sigaction(libc::SIGINT, &sa, std::ptr::null_mut());
         libc::sigaction(libc::SIGTERM, &sa, std::ptr::null_mut());
+        // A closed terminal (or an ssh session that drops) ends a run like SIGTERM does.
+        libc::sigaction(libc::SIGHUP, &sa, std::ptr::null_mut());
     }
 }
 
@@ -90,5 +92,19 @@ pub fn signal_name(sig: i32) -> &'static str {
         libc::SIGABRT => "SIGABRT",
         libc::SIGPIPE => "SIGPIPE",
         _ => "signal",
+    }
+}
+
+/// Kills a process and every descendant it has now (SIGKILL): for a command that ignored the
+/// forwarded signal. Descendants first, so none is orphaned and missed.
+pub fn kill_tree(root: i32) {
+    let mut pids = super::descendants(root);
+    pids.reverse();
+    pids.push(root);
+    for pid in pids {
+        // SAFETY: kill has no memory preconditions; a pid that is gone gives ESRCH.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+        }
     }
 }

@@ -14,12 +14,13 @@ use windows_sys::Win32::System::Diagnostics::ToolHelp::{
 };
 use windows_sys::Win32::System::ProcessStatus::{K32GetProcessMemoryInfo, PROCESS_MEMORY_COUNTERS};
 use windows_sys::Win32::System::Registry::{HKEY_LOCAL_MACHINE, RRF_RT_REG_SZ, RegGetValueW};
+use windows_sys::Win32::System::SystemInformation::{GlobalMemoryStatusEx, MEMORYSTATUSEX};
 use windows_sys::Win32::System::Threading::{
     GetCurrentProcess, GetCurrentThread, GetExitCodeProcess, GetProcessTimes, GetThreadTimes,
-    OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION,
+    OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION, PROCESS_TERMINATE, TerminateProcess,
 };
 
-use super::{LAST_CHILD, RECEIVED};
+use super::LAST_CHILD;
 
 /// `GetExitCodeProcess` of a process still running.
 const STILL_ACTIVE: u32 = 259;
@@ -189,7 +190,7 @@ pub fn exit_code_of(status: std::process::ExitStatus) -> i32 {
 unsafe extern "system" fn on_console_event(event: u32) -> i32 {
     // CTRL_C_EVENT 0, CTRL_BREAK_EVENT 1, CTRL_CLOSE_EVENT 2, LOGOFF 5, SHUTDOWN 6.
     let sig = if event <= 1 { SIGINT } else { SIGTERM };
-    RECEIVED.store(sig, Ordering::SeqCst);
+    super::record_signal(sig);
     1 // handled: footprint stops the measurement and writes its report
 }
 
@@ -254,4 +255,46 @@ pub fn cpu_facts() -> crate::measure::sensor::cputime::CpuFacts {
     facts.threads = threads;
     facts.chip_threads = facts.chip_threads.max(threads);
     facts
+}
+
+/// Every live descendant of `root` (not `root` itself), by parent pid.
+pub fn descendants(root: i32) -> Vec<i32> {
+    let parents = process_parents();
+    let mut out: Vec<u32> = Vec::new();
+    let mut stack = vec![root as u32];
+    while let Some(pid) = stack.pop() {
+        for &(child, parent) in &parents {
+            if parent == pid && child != pid && !out.contains(&child) && out.len() < 100_000 {
+                out.push(child);
+                stack.push(child);
+            }
+        }
+    }
+    out.into_iter().map(|p| p as i32).collect()
+}
+
+/// Terminates a process and every descendant it has now: for a command that ignored Ctrl-C.
+pub fn kill_tree(root: i32) {
+    let mut pids = descendants(root);
+    pids.reverse();
+    pids.push(root);
+    for pid in pids {
+        // SAFETY: a null handle (no access, gone) is checked; the handle is closed.
+        unsafe {
+            let h = OpenProcess(PROCESS_TERMINATE, 0, pid as u32);
+            if !h.is_null() {
+                TerminateProcess(h, 1);
+                CloseHandle(h);
+            }
+        }
+    }
+}
+
+/// Physical memory (`GlobalMemoryStatusEx`).
+pub fn total_memory_bytes() -> Option<f64> {
+    // SAFETY: zeroed is a valid MEMORYSTATUSEX once dwLength is set.
+    let mut m: MEMORYSTATUSEX = unsafe { std::mem::zeroed() };
+    m.dwLength = std::mem::size_of::<MEMORYSTATUSEX>() as u32;
+    let ok = unsafe { GlobalMemoryStatusEx(&mut m) } != 0;
+    (ok && m.ullTotalPhys > 0).then_some(m.ullTotalPhys as f64)
 }
