@@ -360,6 +360,21 @@ impl<'a, 'i> Table<'a, 'i> {
                 if s.trim().is_empty() {
                     return Err(self.src.error(&v.span(), &path, "must not be empty"));
                 }
+                // Names, regions and paths have no use for control characters or invisible
+                // direction overrides, which only disguise what a value says.
+                if let Some(c) = s.chars().find(|&c| {
+                    c.is_control()
+                        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+                }) {
+                    return Err(self.src.error(
+                        &v.span(),
+                        &path,
+                        format!(
+                            "contains the invisible or control character U+{:04X}: write the value in plain text",
+                            c as u32
+                        ),
+                    ));
+                }
                 Ok(Some(In {
                     value: s.to_string(),
                     line: self.src.line_of(v.span().start),
