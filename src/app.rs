@@ -370,6 +370,26 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// Should the figures ever overflow, the message points at the inputs that came from
+    /// outside the run file, largest first, with where each came from.
+    #[test]
+    fn an_overflow_names_the_largest_outside_inputs() {
+        let spec = runfile::parse(
+            "[hardware]\ndevice = \"H100\"\nhours = 1\n[site]\nregion = \"PL\"\n",
+            "r.toml",
+            Path::new("."),
+        )
+        .unwrap();
+        let built = scenario::build(&spec, &Registry::embedded(), None).unwrap();
+        let msg = largest_inputs(&built);
+        let first = msg.split("; ").next().unwrap();
+        assert!(
+            first.contains("site.carbon_intensity_g_per_kwh") || first.contains("hardware.power_w"),
+            "{msg}"
+        );
+        assert!(msg.contains("region PL"), "the source is named: {msg}");
+    }
+
     /// A measurement written as `measure -o` writes it is read back whole by the one reader:
     /// the record and the estimates come back equal.
     #[test]
@@ -396,6 +416,12 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("bad.json: ") && e.contains("energy_j"), "{e}");
+        // a report that would make a product of inputs overflow is refused by the reader
+        let huge = json.replacen("\"devices_used\": 1.0", "\"devices_used\": 1e300", 1);
+        let e = MeasurementReport::from_json(&huge, "huge.json")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("devices_used"), "{e}");
         let future = json.replacen("\"schema_version\": 1", "\"schema_version\": 2", 1);
         assert!(MeasurementReport::from_json(&future, "f.json").is_err());
     }

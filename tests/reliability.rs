@@ -5,6 +5,7 @@ mod common;
 use common::*;
 
 use std::path::Path;
+#[cfg(unix)]
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 

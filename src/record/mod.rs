@@ -322,6 +322,12 @@ impl Measurement {
                 ));
             }
         }
+        if !(1.0..=1e7).contains(&self.devices_used) {
+            return Err(format!(
+                "measurement.devices_used is {}: expected 1 to 10 million devices",
+                self.devices_used
+            ));
+        }
         if let (Some(j), Some(s)) = (self.joules_per_sample, self.samples_per_second)
             && !((1e-12..=1e15).contains(&j) && (1e-9..=1e12).contains(&s))
         {
