@@ -41,6 +41,7 @@ fn duration_scenario(hours: f64, watts: f64, intensity: f64, pue: f64) -> Scenar
         inputs: inp,
         models: vec![Model {
             kind: ModelKind::Duration,
+            advisory: false,
             work: Work::Duration {
                 time: DeviceTime::Wall { hours, count: 8.0 },
                 device,

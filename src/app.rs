@@ -16,7 +16,7 @@ use crate::profiles::Registry;
 use crate::record::{MeasuredFigures, Measurement, MeasurementReport, Mode, Per, Status};
 use crate::report::{Report, ReportKind};
 use crate::runfile::{self, RunSpec};
-use crate::scenario::{self, Built};
+use crate::scenario::{self, Built, Extrapolation, MeasuredUse};
 
 /// Largest measurement report read back (a report with many sensors is still far smaller).
 pub const MAX_REPORT_BYTES: u64 = 64 << 20;
@@ -79,7 +79,6 @@ fn verdict(
 }
 
 /// Reads the report a run's `[measured]` section names, through the one reader of reports.
-/// Its figures must be per sample: a run extrapolates them to its N samples.
 pub fn read_measured(spec: &RunSpec) -> Result<Option<MeasuredFigures>, InputError> {
     let Some(m) = &spec.measured else {
         return Ok(None);
@@ -90,13 +89,100 @@ pub fn read_measured(spec: &RunSpec) -> Result<Option<MeasuredFigures>, InputErr
         .map_err(|e| at(format!("{shown}: {}", e.message)))?;
     let report = MeasurementReport::from_json(&text, &shown)
         .map_err(|e| at(format!("{shown}: {}", e.message)))?;
-    let figures = report.measurement.figures();
-    if figures.per != Per::Sample {
-        return Err(at(format!(
-            "{shown}: the report has no per-sample figures (a command measured without --samples N)"
-        )));
+    Ok(Some(report.measurement.figures()))
+}
+
+/// What a device is, for deciding whether a measurement ran on the run's kind of device.
+#[derive(Clone, Debug, PartialEq)]
+enum DeviceClass {
+    /// No accelerator: the CPU.
+    Cpu,
+    /// An accelerator, by profile name when the registry knows it, else as named.
+    Accelerator(String),
+}
+
+impl DeviceClass {
+    fn describe(&self, fallback: &str) -> String {
+        match self {
+            DeviceClass::Cpu => format!("the CPU ({fallback})"),
+            DeviceClass::Accelerator(a) => a.clone(),
+        }
     }
-    Ok(Some(figures))
+}
+
+/// Decides how a run uses a measurement:
+/// - its J/sample carries over only for the run's own workload (a measured command with
+///   `--samples`, or `same_workload = true`);
+/// - otherwise the measured J/FLOP and FLOP/s calibrate the run's FLOPs ([compute]);
+/// - a measurement on another kind of device than the run's is shown for comparison, never
+///   primary.
+///
+/// Refused when neither applies. `what` names the input at fault in messages.
+pub fn plan_measured(
+    spec: &RunSpec,
+    reg: &Registry,
+    figures: MeasuredFigures,
+    what: &str,
+) -> Result<MeasuredUse, InputError> {
+    let m = spec.measured.as_ref();
+    let at = |msg: String| match m {
+        Some(m) if m.report.line > 0 => spec.error_at(m.report.line, &m.report.key, msg),
+        _ => InputError::new(msg).in_file(&spec.file).for_key(what),
+    };
+    let said_same = m.and_then(|m| m.same_workload.as_ref()).map(|b| b.value);
+    let same_workload = said_same.unwrap_or(figures.mode == Mode::Command);
+    let measured_class = match figures.gpus.first() {
+        None => DeviceClass::Cpu,
+        Some(g) => DeviceClass::Accelerator(
+            reg.accelerator_named_by_driver(g)
+                .map_or_else(|| g.clone(), |a| a.name.clone()),
+        ),
+    };
+    let run_class = match spec.hardware.as_ref().and_then(|h| h.device.as_ref()) {
+        None => DeviceClass::Cpu,
+        Some(d) => DeviceClass::Accelerator(
+            reg.accelerator(&d.value)
+                .map_or_else(|_| d.value.clone(), |a| a.name.clone()),
+        ),
+    };
+    let advisory = (measured_class != run_class).then(|| {
+        format!(
+            "the measurement ran on {} and the run is on {}: its column is for comparison only, never the primary figure or a budget's",
+            measured_class.describe(&figures.device),
+            run_class.describe("no accelerator named"),
+        )
+    });
+    if same_workload {
+        if figures.per != Per::Sample {
+            return Err(at(
+                "the measurement has no per-sample figures (a command measured without --samples N)"
+                    .to_string(),
+            ));
+        }
+        if spec.dataset.is_none() {
+            return Err(at(
+                "extrapolating a measurement needs the run's [dataset] samples".to_string(),
+            ));
+        }
+        return Ok(MeasuredUse {
+            figures,
+            extrapolation: Extrapolation::PerSample,
+            advisory,
+        });
+    }
+    if spec.compute.is_some()
+        && figures.joules_per_flop.is_some()
+        && figures.flops_per_second.is_some()
+    {
+        return Ok(MeasuredUse {
+            figures,
+            extrapolation: Extrapolation::PerFlop,
+            advisory,
+        });
+    }
+    Err(at(
+        "the measurement is of footprint's training workload, not this run's: give the run [compute] FLOPs to calibrate from its J/FLOP, or set `same_workload = true` in [measured] (measure --same-workload) if the run is that workload".to_string(),
+    ))
 }
 
 /// Builds and evaluates a parsed run with the measured figures given (or none). Refuses
@@ -104,7 +190,7 @@ pub fn read_measured(spec: &RunSpec) -> Result<Option<MeasuredFigures>, InputErr
 pub fn evaluate(
     spec: RunSpec,
     reg: &Registry,
-    measured: Option<&MeasuredFigures>,
+    measured: Option<&MeasuredUse>,
 ) -> Result<Evaluated, InputError> {
     let built = scenario::build(&spec, reg, measured)?;
     let estimates = impact::evaluate(&built.scenario);
@@ -143,7 +229,10 @@ fn largest_inputs(built: &Built) -> String {
 
 /// Evaluates a parsed run, reading its `[measured]` report if it names one.
 pub fn evaluate_run(spec: RunSpec, reg: &Registry) -> Result<Evaluated, InputError> {
-    let measured = read_measured(&spec)?;
+    let measured = match read_measured(&spec)? {
+        Some(f) => Some(plan_measured(&spec, reg, f, "measured.report")?),
+        None => None,
+    };
     evaluate(spec, reg, measured.as_ref())
 }
 
@@ -233,6 +322,8 @@ pub struct MeasureRequest {
     pub run: Option<PathBuf>,
     /// The grid of the measured window when there is no run file.
     pub region: Option<String>,
+    /// The run is the measured workload itself (`--same-workload`).
+    pub same_workload: bool,
 }
 
 /// How a measurement ended.
@@ -249,7 +340,18 @@ pub enum MeasureOutcome {
 pub fn measure(req: &MeasureRequest, profiles: Option<&Path>) -> anyhow::Result<MeasureOutcome> {
     let reg = registry(profiles)?;
     // Everything that can be wrong with the inputs is found now, before measuring.
-    let run = req.run.as_deref().map(runfile::load).transpose()?;
+    let mut run = req.run.as_deref().map(runfile::load).transpose()?;
+    if let Some(s) = run.as_mut() {
+        let mut this = runfile::Measured::this_measurement();
+        if req.same_workload {
+            this.same_workload = Some(runfile::In {
+                value: true,
+                line: 0,
+                key: "--same-workload".to_string(),
+            });
+        }
+        s.measured = Some(this);
+    }
     if let Some(s) = &run {
         if s.dataset.is_none() {
             return Err(s
@@ -265,6 +367,18 @@ pub fn measure(req: &MeasureRequest, profiles: Option<&Path>) -> anyhow::Result<
                 "--run with a command needs --samples N: how many samples the command trained on",
             )
             .for_key("--samples")
+            .into());
+        }
+        // How the run will use the measurement is decided now, from what the measurement
+        // will be: a run it cannot inform is refused before anything is measured.
+        if let MeasureMode::Train(_) = &req.mode
+            && !req.same_workload
+            && s.compute.is_none()
+        {
+            return Err(InputError::new(
+                "--run: footprint's training loop is not this run's workload: give the run [compute] FLOPs (calibrated from the measured J/FLOP), or pass --same-workload if the run is that workload",
+            )
+            .in_file(&s.file)
             .into());
         }
     }
@@ -302,20 +416,29 @@ pub fn measurement_report(
     reg: &Registry,
 ) -> anyhow::Result<Report> {
     let figures = m.figures();
-    let spec = match run {
-        Some(mut s) => {
-            s.measured = Some(runfile::Measured::this_measurement());
-            s
+    let (spec, used) = match run {
+        Some(s) => {
+            let used = plan_measured(&s, reg, figures, "--run")
+                .map_err(|e| MeasureError(format!("the measurement could not be reported: {e}")))?;
+            (s, used)
         }
         None => {
             let samples = m
                 .samples
                 .filter(|n| *n > 0 && figures.per == Per::Sample)
                 .unwrap_or(1);
-            RunSpec::measured_window(window_name(&m), samples, region)
+            let used = MeasuredUse {
+                figures,
+                extrapolation: Extrapolation::PerSample,
+                advisory: None,
+            };
+            (
+                RunSpec::measured_window(window_name(&m), samples, region),
+                used,
+            )
         }
     };
-    let ev = evaluate(spec, reg, Some(&figures)).map_err(|e| {
+    let ev = evaluate(spec, reg, Some(&used)).map_err(|e| {
         // The measurement is already made: an error now must not hide it.
         MeasureError(format!("the measurement could not be reported: {e}"))
     })?;
@@ -353,6 +476,7 @@ mod tests {
         .unwrap();
         // the same report, as a command measured without --samples would write it
         let mut v: serde_json::Value = serde_json::from_str(&fixture).unwrap();
+        v["measurement"]["mode"] = serde_json::json!("command");
         v["measurement"]["joules_per_sample"] = serde_json::Value::Null;
         v["measurement"]["samples_per_second"] = serde_json::Value::Null;
         std::fs::write(dir.join("m.json"), v.to_string()).unwrap();
@@ -362,11 +486,22 @@ mod tests {
             &dir,
         )
         .unwrap();
-        let e = read_measured(&spec).unwrap_err().to_string();
+        let reg = Registry::embedded();
+        let f = read_measured(&spec).unwrap().unwrap();
+        assert_eq!(f.per, Per::Run);
+        let e = plan_measured(&spec, &reg, f, "x").unwrap_err().to_string();
         assert!(e.contains("--samples"), "{e}");
-        std::fs::write(dir.join("m.json"), &fixture).unwrap();
+        // with its samples, a measured command is the run's own workload: J/sample carries over
+        std::fs::write(
+            dir.join("m.json"),
+            fixture.replace("\"mode\": \"training\"", "\"mode\": \"command\""),
+        )
+        .unwrap();
         let f = read_measured(&spec).unwrap().unwrap();
         assert_eq!(f.per, Per::Sample);
+        let u = plan_measured(&spec, &reg, f, "x").unwrap();
+        assert_eq!(u.extrapolation, Extrapolation::PerSample);
+        assert_eq!(u.advisory, None, "CPU measurement, run with no accelerator");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -160,6 +160,7 @@ mod tests {
         };
         Estimate {
             kind: ModelKind::Duration,
+            advisory: false,
             low: o(co2e_kg),
             central: o(co2e_kg),
             high: o(high_kg),

@@ -146,6 +146,8 @@ impl Point<'_> {
 #[serde(rename_all = "snake_case")]
 pub enum ModelKind {
     Measured,
+    /// The run's FLOPs at the J/FLOP and FLOP/s measured on the same kind of device.
+    Calibrated,
     Duration,
     Compute,
     PerSample,
@@ -155,6 +157,7 @@ impl ModelKind {
     pub fn as_str(self) -> &'static str {
         match self {
             ModelKind::Measured => "measured",
+            ModelKind::Calibrated => "calibrated",
             ModelKind::Duration => "duration",
             ModelKind::Compute => "compute",
             ModelKind::PerSample => "per_sample",
@@ -225,6 +228,32 @@ pub enum Work {
         epochs: Param<f64>,
         price: Option<Param<TimePrice>>,
     },
+    /// The run's FLOPs at a measured energy per FLOP and a measured FLOP rate per device.
+    Calibrated {
+        flops: FlopSource,
+        /// Joules per FLOP, measured (IT energy of the counted sensors).
+        joules_per_flop: Param<f64>,
+        /// Achieved FLOP/s of one device, measured.
+        rate_per_device: Param<FlopRate>,
+        count: f64,
+        price: Option<Param<TimePrice>>,
+    },
+}
+
+impl FlopSource {
+    fn at(&self, p: &Point<'_>) -> Flops {
+        match self {
+            FlopSource::Total(f) => p.get(*f),
+            FlopSource::SixPT { parameters, tokens } => {
+                Flops::from_count(6.0 * p.get(*parameters) * p.get(*tokens))
+            }
+            FlopSource::PerSample {
+                per_sample,
+                samples,
+                epochs,
+            } => p.get(*per_sample) * (samples * p.get(*epochs)),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -245,6 +274,9 @@ pub struct Embodied {
 pub struct Model {
     pub kind: ModelKind,
     pub work: Work,
+    /// Shown for comparison but never the primary model (a measurement of another device or
+    /// workload than the run's).
+    pub advisory: bool,
 }
 
 /// Everything the calculator needs, with no reference to files or profiles.
@@ -318,6 +350,8 @@ pub struct Estimate {
     pub low: Outputs,
     pub central: Outputs,
     pub high: Outputs,
+    /// For comparison only: never the primary estimate.
+    pub advisory: bool,
 }
 
 impl Estimate {
@@ -364,17 +398,7 @@ fn eval(m: &Model, site: &Site, emb: Option<&Embodied>, p: &Point<'_>) -> Output
             count,
             device,
         } => {
-            let f = match flops {
-                FlopSource::Total(f) => p.get(*f),
-                FlopSource::SixPT { parameters, tokens } => {
-                    Flops::from_count(6.0 * p.get(*parameters) * p.get(*tokens))
-                }
-                FlopSource::PerSample {
-                    per_sample,
-                    samples,
-                    epochs,
-                } => p.get(*per_sample) * (samples * p.get(*epochs)),
-            };
+            let f = flops.at(p);
             let achieved = p.get(*peak) * p.get(*utilization);
             let time = f / achieved;
             let (e, cost) = device_energy(device, time, p);
@@ -407,6 +431,24 @@ fn eval(m: &Model, site: &Site, emb: Option<&Embodied>, p: &Point<'_>) -> Output
                 Some(time),
                 Some(wall),
                 None,
+                e,
+                price.map(|pr| time * p.get(pr)),
+            )
+        }
+        Work::Calibrated {
+            flops,
+            joules_per_flop,
+            rate_per_device,
+            count,
+            price,
+        } => {
+            let f = flops.at(p);
+            let time = f / p.get(*rate_per_device);
+            let e = Energy::from_joules(f.count() * p.get(*joules_per_flop));
+            (
+                Some(time),
+                Some(time / *count),
+                Some(f),
                 e,
                 price.map(|pr| time * p.get(pr)),
             )
@@ -466,6 +508,7 @@ pub fn evaluate(s: &Scenario) -> Vec<Estimate> {
                 low: lo,
                 central: c,
                 high: hi,
+                advisory: m.advisory,
             }
         })
         .collect()
@@ -501,9 +544,14 @@ impl Estimate {
     }
 }
 
-/// The model a budget is checked against: the first of measured, duration, compute, per-sample.
+/// The model a budget is checked against: the first of measured, calibrated, duration,
+/// compute, per-sample that is not advisory (an advisory one only when nothing else exists).
 pub fn primary(estimates: &[Estimate]) -> Option<&Estimate> {
-    estimates.iter().min_by_key(|e| e.kind)
+    estimates
+        .iter()
+        .filter(|e| !e.advisory)
+        .min_by_key(|e| e.kind)
+        .or_else(|| estimates.iter().min_by_key(|e| e.kind))
 }
 
 #[cfg(test)]
@@ -547,6 +595,7 @@ mod tests {
             inputs: inp,
             models: vec![Model {
                 kind: ModelKind::PerSample,
+                advisory: false,
                 work,
             }],
             site,
@@ -569,6 +618,7 @@ mod tests {
             inputs: inp,
             models: vec![Model {
                 kind: ModelKind::Duration,
+                advisory: false,
                 work: Work::Duration {
                     time: DeviceTime::Wall {
                         hours,
@@ -597,6 +647,7 @@ mod tests {
             inputs: inp,
             models: vec![Model {
                 kind: ModelKind::Compute,
+                advisory: false,
                 work: Work::Compute {
                     flops: FlopSource::Total(flops),
                     peak,
@@ -634,6 +685,7 @@ mod tests {
             inputs: inp,
             models: vec![Model {
                 kind: ModelKind::Duration,
+                advisory: false,
                 work: Work::Duration {
                     time: DeviceTime::Total(t),
                     device: dev,
@@ -672,6 +724,7 @@ mod tests {
             inputs: inp,
             models: vec![Model {
                 kind: ModelKind::Measured,
+                advisory: false,
                 work,
             }],
             site: s,
@@ -685,6 +738,7 @@ mod tests {
     #[test]
     fn primary_prefers_measured_then_duration() {
         let mk = |k| Estimate {
+            advisory: false,
             kind: k,
             low: zero(),
             central: zero(),
@@ -749,6 +803,7 @@ mod tests {
             inputs: inp,
             models: vec![Model {
                 kind: ModelKind::Duration,
+                advisory: false,
                 work: Work::Duration {
                     time: DeviceTime::Wall { hours, count: 4.0 },
                     device: DeviceUse {

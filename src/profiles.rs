@@ -665,6 +665,22 @@ impl Registry {
             .collect();
     }
 
+    /// The profile of a device as its driver names it ("NVIDIA A100-SXM4-80GB", "NVIDIA H100
+    /// 80GB HBM3"): the accelerator whose name or alias is the longest part of that name.
+    pub fn accelerator_named_by_driver(&self, driver_name: &str) -> Option<&Accelerator> {
+        let hay = normalize(driver_name);
+        self.accelerators
+            .iter()
+            .flat_map(|a| {
+                std::iter::once(&a.name)
+                    .chain(&a.aliases)
+                    .map(move |k| (normalize(k), a))
+            })
+            .filter(|(k, _)| k.len() >= 2 && hay.contains(k.as_str()))
+            .max_by_key(|(k, _)| k.len())
+            .map(|(_, a)| a)
+    }
+
     pub fn accelerators(&self) -> &[Accelerator] {
         &self.accelerators
     }
@@ -931,6 +947,17 @@ mod tests {
             assert_eq!(a.tdp_w.value, tdp, "{name}");
             assert_eq!(a.peak_flops.as_ref().unwrap().value, peak, "{name}");
         }
+    }
+
+    #[test]
+    fn driver_names_find_their_profile() {
+        let r = Registry::embedded();
+        let by = |n: &str| r.accelerator_named_by_driver(n).map(|a| a.name.as_str());
+        assert_eq!(by("NVIDIA A100-SXM4-80GB"), Some("A100-SXM4-80GB"));
+        assert_eq!(by("NVIDIA H100 80GB HBM3"), Some("H100-SXM5-80GB"));
+        assert_eq!(by("NVIDIA A10G"), Some("A10G"));
+        assert_eq!(by("Tesla T4"), Some("T4"));
+        assert_eq!(by("AMD EPYC 7763"), None);
     }
 
     #[test]

@@ -162,12 +162,30 @@ impl Builder<'_> {
     }
 }
 
+/// How a measurement's figures stand in for the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Extrapolation {
+    /// J/sample × the run's samples: the measurement ran the run's own workload.
+    PerSample,
+    /// J/FLOP × the run's FLOPs (a calibration): the measurement ran another workload.
+    PerFlop,
+}
+
+/// A measurement, and how the run uses it (decided by `app`, which compares the devices).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MeasuredUse {
+    pub figures: MeasuredFigures,
+    pub extrapolation: Extrapolation,
+    /// Why the measurement is only shown for comparison (another device than the run's), if so.
+    pub advisory: Option<String>,
+}
+
 /// Builds the calculator's scenario for a run. `measurement` holds the figures of the report
 /// named by `[measured]`, already read (reading files is the caller's job).
 pub fn build(
     spec: &RunSpec,
     reg: &Registry,
-    measurement: Option<&MeasuredFigures>,
+    measurement: Option<&MeasuredUse>,
 ) -> Result<Built, InputError> {
     let mut b = Builder {
         spec,
@@ -200,12 +218,20 @@ pub fn build(
     });
 
     let mut models = Vec::new();
-    if let (Some(m), Some(fig)) = (spec.measured.as_ref(), measurement) {
-        models.push(measured_model(&mut b, m, fig, epochs)?);
+    if let (Some(m), Some(u)) = (spec.measured.as_ref(), measurement) {
+        let model = match u.extrapolation {
+            Extrapolation::PerSample => measured_model(&mut b, m, &u.figures, epochs)?,
+            Extrapolation::PerFlop => calibrated_model(&mut b, m, &u.figures, epochs)?,
+        };
+        if let Some(why) = &u.advisory {
+            b.notes.push(why.clone());
+        }
+        models.push(model);
     }
     // Models 2 and 3 share how devices draw power and cost money.
     let has_duration = hw.is_some_and(|h| h.hours.is_some() || h.device_hours.is_some());
-    let device_use = if has_duration || spec.compute.is_some() {
+    let has_compute = spec.compute.is_some() && device.is_some();
+    let device_use = if has_duration || has_compute {
         Some(device_use(&mut b, device)?)
     } else {
         None
@@ -213,7 +239,7 @@ pub fn build(
     if let (Some(h), Some(d)) = (hw.filter(|_| has_duration), device_use) {
         models.push(duration_model(&mut b, h, d));
     }
-    if let (Some(c), Some(d)) = (&spec.compute, device_use) {
+    if let (Some(c), Some(d), true) = (&spec.compute, device_use, has_compute) {
         models.push(compute_model(&mut b, c, device, d, epochs)?);
     }
     if let Some(ps) = &spec.per_sample {
@@ -239,12 +265,18 @@ pub fn build(
     cost_notes(&mut b, &models, &site);
 
     models.sort_by_key(|(k, _)| *k);
+    let advisory = measurement.is_some_and(|u| u.advisory.is_some());
     Ok(Built {
         scenario: Scenario {
             inputs: b.inputs,
             models: models
                 .into_iter()
-                .map(|(kind, work)| crate::impact::Model { kind, work })
+                .map(|(kind, work)| crate::impact::Model {
+                    kind,
+                    work,
+                    advisory: advisory
+                        && matches!(kind, ModelKind::Measured | ModelKind::Calibrated),
+                })
                 .collect(),
             site,
             embodied,
@@ -307,6 +339,89 @@ fn measured_model(
     ))
 }
 
+/// Model 4b, calibrated: the run's FLOPs at the J/FLOP and FLOP/s measured on its device.
+fn calibrated_model(
+    b: &mut Builder<'_>,
+    m: &crate::runfile::Measured,
+    fig: &MeasuredFigures,
+    epochs: Option<Param<f64>>,
+) -> Result<(ModelKind, Work), InputError> {
+    let spec = b.spec;
+    let (Some(c), Some(jpf), Some(rate)) =
+        (&spec.compute, fig.joules_per_flop, fig.flops_per_second)
+    else {
+        return Err(spec.error_at(
+            m.report.line,
+            &m.report.key,
+            "a calibration needs [compute] FLOPs in the run and J/FLOP in the measurement (footprint's training loop)",
+        ));
+    };
+    let origin = if fig.modelled {
+        Origin::Modelled
+    } else {
+        Origin::Measured
+    };
+    let per_device = rate / fig.devices.max(1.0);
+    b.assume(
+        "measured.joules_per_flop",
+        AssumedValue::Number(jpf),
+        Some("J"),
+        origin,
+        format!("{}: {}", m.report.value, fig.energy_source),
+    );
+    b.assume(
+        "measured.flops_per_second_per_device",
+        AssumedValue::Number(per_device),
+        Some("FLOP/s"),
+        origin,
+        format!("{} on {}", m.report.value, fig.device),
+    );
+    let flops = flop_source(b, c, epochs);
+    let joules_per_flop = b.inputs.point(jpf);
+    let rate_per_device = b.inputs.point(FlopRate::from_flop_per_s(per_device));
+    let count = count(b);
+    let price = spec
+        .hardware
+        .as_ref()
+        .and_then(|h| h.price_usd_per_device_hour.as_ref())
+        .map(|p| b.param(p.value, TimePrice::from_usd_per_hour));
+    Ok((
+        ModelKind::Calibrated,
+        Work::Calibrated {
+            flops,
+            joules_per_flop,
+            rate_per_device,
+            count,
+            price,
+        },
+    ))
+}
+
+/// The run's FLOPs as its [compute] section gives them.
+fn flop_source(
+    b: &mut Builder<'_>,
+    c: &crate::runfile::Compute,
+    epochs: Option<Param<f64>>,
+) -> FlopSource {
+    match &c.flops {
+        FlopsSpec::Total(f) => FlopSource::Total(b.param(f.value, Flops::from_count)),
+        FlopsSpec::ParamsTokens { parameters, tokens } => FlopSource::SixPT {
+            parameters: b.param(parameters.value, |x| x),
+            tokens: b.param(tokens.value, |x| x),
+        },
+        FlopsSpec::PerSample(ps) => FlopSource::PerSample {
+            per_sample: b.param(ps.value, Flops::from_count),
+            samples: b
+                .spec
+                .dataset
+                .as_ref()
+                .expect("the run file checks flops_per_sample has a dataset")
+                .total_samples() as f64,
+            epochs: epochs.expect("dataset present"),
+        },
+    }
+}
+
 /// Model 3, duration: device-hours (or hours × count) at the devices' draw.
 fn duration_model(
     b: &mut Builder<'_>,
@@ -363,22 +478,7 @@ fn compute_model(
         "typical model FLOPs utilization of large training runs, 30-50 %",
     );
     let utilization = b.param(u, |x| x);
-    let flops = match &c.flops {
-        FlopsSpec::Total(f) => FlopSource::Total(b.param(f.value, Flops::from_count)),
-        FlopsSpec::ParamsTokens { parameters, tokens } => FlopSource::SixPT {
-            parameters: b.param(parameters.value, |x| x),
-            tokens: b.param(tokens.value, |x| x),
-        },
-        FlopsSpec::PerSample(ps) => FlopSource::PerSample {
-            per_sample: b.param(ps.value, Flops::from_count),
-            samples: spec
-                .dataset
-                .as_ref()
-                .expect("the run file checks flops_per_sample has a dataset")
-                .total_samples() as f64,
-            epochs: epochs.expect("dataset present"),
-        },
-    };
+    let flops = flop_source(b, c, epochs);
     let count = count(b);
     Ok((
         ModelKind::Compute,
@@ -449,7 +549,7 @@ fn cost_notes(b: &mut Builder<'_>, models: &[(ModelKind, Work)], site: &Site) {
             cost_per_sample, ..
         } => cost_per_sample.is_some(),
         Work::Compute { device, .. } | Work::Duration { device, .. } => device.price.is_some(),
-        Work::Measured { price, .. } => price.is_some(),
+        Work::Measured { price, .. } | Work::Calibrated { price, .. } => price.is_some(),
     });
     if site.electricity_price.is_some() && has_price {
         b.notes.push(

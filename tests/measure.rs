@@ -309,17 +309,77 @@ fn measurement_extrapolated_to_a_run() {
         .collect();
     assert_eq!(
         models,
-        ["measured", "compute"],
-        "measured beside the estimate"
+        ["calibrated", "compute"],
+        "the run's FLOPs at the measured J/FLOP, beside the estimate"
+    );
+    // Measured on this CPU, the run is on an A10G: the calibration is for comparison only,
+    // the estimate stays primary, and the report says why.
+    assert_eq!(v["primary"], "compute");
+    assert_eq!(v["estimates"][0]["advisory"], true);
+    assert!(
+        v["notes"].to_string().contains("for comparison only"),
+        "{}",
+        v["notes"]
     );
     let m = &v["measurement"];
     let e = &v["estimates"][0];
-    // 200,000 samples × 3 epochs at the measured J/sample, × PUE (1.1–1.2)
+    // 200,000 samples × 3 epochs × 3.99e12 FLOPs at the measured J/FLOP
     let it = e["it_energy_kwh"]["central"].as_f64().unwrap();
-    let want = m["joules_per_sample"].as_f64().unwrap() * 600_000.0 / 3.6e6;
+    let want = m["joules_per_flop"].as_f64().unwrap() * 600_000.0 * 3.99e12 / 3.6e6;
     assert!((it - want).abs() < 1e-9 * want, "{it} vs {want}");
     assert!(e["energy_kwh"]["high"].as_f64().unwrap() > e["energy_kwh"]["low"].as_f64().unwrap());
     assert!(r.stdout.contains("What that means for the run"));
+    // and a budget is checked on the estimate, not on the CPU's figures
+    let c = run(&["check", out.to_str().unwrap(), "--max-co2e", "1g"]);
+    assert_eq!(
+        c.code, 1,
+        "a 1 g budget fails on the A10G estimate: {}",
+        c.stdout
+    );
+}
+
+/// Same device, different workload: the training loop on this CPU calibrates a CPU run
+/// described by its FLOPs, and that calibration is the primary figure.
+#[test]
+fn a_same_device_calibration_is_primary() {
+    let d = tempdir("calib");
+    let out = d.join("cpu.json");
+    let mut args = vec!["--steps", "10"];
+    args.extend_from_slice(SMALL);
+    assert_eq!(measure(&args, &out).code, 0);
+    let run_file = d.join("run.toml");
+    std::fs::write(
+        &run_file,
+        "name = \"cpu-run\"\n[dataset]\nsamples = 10000\n[compute]\nflops_per_sample = 2e9\n[measured]\nreport = \"cpu.json\"\n",
+    )
+    .unwrap();
+    let r = run(&["estimate", run_file.to_str().unwrap(), "-f", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = json(&r.stdout);
+    assert_eq!(v["primary"], "calibrated");
+    assert!(v["estimates"][0].get("advisory").is_none(), "not advisory");
+    let m = &json(&std::fs::read_to_string(&out).unwrap())["measurement"];
+    let want = m["joules_per_flop"].as_f64().unwrap() * 1e4 * 2e9 / 3.6e6;
+    let got = v["estimates"][0]["it_energy_kwh"]["central"]
+        .as_f64()
+        .unwrap();
+    assert!((got - want).abs() < 1e-9 * want, "{got} vs {want}");
+    let hours = v["estimates"][0]["device_hours"].as_f64().unwrap();
+    let want_h = 1e4 * 2e9 / m["flops_per_second"].as_f64().unwrap() / 3600.0;
+    assert!(
+        (hours - want_h).abs() < 1e-9 * want_h,
+        "{hours} vs {want_h}"
+    );
+    // without FLOPs, a training-loop measurement cannot stand for another workload
+    std::fs::write(
+        &run_file,
+        "[dataset]\nsamples = 10000\n[measured]\nreport = \"cpu.json\"\n",
+    )
+    .unwrap();
+    assert_input_error(
+        &run(&["estimate", run_file.to_str().unwrap()]),
+        &["measured.report", "same_workload"],
+    );
 }
 
 #[test]
@@ -332,7 +392,7 @@ fn a_run_file_reads_a_measurement_report() {
     let run_file = d.join("run.toml");
     std::fs::write(
         &run_file,
-        "name = \"from-measurement\"\n[dataset]\nsamples = 1000000\nepochs = 2\n[measured]\nreport = \"measure.json\"\n[site]\nregion = \"DE\"\n",
+        "name = \"from-measurement\"\n[dataset]\nsamples = 1000000\nepochs = 2\n[measured]\nreport = \"measure.json\"\nsame_workload = true\n[site]\nregion = \"DE\"\n",
     )
     .unwrap();
     let r = run(&["estimate", run_file.to_str().unwrap(), "-f", "json"]);

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use footprint::app;
 use footprint::profiles::Registry;
-use footprint::record::{MeasuredFigures, Per};
+use footprint::record::{MeasuredFigures, Mode, Per};
 use footprint::report::{Format, ReportKind, exporter};
 use footprint::runfile::parse;
 use libfuzzer_sys::fuzz_target;
@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     // A fixed measurement stands in for the report a [measured] section names.
-    let figures = spec.measured.as_ref().map(|_| MeasuredFigures {
+    let figures = MeasuredFigures {
         joules_per_sample: 2.5,
         samples_per_second: 1000.0,
         devices: 1.0,
@@ -34,9 +34,20 @@ fuzz_target!(|data: &[u8]| {
         device: "fuzz".to_string(),
         modelled: true,
         per: Per::Sample,
-    });
+        joules_per_flop: Some(1e-10),
+        flops_per_second: Some(1e12),
+        mode: Mode::Training,
+        gpus: Vec::new(),
+    };
     // The same pipeline as `footprint estimate`; an overflow is refused there, not here.
-    let Ok(ev) = app::evaluate(spec, registry(), figures.as_ref()) else {
+    let used = match &spec.measured {
+        Some(_) => match app::plan_measured(&spec, registry(), figures, "fuzz") {
+            Ok(u) => Some(u),
+            Err(_) => return,
+        },
+        None => None,
+    };
+    let Ok(ev) = app::evaluate(spec, registry(), used.as_ref()) else {
         return;
     };
     assert!(!ev.estimates.is_empty());

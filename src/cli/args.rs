@@ -114,6 +114,10 @@ pub(super) struct MeasureArgs {
     /// Extrapolate to this run description (its N × epochs, grid, PUE, prices).
     #[arg(long, value_name = "RUN.toml")]
     pub(super) run: Option<PathBuf>,
+    /// The --run is the measured workload itself: extrapolate its J/sample (otherwise the
+    /// training loop's J/FLOP calibrates the run's FLOPs).
+    #[arg(long, requires = "run")]
+    pub(super) same_workload: bool,
     /// Grid for the measured window's CO2e when there is no --run (default: world average).
     #[arg(long, conflicts_with = "run")]
     pub(super) region: Option<String>,

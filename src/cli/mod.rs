@@ -255,6 +255,7 @@ fn measure_cmd(a: &MeasureArgs, profiles: Option<&Path>) -> anyhow::Result<i32> 
         mode: measure_mode(a)?,
         run: a.run.clone(),
         region: a.region.clone(),
+        same_workload: a.same_workload,
     };
     check_measure_outputs(a)?;
     let to_stderr = matches!(req.mode, MeasureMode::Command(_));

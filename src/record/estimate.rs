@@ -195,6 +195,9 @@ pub struct EstimateRecord {
     pub energy_cost_usd: Option<JsonBand>,
     #[serde(default)]
     pub carbon_cost_usd: Option<JsonBand>,
+    /// Shown for comparison, never the primary model (written only when true).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub advisory: bool,
 }
 
 impl From<&Estimate> for EstimateRecord {
@@ -215,6 +218,7 @@ impl From<&Estimate> for EstimateRecord {
             compute_cost_usd: Field::ComputeCost.band(e),
             energy_cost_usd: Field::EnergyCost.band(e),
             carbon_cost_usd: Field::CarbonCost.band(e),
+            advisory: e.advisory,
         }
     }
 }
@@ -259,6 +263,7 @@ impl EstimateRecord {
             low: zero,
             central: zero,
             high: zero,
+            advisory: self.advisory,
         };
         for f in Field::ALL {
             let Some(b) = self.band(f) else { continue };

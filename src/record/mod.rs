@@ -261,6 +261,14 @@ pub struct MeasuredFigures {
     /// Whether the energy was modelled rather than read from hardware.
     pub modelled: bool,
     pub per: Per,
+    /// Energy per FLOP and achieved FLOP/s of all devices together, when the FLOPs are known
+    /// (footprint's own training loop): what a calibration uses.
+    pub joules_per_flop: Option<f64>,
+    pub flops_per_second: Option<f64>,
+    /// What was measured: footprint's training loop, or the user's own command.
+    pub mode: Mode,
+    /// The GPUs whose energy was counted, by name; none for a CPU-only measurement.
+    pub gpus: Vec<String>,
 }
 
 impl Measurement {
@@ -281,6 +289,15 @@ impl Measurement {
             device: self.device.clone(),
             modelled: self.quality == Quality::Modelled,
             per,
+            joules_per_flop: self.joules_per_flop.filter(|j| *j > 0.0),
+            flops_per_second: self.flops_per_second.filter(|f| *f > 0.0),
+            mode: self.mode,
+            gpus: self
+                .sensors
+                .iter()
+                .filter(|d| d.kind == DeviceKind::Gpu && self.counted.contains(&d.id))
+                .map(|d| d.name.clone())
+                .collect(),
         }
     }
 

@@ -62,7 +62,7 @@ pub mod keys {
         "carbon_price_usd_per_t",
     ];
     pub const EMBODIED: &[&str] = &["kg_co2e_per_device", "lifetime_years"];
-    pub const MEASURED: &[&str] = &["report"];
+    pub const MEASURED: &[&str] = &["report", "same_workload"];
     pub const BUDGET: &[&str] = &["max_co2e_kg", "max_energy_kwh", "max_cost_usd"];
 
     /// Every section with its keys, for "`pue` belongs in [site]" hints.
@@ -230,6 +230,9 @@ pub struct Measured {
     pub report: In<String>,
     /// Resolved against the run file's directory.
     pub path: PathBuf,
+    /// The user says the measurement ran this run's own workload, so its J/sample carries
+    /// over (a measured command with `--samples` is taken to, footprint's training loop not).
+    pub same_workload: Option<In<bool>>,
 }
 
 impl Measured {
@@ -242,6 +245,7 @@ impl Measured {
                 key: "measured.report".to_string(),
             },
             path: PathBuf::new(),
+            same_workload: None,
         }
     }
 }
@@ -660,7 +664,11 @@ fn measured(t: &Table<'_, '_>, dir: &Path) -> Result<Measured, InputError> {
             .for_key("measured.report"));
     };
     let path = dir.join(&report.value);
-    Ok(Measured { report, path })
+    Ok(Measured {
+        report,
+        path,
+        same_workload: t.boolean("same_workload")?,
+    })
 }
 
 fn budget(t: &Table<'_, '_>) -> Result<Budget, InputError> {
@@ -680,7 +688,9 @@ fn budget(t: &Table<'_, '_>) -> Result<Budget, InputError> {
 fn check_models(spec: &RunSpec, root: &Table<'_, '_>) -> Result<(), InputError> {
     let hw = spec.hardware.as_ref();
     let has_duration = hw.is_some_and(|h| h.hours.is_some() || h.device_hours.is_some());
-    if spec.compute.is_some() && hw.is_none_or(|h| h.device.is_none()) {
+    // Without a device the compute model has no peak FLOP/s; a measurement's J/FLOP can
+    // still calibrate the FLOPs ([measured]).
+    if spec.compute.is_some() && hw.is_none_or(|h| h.device.is_none()) && spec.measured.is_none() {
         return Err(root
             .key_error(
                 "compute",

@@ -350,6 +350,25 @@ impl<'a, 'i> Table<'a, 'i> {
         Ok(Some(out))
     }
 
+    pub fn boolean(&self, key: &str) -> Result<Option<In<bool>>, InputError> {
+        let Some((_, v)) = self.entry(key) else {
+            return Ok(None);
+        };
+        let path = self.key_path(key);
+        match v.get_ref() {
+            DeValue::Boolean(b) => Ok(Some(In {
+                value: *b,
+                line: self.src.line_of(v.span().start),
+                key: path,
+            })),
+            other => Err(self.src.error(
+                &v.span(),
+                &path,
+                format!("expected true or false, found {}", type_name(other)),
+            )),
+        }
+    }
+
     pub fn string(&self, key: &str) -> Result<Option<In<String>>, InputError> {
         let Some((_, v)) = self.entry(key) else {
             return Ok(None);
