@@ -15,7 +15,7 @@ use footprint::units::{CarbonIntensity, Duration, Power};
 use footprint::{runfile, scenario};
 
 const LAPTOP: &str = include_str!("../examples/laptop-finetune.toml");
-const GPT3: &str = include_str!("../examples/published/gpt3-patterson.toml");
+const GPT3: &str = include_str!("../examples/published/reproduction/gpt3-patterson.toml");
 
 fn built(text: &str, reg: &Registry) -> Scenario {
     let s = runfile::parse(text, "bench.toml", Path::new(".")).unwrap();

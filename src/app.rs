@@ -13,7 +13,7 @@ use crate::error::{InputError, MeasureError};
 use crate::impact::{self, Estimate};
 use crate::measure::{self, SpawnFailure, TrainOptions, WrapOptions};
 use crate::profiles::Registry;
-use crate::record::{MeasuredFigures, Measurement, MeasurementReport, Mode, Per, Status};
+use crate::record::{Field, MeasuredFigures, Measurement, MeasurementReport, Mode, Per, Status};
 use crate::report::{Report, ReportKind};
 use crate::runfile::{self, RunSpec};
 use crate::scenario::{self, Built, Extrapolation, MeasuredUse};
@@ -36,16 +36,85 @@ pub struct Evaluated {
 impl Evaluated {
     /// The report of this run, for one command.
     pub fn into_report(self, kind: ReportKind, budget: Option<budget::Verdict>) -> Report {
+        let published = self.published_line();
+        let mut notes = self.built.notes;
+        notes.extend(published);
         Report {
             kind,
             name: self.spec.name,
             description: self.spec.description,
             estimates: self.estimates,
             assumptions: self.built.assumptions,
-            notes: self.built.notes,
+            notes,
             budget,
             measurement: None,
         }
+    }
+
+    /// The published figures compared with the primary estimate, as `validate` judges them.
+    pub fn published_figures(&self) -> Vec<FigureCheck> {
+        let (Some(p), Some(e)) = (&self.spec.published, impact::primary(&self.estimates)) else {
+            return Vec::new();
+        };
+        let tolerance = p.tolerance.as_ref().map(|t| t.value);
+        [
+            (Field::Energy, &p.energy_kwh),
+            (Field::Co2e, &p.co2e_kg),
+            (Field::DeviceHours, &p.device_hours),
+            (Field::Cost, &p.cost_usd),
+        ]
+        .into_iter()
+        .filter_map(|(f, v)| {
+            let published = v.as_ref()?.value;
+            let band = f.band(e)?;
+            let pass = match tolerance {
+                Some(t) => (band.central - published).abs() <= t * published,
+                None => {
+                    band.low <= published * (1.0 + 1e-9) && published <= band.high * (1.0 + 1e-9)
+                }
+            };
+            Some(FigureCheck {
+                field: f,
+                published,
+                low: band.low,
+                central: band.central,
+                high: band.high,
+                tolerance,
+                pass,
+            })
+        })
+        .collect()
+    }
+
+    /// One line for the report's notes: what was published, and whether the estimate agrees.
+    fn published_line(&self) -> Option<String> {
+        let p = self.spec.published.as_ref()?;
+        let checks = self.published_figures();
+        if checks.is_empty() {
+            return None;
+        }
+        let parts: Vec<String> = checks
+            .iter()
+            .map(|c| {
+                let verdict = match (c.tolerance, c.pass) {
+                    (Some(t), true) => format!("central within {} %", t * 100.0),
+                    (Some(t), false) => format!("central OFF by more than {} %", t * 100.0),
+                    (None, true) => "inside the range".to_string(),
+                    (None, false) => "OUTSIDE the range".to_string(),
+                };
+                format!(
+                    "{} {} ({verdict})",
+                    c.field.key(),
+                    crate::units::sig4(c.published)
+                )
+            })
+            .collect();
+        let source = p
+            .source
+            .as_ref()
+            .map(|s| format!(" by {}", s.value))
+            .unwrap_or_default();
+        Some(format!("published{source}: {}", parts.join(", ")))
     }
 
     /// The run file's own budget, if it has one.
@@ -56,6 +125,118 @@ impl Evaluated {
     /// The budget verdict on the primary estimate.
     pub fn verdict(&self, limits: &Limits, strict: bool) -> Result<budget::Verdict, InputError> {
         verdict(&self.estimates, limits, strict, &self.spec.file)
+    }
+}
+
+/// A published figure against the estimate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FigureCheck {
+    pub field: Field,
+    pub published: f64,
+    pub low: f64,
+    pub central: f64,
+    pub high: f64,
+    /// Reproduction tolerance; `None` for a prediction (the range must hold the figure).
+    pub tolerance: Option<f64>,
+    pub pass: bool,
+}
+
+/// One published case, estimated and compared.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CaseCheck {
+    pub name: String,
+    pub file: String,
+    pub model: Option<crate::impact::ModelKind>,
+    pub source: Option<String>,
+    pub figures: Vec<FigureCheck>,
+}
+
+/// `footprint validate`: every run file with a `[published]` section in the folders, estimated
+/// and compared with what was published.
+pub fn validate(dirs: &[PathBuf], profiles: Option<&Path>) -> Result<Vec<CaseCheck>, InputError> {
+    let reg = registry(profiles)?;
+    let mut cases = Vec::new();
+    for dir in dirs {
+        let shown = dir.display().to_string();
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| InputError::new(format!("cannot read the folder: {e}")).in_file(&shown))?;
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        files.sort();
+        if files.is_empty() {
+            return Err(InputError::new("no run files (*.toml) here").in_file(&shown));
+        }
+        for path in files {
+            let spec = runfile::load(&path)?;
+            if spec.published.is_none() {
+                continue;
+            }
+            let source = spec
+                .published
+                .as_ref()
+                .and_then(|p| p.source.as_ref())
+                .map(|s| s.value.clone());
+            let ev = evaluate_run(spec, &reg)?;
+            cases.push(CaseCheck {
+                name: ev.spec.name.clone(),
+                file: path.display().to_string(),
+                model: impact::primary(&ev.estimates).map(|e| e.kind),
+                source,
+                figures: ev.published_figures(),
+            });
+        }
+    }
+    Ok(cases)
+}
+
+/// What a set of cases says: predictions' coverage and width, reproductions' pass rate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ValidationSummary {
+    pub prediction_figures: usize,
+    pub prediction_inside: usize,
+    /// Median of high ÷ low over prediction figures.
+    pub median_width: Option<f64>,
+    /// Median of |central − published| ÷ published over prediction figures.
+    pub median_error: Option<f64>,
+    pub reproduction_figures: usize,
+    pub reproduction_within: usize,
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    })
+}
+
+pub fn summarize(cases: &[CaseCheck]) -> ValidationSummary {
+    let figs = cases.iter().flat_map(|c| &c.figures);
+    let pred: Vec<&FigureCheck> = figs.clone().filter(|f| f.tolerance.is_none()).collect();
+    let repr: Vec<&FigureCheck> = figs.filter(|f| f.tolerance.is_some()).collect();
+    ValidationSummary {
+        prediction_figures: pred.len(),
+        prediction_inside: pred.iter().filter(|f| f.pass).count(),
+        median_width: median(
+            pred.iter()
+                .filter(|f| f.low > 0.0)
+                .map(|f| f.high / f.low)
+                .collect(),
+        ),
+        median_error: median(
+            pred.iter()
+                .map(|f| (f.central - f.published).abs() / f.published)
+                .collect(),
+        ),
+        reproduction_figures: repr.len(),
+        reproduction_within: repr.iter().filter(|f| f.pass).count(),
     }
 }
 

@@ -86,12 +86,23 @@ impl<T> std::fmt::Debug for Param<T> {
     }
 }
 
+/// What a range means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Spread {
+    /// Hard bounds (a range the user gave): the outputs' extremes over every corner.
+    Bound,
+    /// A default's plausible spread (from published evidence): independent of the others, so
+    /// such spreads combine as the root-sum-square of their one-at-a-time effects in log space.
+    Uncertain,
+}
+
 /// Low, central and high value of an input, in its canonical unit.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct InputRange {
     pub low: f64,
     pub central: f64,
     pub high: f64,
+    pub spread: Spread,
 }
 
 /// The table of a scenario's inputs.
@@ -103,12 +114,22 @@ pub struct Inputs {
 impl Inputs {
     /// Adds an input known within `[low, high]`, most likely `central`.
     pub fn range<T: Quantity>(&mut self, low: T, central: T, high: T) -> Param<T> {
+        self.add(low, central, high, Spread::Bound)
+    }
+
+    /// Adds an input whose value is a default with a plausible spread (see [`Spread`]).
+    pub fn uncertain<T: Quantity>(&mut self, low: T, central: T, high: T) -> Param<T> {
+        self.add(low, central, high, Spread::Uncertain)
+    }
+
+    fn add<T: Quantity>(&mut self, low: T, central: T, high: T, spread: Spread) -> Param<T> {
         let (l, c, h) = (low.to_raw(), central.to_raw(), high.to_raw());
         debug_assert!(l <= c && c <= h, "range out of order: {l} {c} {h}");
         self.ranges.push(InputRange {
             low: l,
             central: c,
             high: h,
+            spread,
         });
         Param {
             idx: self.ranges.len() - 1,
@@ -125,9 +146,23 @@ impl Inputs {
         self.ranges[p.idx]
     }
 
+    /// Inputs with hard bounds that are not points.
     fn ranged(&self) -> Vec<usize> {
         (0..self.ranges.len())
-            .filter(|&i| self.ranges[i].low < self.ranges[i].high)
+            .filter(|&i| {
+                let r = &self.ranges[i];
+                r.low < r.high && r.spread == Spread::Bound
+            })
+            .collect()
+    }
+
+    /// Inputs with an uncertain spread that are not points.
+    fn uncertain_inputs(&self) -> Vec<usize> {
+        (0..self.ranges.len())
+            .filter(|&i| {
+                let r = &self.ranges[i];
+                r.low < r.high && r.spread == Spread::Uncertain
+            })
             .collect()
     }
 }
@@ -503,6 +538,37 @@ pub fn evaluate(s: &Scenario) -> Vec<Estimate> {
                     hi = hi.fold(&o, false);
                 }
             }
+            // Defaults' spreads: one at a time from the centre, combined in log space.
+            let uncertain = s.inputs.uncertain_inputs();
+            if !uncertain.is_empty() {
+                let centre = c.figures();
+                let mut down = [0.0f64; 12];
+                let mut up = [0.0f64; 12];
+                let mut y = central.clone();
+                for &i in &uncertain {
+                    let r = &s.inputs.ranges[i];
+                    for v in [r.low, r.high] {
+                        y[i] = v;
+                        let o = eval(m, &s.site, s.embodied.as_ref(), &Point(&y)).figures();
+                        for j in 0..12 {
+                            if let (Some(cj), Some(oj)) = (centre[j], o[j])
+                                && cj > 0.0
+                                && oj > 0.0
+                            {
+                                let l = (oj / cj).ln();
+                                if l < 0.0 {
+                                    down[j] += l * l;
+                                } else {
+                                    up[j] += l * l;
+                                }
+                            }
+                        }
+                    }
+                    y[i] = central[i];
+                }
+                lo = lo.scaled(&down.map(|d| (-d.sqrt()).exp()));
+                hi = hi.scaled(&up.map(|u| u.sqrt().exp()));
+            }
             Estimate {
                 kind: m.kind,
                 low: lo,
@@ -512,6 +578,44 @@ pub fn evaluate(s: &Scenario) -> Vec<Estimate> {
             }
         })
         .collect()
+}
+
+impl Outputs {
+    /// Every figure in its canonical unit, in a fixed order (for per-figure arithmetic).
+    fn figures(&self) -> [Option<f64>; 12] {
+        [
+            self.device_time.map(|x| x.raw()),
+            self.wall_time.map(|x| x.raw()),
+            self.flops.map(|x| x.raw()),
+            Some(self.it_energy.raw()),
+            Some(self.energy.raw()),
+            Some(self.operational.raw()),
+            Some(self.embodied.raw()),
+            Some(self.co2e.raw()),
+            self.compute_cost.map(|x| x.raw()),
+            self.energy_cost.map(|x| x.raw()),
+            self.carbon_cost.map(|x| x.raw()),
+            self.cost.map(|x| x.raw()),
+        ]
+    }
+
+    /// Each figure times its factor (same order as `figures`).
+    fn scaled(&self, k: &[f64; 12]) -> Outputs {
+        Outputs {
+            device_time: self.device_time.map(|x| x * k[0]),
+            wall_time: self.wall_time.map(|x| x * k[1]),
+            flops: self.flops.map(|x| x * k[2]),
+            it_energy: self.it_energy * k[3],
+            energy: self.energy * k[4],
+            operational: self.operational * k[5],
+            embodied: self.embodied * k[6],
+            co2e: self.co2e * k[7],
+            compute_cost: self.compute_cost.map(|x| x * k[8]),
+            energy_cost: self.energy_cost.map(|x| x * k[9]),
+            carbon_cost: self.carbon_cost.map(|x| x * k[10]),
+            cost: self.cost.map(|x| x * k[11]),
+        }
+    }
 }
 
 impl Outputs {

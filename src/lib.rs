@@ -9,6 +9,7 @@
 pub mod app;
 pub mod budget;
 pub mod cli;
+pub mod defaults;
 pub mod error;
 pub(crate) mod files;
 pub mod impact;

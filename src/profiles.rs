@@ -410,7 +410,13 @@ impl std::fmt::Display for LookupError {
             Some(s) => did_you_mean(s, Quote::Bare),
             None => format!(" (see `footprint profiles list {list}`)"),
         };
-        write!(f, "unknown {what} '{}'{hint}", self.name)
+        // A device footprint does not know can be described in a profile of the user's own.
+        let add = if self.kind == LookupKind::Device {
+            "; to add one, put an [[accelerator]] with tdp_w and peak_flops in a *.toml under --profiles DIR"
+        } else {
+            ""
+        };
+        write!(f, "unknown {what} '{}'{hint}{add}", self.name)
     }
 }
 
@@ -940,7 +946,7 @@ mod tests {
             ("T4", 70.0, 65e12),
             ("A10G", 300.0, 70e12),
             ("RTX 4090", 450.0, 165.2e12),
-            ("TPUv3", 450.0, 123e12),
+            ("TPUv3", 262.0, 123e12),
             ("TPU v4", 192.0, 275e12),
         ] {
             let a = r.accelerator(name).unwrap_or_else(|e| panic!("{e}"));
@@ -964,7 +970,12 @@ mod tests {
     fn typos_get_suggestions() {
         let r = Registry::embedded();
         let e = r.accelerator("H10").unwrap_err();
-        assert_eq!(e.to_string(), "unknown device 'H10' — did you mean H100?");
+        assert!(
+            e.to_string()
+                .starts_with("unknown device 'H10' — did you mean H100?"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("--profiles DIR"), "{e}");
         assert_eq!(
             (e.kind, e.suggestion.as_deref()),
             (LookupKind::Device, Some("H100"))
@@ -981,7 +992,7 @@ mod tests {
         assert_eq!(e.suggestion, None);
         assert!(
             e.to_string()
-                .ends_with("(see `footprint profiles list gpus`)"),
+                .contains("(see `footprint profiles list gpus`); to add one"),
             "{e}"
         );
     }

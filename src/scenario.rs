@@ -21,15 +21,6 @@ use crate::units::{
     Power, TimePrice,
 };
 
-/// Utilization assumed for the compute model when none is given: typical model FLOPs
-/// utilization of large training runs is 30–50 % (e.g. PaLM 46 %, Llama 3 38–43 %), so the
-/// default is a range, not a point, and the report shows what it does to the result.
-pub const DEFAULT_UTILIZATION: RangeValue = RangeValue {
-    low: 0.3,
-    likely: Some(0.4),
-    high: 0.5,
-};
-
 /// Years a device is amortised over when `[embodied]` gives no lifetime.
 pub const DEFAULT_LIFETIME_YEARS: f64 = 5.0;
 
@@ -140,6 +131,30 @@ impl Builder<'_> {
             source,
             reference: reference.into(),
         });
+    }
+
+    /// A default with its evidence spread, recorded as an assumption; `k` converts the default
+    /// to the input's unit.
+    fn uncertain<T: Quantity>(
+        &mut self,
+        input: &str,
+        d: crate::defaults::Default3,
+        unit: Option<&'static str>,
+        reference: String,
+        to: impl Fn(f64) -> T,
+    ) -> Param<T> {
+        self.assume(
+            input,
+            AssumedValue::Range {
+                central: d.central,
+                high: d.high,
+                low: d.low,
+            },
+            unit,
+            Origin::Default,
+            reference,
+        );
+        self.inputs.uncertain(to(d.low), to(d.central), to(d.high))
     }
 
     /// A value from the file, else `default` recorded as an assumption.
@@ -469,15 +484,26 @@ fn compute_model(
         Origin::Profile,
         format!("{}: {}", acc.name, peak.citation()),
     );
-    let u = b.given_or(
-        hw.and_then(|h| h.utilization.as_ref()),
-        "hardware.utilization",
-        None,
-        DEFAULT_UTILIZATION,
-        Origin::Default,
-        "typical model FLOPs utilization of large training runs, 30-50 %",
-    );
-    let utilization = b.param(u, |x| x);
+    let utilization = match hw.and_then(|h| h.utilization.as_ref()) {
+        Some(u) => b.param(u.value, |x| x),
+        None => {
+            let n = hw
+                .and_then(|h| h.count.as_ref())
+                .map_or(1.0, |c| c.value as f64);
+            let parameters = match &c.flops {
+                FlopsSpec::ParamsTokens { parameters, .. } => Some(parameters.value.central()),
+                _ => None,
+            };
+            let (d, scale) = crate::defaults::utilization(acc, n, parameters);
+            b.uncertain(
+                "hardware.utilization",
+                d,
+                None,
+                format!("{}; {scale}", d.basis),
+                |x| x,
+            )
+        }
+    };
     let flops = flop_source(b, c, epochs);
     let count = count(b);
     Ok((
@@ -590,15 +616,31 @@ fn site(b: &mut Builder<'_>, reg: &Registry) -> Result<Site, InputError> {
             let r = reg
                 .region(&region.value)
                 .map_err(|e| spec.error_at(region.line, &region.key, e.to_string()))?;
+            let spread = crate::defaults::grid_spread(r.intensity.value);
+            let d = spread.times(r.intensity.value);
             b.assume(
                 "site.carbon_intensity_g_per_kwh",
-                AssumedValue::Number(r.intensity.value),
+                AssumedValue::Range {
+                    central: d.central,
+                    high: d.high,
+                    low: d.low,
+                },
                 Some("gCO2e/kWh"),
                 Origin::Profile,
-                format!("region {}: {}", r.label, r.intensity.citation()),
+                format!(
+                    "region {}: {}; spread x{}-x{}: {}",
+                    r.label,
+                    r.intensity.citation(),
+                    spread.low,
+                    spread.high,
+                    spread.basis
+                ),
             );
-            b.inputs
-                .point(CarbonIntensity::from_g_per_kwh(r.intensity.value))
+            b.inputs.uncertain(
+                CarbonIntensity::from_g_per_kwh(d.low),
+                CarbonIntensity::from_g_per_kwh(d.central),
+                CarbonIntensity::from_g_per_kwh(d.high),
+            )
         }
         (None, None) => {
             let world = reg
@@ -606,28 +648,37 @@ fn site(b: &mut Builder<'_>, reg: &Registry) -> Result<Site, InputError> {
                 .expect("the WORLD grid is embedded")
                 .carbon_intensity_g_per_kwh
                 .clone();
-            b.assume(
+            let d = crate::defaults::GRID_UNKNOWN;
+            b.uncertain(
                 "site.carbon_intensity_g_per_kwh",
-                AssumedValue::Number(world.value),
+                d.times(world.value),
                 Some("gCO2e/kWh"),
-                Origin::Default,
                 format!(
-                    "no region or intensity given: world average, {}",
-                    world.citation()
+                    "no region or intensity given: world average, {}; {}",
+                    world.citation(),
+                    d.basis
                 ),
-            );
-            b.inputs.point(CarbonIntensity::from_g_per_kwh(world.value))
+                CarbonIntensity::from_g_per_kwh,
+            )
         }
     };
-    let pue = b.given_or(
-        s.pue.as_ref(),
-        "site.pue",
-        None,
-        RangeValue::point(1.0),
-        Origin::Default,
-        "no PUE given: IT energy only, no cooling or power distribution overhead",
-    );
-    let pue = b.param(pue, |x| x);
+    let pue = match &s.pue {
+        Some(p) => b.param(p.value, |x| x),
+        None => {
+            let cloud = s.region.as_ref().is_some_and(|r| r.value.contains(':'));
+            let d = if cloud {
+                crate::defaults::PUE_CLOUD
+            } else {
+                crate::defaults::PUE_UNKNOWN
+            };
+            let which = if cloud {
+                "no PUE given, a cloud region"
+            } else {
+                "no PUE given, operator unknown"
+            };
+            b.uncertain("site.pue", d, None, format!("{which}: {}", d.basis), |x| x)
+        }
+    };
     let electricity_price = s
         .electricity_usd_per_kwh
         .as_ref()
@@ -651,20 +702,23 @@ fn device_use(b: &mut Builder<'_>, device: Option<&Accelerator>) -> Result<Devic
         .as_ref()
         .expect("device models have [hardware]");
     let power = match (&h.power_w, device) {
-        (Some(p), _) => p.value,
+        (Some(p), _) => b.param(p.value, Power::from_watts),
         (None, Some(acc)) => {
-            b.assume(
+            let d = crate::defaults::POWER_FRACTION_OF_TDP;
+            b.uncertain(
                 "hardware.power_w",
-                AssumedValue::Number(acc.tdp_w.value),
+                d.times(acc.tdp_w.value),
                 Some("W"),
-                Origin::Profile,
                 format!(
-                    "{} TDP (an upper bound on average draw): {}",
+                    "{:.0}-{:.0} % of the {} TDP ({}): {}",
+                    d.low * 100.0,
+                    d.high * 100.0,
                     acc.name,
-                    acc.tdp_w.citation()
+                    acc.tdp_w.citation(),
+                    d.basis
                 ),
-            );
-            RangeValue::point(acc.tdp_w.value)
+                Power::from_watts,
+            )
         }
         (None, None) => {
             return Err(spec
@@ -676,16 +730,40 @@ fn device_use(b: &mut Builder<'_>, device: Option<&Accelerator>) -> Result<Devic
                 .for_key("hardware.power_w"));
         }
     };
-    let power = b.param(power, Power::from_watts);
-    let host = b.given_or(
-        h.host_power_w.as_ref(),
-        "hardware.host_power_w",
-        Some("W"),
-        RangeValue::point(0.0),
-        Origin::Default,
-        "host CPU, RAM and network power not counted",
-    );
-    let host_power = b.param(host, Power::from_watts);
+    let host_power = match (&h.host_power_w, device) {
+        (Some(p), _) => b.param(p.value, Power::from_watts),
+        (None, Some(acc)) => {
+            let d = if crate::defaults::generation(acc) == crate::defaults::Generation::Tpu {
+                crate::defaults::TPU_HOST_POWER_FRACTION
+            } else {
+                crate::defaults::HOST_POWER_FRACTION_OF_TDP
+            };
+            b.uncertain(
+                "hardware.host_power_w",
+                d.times(acc.tdp_w.value),
+                Some("W"),
+                format!(
+                    "{:.0}-{:.0} % of the {} TDP per device: {}",
+                    d.low * 100.0,
+                    d.high * 100.0,
+                    acc.name,
+                    d.basis
+                ),
+                Power::from_watts,
+            )
+        }
+        (None, None) => {
+            let host = b.given_or(
+                None,
+                "hardware.host_power_w",
+                Some("W"),
+                RangeValue::point(0.0),
+                Origin::Default,
+                "host CPU, RAM and network power not counted (no device profile to scale it from)",
+            );
+            b.param(host, Power::from_watts)
+        }
+    };
     let price = match (
         &h.price_usd_per_device_hour,
         device.and_then(|d| d.price_usd_per_hour.as_ref().map(|p| (d, p))),
@@ -800,9 +878,19 @@ mod tests {
             .unwrap();
         assert_eq!(a.source, Origin::Profile);
         assert!(a.reference.contains("France"), "{}", a.reference);
-        assert_eq!(a.value, AssumedValue::Number(56.039));
-        // 700 W × 10 h = 7 kWh at 56.039 g
-        assert!((est[0].central.co2e.grams() - 7.0 * 56.039).abs() < 1e-6);
+        // a low-carbon grid's annual average, with its spread (x0.6 - x1.8)
+        assert_eq!(
+            a.value,
+            AssumedValue::Range {
+                central: 56.039,
+                high: 56.039 * 1.8,
+                low: 56.039 * 0.6
+            }
+        );
+        // (80 % of 700 W + 20 % of 700 W host) × 10 h × PUE 1.15 at 56.039 g
+        let kwh = (0.8 * 700.0 + 0.2 * 700.0) * 10.0 / 1000.0 * 1.15;
+        assert!((est[0].central.co2e.grams() - kwh * 56.039).abs() < 1e-6);
+        assert!(est[0].low.co2e < est[0].central.co2e && est[0].central.co2e < est[0].high.co2e);
     }
 
     #[test]
@@ -819,14 +907,22 @@ mod tests {
             .find(|a| a.input == "site.carbon_intensity_g_per_kwh")
             .unwrap();
         assert_eq!(world.source, Origin::Default);
-        assert_eq!(world.value, AssumedValue::Number(475.0));
+        assert_eq!(
+            world.value,
+            AssumedValue::Range {
+                central: 475.0,
+                high: 760.0,
+                low: 237.5
+            }
+        );
     }
 
     #[test]
     fn unknown_device_and_region_point_at_their_lines() {
-        assert_eq!(
-            build_err("[hardware]\nhours = 1\ndevice = \"H10\"\n"),
-            "run.toml:3: hardware.device: unknown device 'H10' — did you mean H100?"
+        assert!(
+            build_err("[hardware]\nhours = 1\ndevice = \"H10\"\n").starts_with(
+                "run.toml:3: hardware.device: unknown device 'H10' — did you mean H100?"
+            )
         );
         assert!(
             build_err("[hardware]\nhours = 1\npower_w = 3\n[site]\n\nregion = \"Frnace\"\n")
@@ -848,9 +944,10 @@ mod tests {
         assert_eq!(c.kind, ModelKind::Compute);
         let flops = 6.0 * 1e9 * 2e10;
         let t = |u: f64| flops / (312e12 * u) / 3600.0;
-        assert!((c.central.device_time.unwrap().hours() - t(0.4)).abs() < 1e-9);
-        assert!((c.low.device_time.unwrap().hours() - t(0.5)).abs() < 1e-9);
-        assert!((c.high.device_time.unwrap().hours() - t(0.3)).abs() < 1e-9);
+        // A100 runs of a 1B model: 27-50 % (38 % central)
+        assert!((c.central.device_time.unwrap().hours() - t(0.38)).abs() < 1e-9);
+        assert!((c.low.device_time.unwrap().hours() - t(0.50)).abs() < 1e-9);
+        assert!((c.high.device_time.unwrap().hours() - t(0.27)).abs() < 1e-9);
         assert!(
             b.assumptions
                 .iter()
@@ -1018,12 +1115,12 @@ mod tests {
         let (_, a) = run(
             "[dataset]\nsamples = 100\nsample_bytes = 1000\n[per_sample]\nenergy_kwh = 0.01\nscaling = \"per_byte\"\nreference_bytes = 500\n",
         );
-        assert!((a[0].central.energy.kwh() - 2.0).abs() < 1e-12);
+        assert!((a[0].central.it_energy.kwh() - 2.0).abs() < 1e-12);
         let (_, b) = run(
             "[dataset]\n[[dataset.shards]]\nsamples = 60\nsample_bytes = 400\n[[dataset.shards]]\nsamples = 40\nsample_bytes = 650\n[per_sample]\nenergy_kwh = 0.01\ncost_usd = 1\nscaling = \"per_byte\"\nreference_bytes = 500\n",
         );
         // (60·400 + 40·650) / 500 = 100 reference samples
-        assert!((b[0].central.energy.kwh() - 1.0).abs() < 1e-12);
+        assert!((b[0].central.it_energy.kwh() - 1.0).abs() < 1e-12);
         assert!((b[0].central.cost.unwrap().usd() - 100.0).abs() < 1e-9);
     }
 }

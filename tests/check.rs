@@ -8,7 +8,7 @@ use quick_xml::Reader;
 use quick_xml::events::Event;
 
 /// 1000 W for 1 h = exactly 1 kWh; at 500 g/kWh exactly 0.5 kg; 2 USD/h.
-const EXACT: &str = "name = \"exact\"\n[hardware]\npower_w = 1000\nhours = 1\nprice_usd_per_device_hour = 2\n[site]\ncarbon_intensity_g_per_kwh = 500\n";
+const EXACT: &str = "name = \"exact\"\n[hardware]\npower_w = 1000\nhours = 1\nprice_usd_per_device_hour = 2\n[site]\ncarbon_intensity_g_per_kwh = 500\npue = 1.0\n";
 
 fn exact() -> std::path::PathBuf {
     write_run("exact", EXACT)

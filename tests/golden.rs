@@ -9,20 +9,24 @@ use std::path::{Path, PathBuf};
 
 use common::{root, run};
 
-/// Every run file under `examples/` (the cases' `expected.toml` is not a run file).
+/// Every run file under `examples/`.
 fn run_files() -> Vec<PathBuf> {
     let mut files = Vec::new();
-    for dir in ["examples", "examples/ci", "examples/published"] {
+    for dir in [
+        "examples",
+        "examples/ci",
+        "examples/published/reproduction",
+        "examples/published/prediction",
+    ] {
         for entry in std::fs::read_dir(root().join(dir)).unwrap() {
             let p = entry.unwrap().path();
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            if p.extension().is_some_and(|e| e == "toml") && name != "expected.toml" {
+            if p.extension().is_some_and(|e| e == "toml") {
                 files.push(p);
             }
         }
     }
     files.sort();
-    assert!(files.len() >= 9, "the examples are where they should be");
+    assert!(files.len() >= 30, "the examples are where they should be");
     files
 }
 

@@ -34,6 +34,9 @@ pub(super) enum Command {
     /// Check a run (or a measurement report) against an emission, energy or cost budget:
     /// exit 0 when every limit holds, 1 when one is exceeded, 2 on invalid input.
     Check(CheckArgs),
+    /// Compare estimates with published figures: every run file with a [published] section in
+    /// the folders. Exit 1 when a reproduction is off its tolerance or a threshold is missed.
+    Validate(ValidateArgs),
     /// Show the embedded hardware, grid and cloud data.
     Profiles {
         #[command(subcommand)]
@@ -51,6 +54,22 @@ pub(super) struct EstimateArgs {
     /// Write the report to FILE (atomically) instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub(super) output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct ValidateArgs {
+    /// Folders of run files with [published] figures (e.g. examples/published/prediction).
+    #[arg(required = true)]
+    pub(super) dirs: Vec<PathBuf>,
+    /// Output format (table, json or markdown).
+    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Table)]
+    pub(super) format: FormatArg,
+    /// Fail unless at least this share of predicted figures lies inside its range (0-1).
+    #[arg(long, value_name = "SHARE")]
+    pub(super) min_coverage: Option<f64>,
+    /// Fail unless the median width (high ÷ low) of predictions is at most this.
+    #[arg(long, value_name = "RATIO")]
+    pub(super) max_median_width: Option<f64>,
 }
 
 #[derive(Args, Debug)]

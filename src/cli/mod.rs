@@ -20,7 +20,9 @@ use crate::units;
 mod args;
 
 pub use args::Cli;
-use args::{CheckArgs, Command, EstimateArgs, ListFormat, MeasureArgs, ProfilesCommand};
+use args::{
+    CheckArgs, Command, EstimateArgs, ListFormat, MeasureArgs, ProfilesCommand, ValidateArgs,
+};
 
 /// Runs the command line and returns the process exit code. Errors are printed here, on one
 /// line each.
@@ -60,6 +62,7 @@ fn run(mut cli: Cli) -> anyhow::Result<i32> {
         Command::Estimate(a) => estimate(&a, cli.profiles.as_deref()),
         Command::Measure(a) => measure_cmd(&a, cli.profiles.as_deref()),
         Command::Check(a) => check_cmd(&a, cli.profiles.as_deref()),
+        Command::Validate(a) => validate_cmd(&a, cli.profiles.as_deref()),
         Command::Profiles { command } => {
             let reg = app::registry(cli.profiles.as_deref())?;
             match command {
@@ -388,4 +391,56 @@ fn check_cmd(a: &CheckArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
     }
     shown?;
     Ok(if verdict.ok { EXIT_OK } else { EXIT_BUDGET })
+}
+
+fn validate_cmd(a: &ValidateArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
+    let format = Format::from(a.format);
+    if matches!(format, Format::Csv | Format::Junit) {
+        return Err(flag_error(
+            "--format",
+            "validate writes table, json or markdown",
+        ));
+    }
+    if let Some(c) = a.min_coverage
+        && !(0.0..=1.0).contains(&c)
+    {
+        return Err(flag_error("--min-coverage", "a share from 0 to 1"));
+    }
+    if let Some(w) = a.max_median_width
+        && !(w.is_finite() && w >= 1.0)
+    {
+        return Err(flag_error("--max-median-width", "a ratio of at least 1"));
+    }
+    let cases = app::validate(&a.dirs, profiles)?;
+    let s = app::summarize(&cases);
+    emit(&report::validation::render(&cases, &s, format), None)?;
+    let mut failed = Vec::new();
+    if s.reproduction_within < s.reproduction_figures {
+        failed.push(format!(
+            "{} reproduction figure(s) off their tolerance",
+            s.reproduction_figures - s.reproduction_within
+        ));
+    }
+    if let Some(min) = a.min_coverage
+        && s.prediction_figures > 0
+        && (s.prediction_inside as f64) < min * s.prediction_figures as f64
+    {
+        failed.push(format!(
+            "coverage {}/{} below {min}",
+            s.prediction_inside, s.prediction_figures
+        ));
+    }
+    if let (Some(max), Some(w)) = (a.max_median_width, s.median_width)
+        && w > max
+    {
+        failed.push(format!("median width ×{w:.2} above ×{max}"));
+    }
+    for f in &failed {
+        say(&format!("validation failed: {f}"));
+    }
+    Ok(if failed.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_BUDGET
+    })
 }

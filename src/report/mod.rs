@@ -11,6 +11,7 @@ mod markdown;
 mod measurement;
 pub mod profiles;
 mod table;
+pub mod validation;
 
 use crate::budget::Verdict;
 use crate::impact::{Estimate, ModelKind};

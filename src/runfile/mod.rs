@@ -33,6 +33,7 @@ pub mod keys {
         "embodied",
         "measured",
         "budget",
+        "published",
     ];
     pub const DATASET: &[&str] = &["samples", "sample_bytes", "epochs", "shards"];
     pub const SHARD: &[&str] = &["samples", "sample_bytes"];
@@ -64,6 +65,14 @@ pub mod keys {
     pub const EMBODIED: &[&str] = &["kg_co2e_per_device", "lifetime_years"];
     pub const MEASURED: &[&str] = &["report", "same_workload"];
     pub const BUDGET: &[&str] = &["max_co2e_kg", "max_energy_kwh", "max_cost_usd"];
+    pub const PUBLISHED: &[&str] = &[
+        "energy_kwh",
+        "co2e_kg",
+        "device_hours",
+        "cost_usd",
+        "tolerance",
+        "source",
+    ];
 
     /// Every section with its keys, for "`pue` belongs in [site]" hints.
     pub const ALL: &[(&str, &[&str])] = &[
@@ -76,6 +85,7 @@ pub mod keys {
         ("embodied", EMBODIED),
         ("measured", MEASURED),
         ("budget", BUDGET),
+        ("published", PUBLISHED),
     ];
 }
 
@@ -132,6 +142,12 @@ mod rules {
     pub const CARBON_PRICE: Rule = Rule::non_negative_up_to(1e5, "USD per tonne CO2e");
     pub const EMBODIED: Rule = Rule::non_negative_up_to(1e6, "kg CO2e to make one device");
     pub const LIMIT: Rule = Rule::non_negative_up_to(1e15, "a budget limit");
+    pub const PUBLISHED: Rule = Rule::positive_up_to(1e15, "a published figure");
+    pub const TOLERANCE: Rule = Rule {
+        min: Some((0.0, false)),
+        max: Some((1.0, false)),
+        why: "a relative tolerance: 0.02 is ±2 %",
+    };
     pub const ELECTRICITY: Rule =
         Rule::non_negative_up_to(10.0, "electricity prices are in USD per kWh");
 }
@@ -250,6 +266,20 @@ impl Measured {
     }
 }
 
+/// What a paper or model card reported for this run: `footprint validate` compares the
+/// estimate with it, and `estimate` shows it beside the estimate.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Published {
+    pub energy_kwh: Option<In<f64>>,
+    pub co2e_kg: Option<In<f64>>,
+    pub device_hours: Option<In<f64>>,
+    pub cost_usd: Option<In<f64>>,
+    /// Reproduction: the central estimate must be within this relative distance. Without
+    /// one, prediction: the figure must lie within the estimate's low-high range.
+    pub tolerance: Option<In<f64>>,
+    pub source: Option<In<String>>,
+}
+
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Budget {
     pub max_co2e_kg: Option<In<f64>>,
@@ -272,6 +302,7 @@ pub struct RunSpec {
     pub embodied: Option<Embodied>,
     pub measured: Option<Measured>,
     pub budget: Option<Budget>,
+    pub published: Option<Published>,
 }
 
 impl RunSpec {
@@ -319,11 +350,18 @@ impl RunSpec {
             hardware: None,
             site: Site {
                 region: region.map(|r| flag("--region", r)),
+                // The measured draw is the machine's own: no facility around it is assumed.
+                pue: Some(In {
+                    value: RangeValue::point(1.0),
+                    line: 0,
+                    key: "site.pue".to_string(),
+                }),
                 ..Site::default()
             },
             embodied: None,
             measured: Some(Measured::this_measurement()),
             budget: None,
+            published: None,
         }
     }
 
@@ -391,6 +429,10 @@ pub fn parse(text: &str, file: &str, dir: &Path) -> Result<RunSpec, InputError> 
         .map(|t| measured(&t, dir))
         .transpose()?;
     let budget = root.table("budget")?.map(|t| budget(&t)).transpose()?;
+    let published = root
+        .table("published")?
+        .map(|t| published(&t))
+        .transpose()?;
 
     let spec = RunSpec {
         file: file.to_string(),
@@ -404,6 +446,7 @@ pub fn parse(text: &str, file: &str, dir: &Path) -> Result<RunSpec, InputError> 
         embodied,
         measured,
         budget,
+        published,
     };
     check_models(&spec, &root)?;
     Ok(spec)
@@ -682,6 +725,28 @@ fn budget(t: &Table<'_, '_>) -> Result<Budget, InputError> {
         return Err(t.error("[budget] is empty: give max_co2e_kg, max_energy_kwh or max_cost_usd"));
     }
     Ok(b)
+}
+
+fn published(t: &Table<'_, '_>) -> Result<Published, InputError> {
+    t.check_keys(keys::PUBLISHED, keys::ALL)?;
+    let p = Published {
+        energy_kwh: t.number("energy_kwh", rules::PUBLISHED)?,
+        co2e_kg: t.number("co2e_kg", rules::PUBLISHED)?,
+        device_hours: t.number("device_hours", rules::PUBLISHED)?,
+        cost_usd: t.number("cost_usd", rules::PUBLISHED)?,
+        tolerance: t.number("tolerance", rules::TOLERANCE)?,
+        source: t.string("source")?,
+    };
+    if p.energy_kwh.is_none()
+        && p.co2e_kg.is_none()
+        && p.device_hours.is_none()
+        && p.cost_usd.is_none()
+    {
+        return Err(t.error(
+            "[published] has no figure: give energy_kwh, co2e_kg, device_hours or cost_usd",
+        ));
+    }
+    Ok(p)
 }
 
 /// The run must give at least one way to know how much work it is.

@@ -1,0 +1,276 @@
+//! What footprint assumes when a run file does not say: each default is a range with the
+//! published evidence behind it (docs/assumptions.md lists them with their sources).
+//!
+//! A default is not a point: the truth for a run nobody has measured lies somewhere in a
+//! spread that published runs show. These spreads enter the calculator as *uncertain* inputs
+//! (`impact::Spread::Uncertain`), combined as independent factors, so a report's low–high is
+//! what the evidence supports, not an artefact of one default.
+
+use crate::profiles::Accelerator;
+
+/// A default value with its plausible spread and where it comes from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Default3 {
+    pub low: f64,
+    pub central: f64,
+    pub high: f64,
+    /// The evidence, for the report's assumption list.
+    pub basis: &'static str,
+}
+
+impl Default3 {
+    /// Every value times `k`.
+    pub fn times(self, k: f64) -> Default3 {
+        Default3 {
+            low: self.low * k,
+            central: self.central * k,
+            high: self.high * k,
+            ..self
+        }
+    }
+}
+
+/// Accelerator generations, as far as utilization is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Generation {
+    /// P100, V100: GPT-3-era training.
+    PascalVolta,
+    /// A100, A800, A10(G), A40, A6000, RTX 30xx.
+    Ampere,
+    /// H100, H200, H800, H20, L4/L40(S), RTX 40xx/50xx, Blackwell.
+    HopperOrLater,
+    /// Google TPUs.
+    Tpu,
+    /// AMD Instinct, Intel Gaudi and anything else.
+    Other,
+}
+
+/// The generation of an accelerator profile, from its name.
+pub fn generation(acc: &Accelerator) -> Generation {
+    let n = acc.name.to_ascii_uppercase();
+    let starts = |p: &[&str]| p.iter().any(|x| n.starts_with(x));
+    if starts(&["TPU"]) {
+        Generation::Tpu
+    } else if starts(&["P100", "V100"]) {
+        Generation::PascalVolta
+    } else if starts(&["A100", "A800", "A10", "A40", "RTX-A6000", "RTX-3090"]) {
+        Generation::Ampere
+    } else if starts(&[
+        "H100",
+        "H200",
+        "H800",
+        "H20",
+        "L4",
+        "L40",
+        "RTX-4090",
+        "RTX-5090",
+        "RTX-6000-ADA",
+        "B100",
+        "B200",
+        "GB200",
+    ]) {
+        Generation::HopperOrLater
+    } else {
+        Generation::Other
+    }
+}
+
+/// Model FLOPs utilization (on the 6·P·T basis, of the dense BF16/FP16 peak, over billed
+/// device-hours: restarts and downtime included) of training runs on each generation, by model
+/// size where the evidence shows a trend. `parameters` is `None` when the run gives its FLOPs
+/// but not its size.
+pub fn utilization_by_generation(g: Generation, parameters: Option<f64>) -> Default3 {
+    let p = parameters.unwrap_or(10e9);
+    match g {
+        Generation::PascalVolta => Default3 {
+            low: 0.14,
+            central: 0.21,
+            high: 0.30,
+            basis: "V100 runs over billed hours: GPT-3 19.7 % (Patterson et al. 2021), XLM 21 % (Wu et al. 2022), Megatron-LM ~30 % steady (2019)",
+        },
+        Generation::Ampere if p < 1e9 => Default3 {
+            low: 0.12,
+            central: 0.22,
+            high: 0.33,
+            basis: "A100 runs of models under 1B parameters: Pythia 70M-410M 22-26 % over billed hours (Biderman et al. 2023); small models keep the devices less busy",
+        },
+        Generation::Ampere => Default3 {
+            low: 0.27,
+            central: 0.38,
+            high: 0.50,
+            basis: "A100 runs over billed hours (6PT / GPU-hours / 312 TFLOP/s): LLaMA 7B-65B 43-51 %, Llama 2 35-43 % (Touvron et al. 2023), Pythia 1-12B 27-33 % (Biderman et al. 2023), BLOOM 32 % (Luccioni et al. 2022), StarCoder 26 % (Li et al. 2023), OPT 21 % with its restarts (Zhang et al. 2022)",
+        },
+        Generation::HopperOrLater if p < 20e9 => Default3 {
+            low: 0.13,
+            central: 0.21,
+            high: 0.34,
+            basis: "H100 runs of models under 20B parameters over billed hours (6PT / GPU-hours / 989 TFLOP/s): Llama 3/3.1 8B 14-16 % (Meta 2024), Granite 3.0 2B/8B 26 %/20 % (IBM 2024), OLMo 2 7B/13B about 25-33 % from its measured energy (AI2 2025), MosaicML H100 benchmarks 27-46 % steady (2023)",
+        },
+        Generation::HopperOrLater if p < 200e9 => Default3 {
+            low: 0.18,
+            central: 0.27,
+            high: 0.40,
+            basis: "H100 runs of 20-200B models over billed hours: Llama 3 / 3.1 70B 25-28 % (Meta 2024), 38-43 % steady MFU at scale (Dubey et al. 2024)",
+        },
+        Generation::HopperOrLater => Default3 {
+            low: 0.25,
+            central: 0.34,
+            high: 0.45,
+            basis: "H100 runs of models over 200B parameters: Llama 3.1 405B 34.5 % over billed hours, 38-43 % steady (Dubey et al. 2024), DeepSeek-V3 ~35 % BF16-equivalent (2024)",
+        },
+        Generation::Tpu => Default3 {
+            low: 0.23,
+            central: 0.33,
+            high: 0.47,
+            basis: "TPU runs over billed chip-hours: Gopher 30 % on v3 (Rae et al. 2021), PaLM 30 % over 8.4M chip-hours and 46.2 % steady on v4 (Chowdhery et al. 2022)",
+        },
+        Generation::Other => Default3 {
+            low: 0.15,
+            central: 0.28,
+            high: 0.45,
+            basis: "AMD Instinct, Intel Gaudi and others: few published runs; the span of A100 and H100 runs over billed hours (2022-2024)",
+        },
+    }
+}
+
+/// How utilization moves with the number of devices: thousands lose time to communication
+/// and failures. Multiplies the generation's range.
+pub fn scale_factor(count: f64) -> (f64, &'static str) {
+    if count <= 1024.0 {
+        (1.0, "up to 1,024 devices")
+    } else if count <= 8192.0 {
+        (
+            0.95,
+            "1,025-8,192 devices: MT-NLG 40 -> 36 %, Llama 3 43 -> 38 % with scale (x0.95)",
+        )
+    } else {
+        (0.9, "over 8,192 devices: communication and failures (x0.9)")
+    }
+}
+
+/// The utilization default for `count` devices of `acc` training a model of `parameters`, and
+/// the scale note.
+pub fn utilization(
+    acc: &Accelerator,
+    count: f64,
+    parameters: Option<f64>,
+) -> (Default3, &'static str) {
+    let (k, why) = scale_factor(count);
+    let mut u = utilization_by_generation(generation(acc), parameters).times(k);
+    u.high = u.high.min(0.7);
+    u.central = u.central.min(u.high);
+    (u, why)
+}
+
+/// Average accelerator power during training as a fraction of its TDP.
+pub const POWER_FRACTION_OF_TDP: Default3 = Default3 {
+    low: 0.65,
+    central: 0.80,
+    high: 1.00,
+    basis: "measured H100 nodes at 76-82 % of rating during LLM training (Latif et al. 2024), OLMo 15-85 % swings (Morrison et al. 2025); TDP itself, as Meta and BigScience assumed, is the high end",
+};
+
+/// Host CPU, memory, network and fans per accelerator, as a fraction of the accelerator's TDP.
+pub const HOST_POWER_FRACTION_OF_TDP: Default3 = Default3 {
+    low: 0.0,
+    central: 0.20,
+    high: 0.50,
+    basis: "from GPU-only accounting, as most model cards report (Meta, BigScience, IBM, AI2 2022-2025), to measured node overheads of 20-60 % of GPU TDP (BLOOM +59 %, Luccioni et al. 2022); the DGX nameplates (6.5 kW A100, 10.2 kW H100 for 8 GPUs, NVIDIA 2020, 2023) are maxima, not averages",
+};
+
+/// Host power per TPU chip, as a fraction of the chip's maximum: TPU hosts are a larger
+/// share of a system than GPU hosts.
+pub const TPU_HOST_POWER_FRACTION: Default3 = Default3 {
+    low: 0.2,
+    central: 0.5,
+    high: 1.1,
+    basis: "measured system power per TPU chip over the chip's maximum: T5 and Meena on v3 1.1-1.2 (Patterson et al. 2021), PaLM on v4 2.0 (Chowdhery et al. 2022)",
+};
+
+/// PUE of a hyperscale cloud region.
+pub const PUE_CLOUD: Default3 = Default3 {
+    low: 1.08,
+    central: 1.12,
+    high: 1.20,
+    basis: "hyperscale fleets: Meta 1.08, Google 1.09-1.10, AWS 1.14-1.15, Microsoft 1.12-1.18 (sustainability reports 2023-2024)",
+};
+
+/// PUE of a site whose operator is not known.
+pub const PUE_UNKNOWN: Default3 = Default3 {
+    low: 1.06,
+    central: 1.15,
+    high: 1.45,
+    basis: "sites that host training runs: HPC centres and hyperscale 1.06-1.2 (LUMI 1.1, Jean Zay 1.2, Meta 1.08, Google 1.1), IDC cloud average 1.25, colocation 1.42 (Equinix 2023); the Uptime Institute survey average, 1.56-1.58 (2022-2024), is dominated by small enterprise rooms",
+};
+
+/// The spread of a grid's intensity around its published annual average, as multipliers:
+/// year-to-year change, accounting basis (direct vs life-cycle, production vs consumption)
+/// and the site's own supply. Low-carbon grids move more in relative terms.
+pub fn grid_spread(intensity_g_per_kwh: f64) -> Default3 {
+    if intensity_g_per_kwh >= 150.0 {
+        Default3 {
+            low: 0.80,
+            central: 1.0,
+            high: 1.25,
+            basis: "annual average of a fossil-heavy grid: year-to-year -11 % (Germany 2023), -24 % in five years (largest EU grids), 10-20 % between accounting bases (Ember, Electricity Maps 2023)",
+        }
+    } else {
+        Default3 {
+            low: 0.60,
+            central: 1.0,
+            high: 1.80,
+            basis: "annual average of a low-carbon grid: France 2023 was 32, 44 or 56 g/kWh by method and 40 % below 2022 (RTE, Electricity Maps, Ember 2023)",
+        }
+    }
+}
+
+/// The spread around the world average, used when the run names no region.
+pub const GRID_UNKNOWN: Default3 = Default3 {
+    low: 0.5,
+    central: 1.0,
+    high: 1.6,
+    basis: "no region: national grids range from under 50 to over 700 g/kWh (Ember 2023); name a region to narrow this",
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profiles::Registry;
+
+    #[test]
+    fn every_accelerator_has_a_generation_and_ordered_defaults() {
+        let r = Registry::embedded();
+        for a in r.accelerators() {
+            for count in [1.0, 8.0, 512.0, 4096.0, 16384.0] {
+                for p in [None, Some(1e8), Some(8e9), Some(70e9), Some(400e9)] {
+                    let (u, _) = utilization(a, count, p);
+                    assert!(
+                        0.0 < u.low && u.low <= u.central && u.central <= u.high && u.high <= 0.7,
+                        "{} {count}: {u:?}",
+                        a.name
+                    );
+                }
+            }
+        }
+        let g = |n: &str| generation(r.accelerator(n).unwrap());
+        assert_eq!(g("V100"), Generation::PascalVolta);
+        assert_eq!(g("A100"), Generation::Ampere);
+        assert_eq!(g("A10G"), Generation::Ampere);
+        assert_eq!(g("H100"), Generation::HopperOrLater);
+        assert_eq!(g("L4"), Generation::HopperOrLater);
+        assert_eq!(g("TPUv4"), Generation::Tpu);
+        assert_eq!(g("MI300X"), Generation::Other);
+        for d in [
+            POWER_FRACTION_OF_TDP,
+            HOST_POWER_FRACTION_OF_TDP,
+            TPU_HOST_POWER_FRACTION,
+            PUE_CLOUD,
+            PUE_UNKNOWN,
+            GRID_UNKNOWN,
+            grid_spread(30.0),
+            grid_spread(400.0),
+        ] {
+            assert!(d.low <= d.central && d.central <= d.high, "{d:?}");
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! `footprint validate`: published figures beside footprint's estimates, per case, and what
+//! they add up to (how often the range holds the published figure, how wide it is).
+
+use serde::Serialize;
+
+use super::Format;
+use crate::app::{CaseCheck, FigureCheck, ValidationSummary};
+use crate::units::sig4;
+
+#[derive(Serialize)]
+struct FigureJson<'a> {
+    case: &'a str,
+    file: &'a str,
+    model: Option<&'a str>,
+    figure: &'a str,
+    published: f64,
+    low: f64,
+    central: f64,
+    high: f64,
+    /// high ÷ low.
+    width: Option<f64>,
+    /// (central − published) ÷ published.
+    error: f64,
+    tier: &'a str,
+    tolerance: Option<f64>,
+    pass: bool,
+    source: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Doc<'a> {
+    figures: Vec<FigureJson<'a>>,
+    summary: SummaryJson,
+}
+
+#[derive(Serialize)]
+struct SummaryJson {
+    prediction_figures: usize,
+    prediction_inside: usize,
+    prediction_coverage: Option<f64>,
+    median_width: Option<f64>,
+    median_error: Option<f64>,
+    reproduction_figures: usize,
+    reproduction_within: usize,
+}
+
+fn rows(cases: &[CaseCheck]) -> Vec<(&CaseCheck, &FigureCheck)> {
+    cases
+        .iter()
+        .flat_map(|c| c.figures.iter().map(move |f| (c, f)))
+        .collect()
+}
+
+fn result(f: &FigureCheck) -> &'static str {
+    match (f.tolerance, f.pass) {
+        (Some(_), true) => "within tolerance",
+        (Some(_), false) => "OFF",
+        (None, true) => "inside",
+        (None, false) => "OUTSIDE",
+    }
+}
+
+fn pct(x: f64) -> String {
+    format!("{:+.1} %", x * 100.0)
+}
+
+fn summary_lines(s: &ValidationSummary) -> Vec<String> {
+    let mut out = Vec::new();
+    if s.prediction_figures > 0 {
+        out.push(format!(
+            "prediction: {} of {} published figures inside the range ({:.0} %), median width (high ÷ low) {}, median central error {:.0} %",
+            s.prediction_inside,
+            s.prediction_figures,
+            100.0 * s.prediction_inside as f64 / s.prediction_figures as f64,
+            s.median_width.map_or("—".to_string(), |w| format!("×{:.2}", w)),
+            100.0 * s.median_error.unwrap_or(0.0)
+        ));
+    }
+    if s.reproduction_figures > 0 {
+        out.push(format!(
+            "reproduction: {} of {} published figures within their tolerance",
+            s.reproduction_within, s.reproduction_figures
+        ));
+    }
+    out
+}
+
+/// The cases as a table, Markdown or JSON (CSV and JUnit are not offered for this report).
+pub fn render(cases: &[CaseCheck], s: &ValidationSummary, format: Format) -> String {
+    match format {
+        Format::Json => {
+            let doc = Doc {
+                figures: rows(cases)
+                    .into_iter()
+                    .map(|(c, f)| FigureJson {
+                        case: &c.name,
+                        file: &c.file,
+                        model: c.model.map(|m| m.as_str()),
+                        figure: f.field.key(),
+                        published: f.published,
+                        low: f.low,
+                        central: f.central,
+                        high: f.high,
+                        width: (f.low > 0.0).then(|| f.high / f.low),
+                        error: (f.central - f.published) / f.published,
+                        tier: if f.tolerance.is_some() {
+                            "reproduction"
+                        } else {
+                            "prediction"
+                        },
+                        tolerance: f.tolerance,
+                        pass: f.pass,
+                        source: c.source.as_deref(),
+                    })
+                    .collect(),
+                summary: SummaryJson {
+                    prediction_figures: s.prediction_figures,
+                    prediction_inside: s.prediction_inside,
+                    prediction_coverage: (s.prediction_figures > 0)
+                        .then(|| s.prediction_inside as f64 / s.prediction_figures as f64),
+                    median_width: s.median_width,
+                    median_error: s.median_error,
+                    reproduction_figures: s.reproduction_figures,
+                    reproduction_within: s.reproduction_within,
+                },
+            };
+            let mut text = serde_json::to_string_pretty(&doc).expect("serializable");
+            text.push('\n');
+            text
+        }
+        Format::Markdown => {
+            let mut out = String::from(
+                "| Case | Figure | Published | Low | Central | High | Width | Error | Result |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n",
+            );
+            for (c, f) in rows(cases) {
+                out.push_str(&format!(
+                    "| {} | {} | {} | {} | {} | {} | ×{} | {} | {} |\n",
+                    c.name.replace('|', "\\|"),
+                    f.field.key(),
+                    sig4(f.published),
+                    sig4(f.low),
+                    sig4(f.central),
+                    sig4(f.high),
+                    sig4(if f.low > 0.0 {
+                        f.high / f.low
+                    } else {
+                        f64::NAN
+                    }),
+                    pct((f.central - f.published) / f.published),
+                    result(f)
+                ));
+            }
+            out.push('\n');
+            for l in summary_lines(s) {
+                out.push_str(&format!("- {l}\n"));
+            }
+            out
+        }
+        _ => {
+            let mut t = super::new_table();
+            t.set_header(vec![
+                "Case",
+                "Figure",
+                "Published",
+                "Low",
+                "Central",
+                "High",
+                "Width",
+                "Error",
+                "Result",
+            ]);
+            for (c, f) in rows(cases) {
+                t.add_row(vec![
+                    c.name.clone(),
+                    f.field.key().to_string(),
+                    sig4(f.published),
+                    sig4(f.low),
+                    sig4(f.central),
+                    sig4(f.high),
+                    format!(
+                        "×{}",
+                        sig4(if f.low > 0.0 {
+                            f.high / f.low
+                        } else {
+                            f64::NAN
+                        })
+                    ),
+                    pct((f.central - f.published) / f.published),
+                    result(f).to_string(),
+                ]);
+            }
+            let mut out = format!("{t}\n");
+            for l in summary_lines(s) {
+                out.push_str(&format!("{l}\n"));
+            }
+            out
+        }
+    }
+}
