@@ -237,6 +237,40 @@ mod tests {
     use super::*;
     use crate::profiles::Registry;
 
+    /// docs/assumptions.md quotes every basis, so the page cannot drift from the code.
+    #[test]
+    fn every_basis_is_documented() {
+        let doc = include_str!("../docs/assumptions.md");
+        let mut all = vec![
+            POWER_FRACTION_OF_TDP,
+            HOST_POWER_FRACTION_OF_TDP,
+            TPU_HOST_POWER_FRACTION,
+            PUE_CLOUD,
+            PUE_UNKNOWN,
+            GRID_UNKNOWN,
+            grid_spread(30.0),
+            grid_spread(400.0),
+        ];
+        for g in [
+            Generation::PascalVolta,
+            Generation::Ampere,
+            Generation::HopperOrLater,
+            Generation::Tpu,
+            Generation::Other,
+        ] {
+            for p in [1e8, 8e9, 70e9, 400e9] {
+                all.push(utilization_by_generation(g, Some(p)));
+            }
+        }
+        for d in all {
+            assert!(
+                doc.contains(d.basis),
+                "docs/assumptions.md lacks: {}",
+                d.basis
+            );
+        }
+    }
+
     #[test]
     fn every_accelerator_has_a_generation_and_ordered_defaults() {
         let r = Registry::embedded();

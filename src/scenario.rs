@@ -930,7 +930,7 @@ mod tests {
         );
         assert!(build_err("[hardware]\nhours = 1\n").contains("hardware.power_w"));
         assert!(
-            build_err("[hardware]\nhours = 1\ndevice = \"H100\"\n[embodied]\n")
+            build_err("[hardware]\nhours = 1\ndevice = \"L4\"\n[embodied]\n")
                 .contains("no embodied figure")
         );
     }
