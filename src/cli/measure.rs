@@ -1,0 +1,221 @@
+//! `footprint measure`: flags to a measurement request, outputs checked before the run, and
+//! the measurement kept whatever happens to its outputs afterwards.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::args::MeasureArgs;
+use super::{emit, flag_error, not_an_input};
+use crate::app::{self, MeasureMode, MeasureOutcome, MeasureRequest};
+use crate::error::{EXIT_IO, EXIT_OK, printable, say, say_raw};
+use crate::files;
+use crate::measure::{self, workload};
+use crate::report::{self, Format};
+use crate::units;
+
+/// The workload configuration the flags ask for.
+fn workload_config(a: &MeasureArgs) -> anyhow::Result<workload::Config> {
+    let mut c = workload::Config::sized(a.workload.into(), &a.sizes)
+        .map_err(|(flag, msg)| flag_error(flag, msg))?;
+    if let Some(lr) = a.lr {
+        if !(lr.is_finite() && lr > 0.0 && lr < 10.0) {
+            return Err(flag_error(
+                "--lr",
+                format!("learning rate {lr} must be in (0, 10)"),
+            ));
+        }
+        c.learning_rate = lr;
+    }
+    c.seed = a.seed;
+    measure::check_fits(&c)
+        .map_err(|msg| flag_error("--batch-size/--width/--depth/--seq-len", msg))?;
+    Ok(c)
+}
+
+/// What the measure flags ask for: the training loop or a command, checked for conflicts.
+fn measure_mode(a: &MeasureArgs) -> anyhow::Result<MeasureMode> {
+    if a.interval_ms == 0 || a.interval_ms > 60_000 {
+        return Err(flag_error("--interval-ms", "must be between 1 and 60000"));
+    }
+    let common = measure::Common {
+        interval: units::Duration::from_seconds(a.interval_ms as f64 / 1e3),
+        trace: a.trace.clone(),
+        progress: !a.no_progress,
+    };
+    if a.command.is_empty() {
+        if a.samples.is_some() {
+            return Err(flag_error(
+                "--samples",
+                "applies to a command after `--`; the training loop counts its own samples",
+            ));
+        }
+        let cuda = a.cuda.then(|| {
+            a.gpus
+                .as_ref()
+                .and_then(|g| g.first())
+                .copied()
+                .unwrap_or(0) as usize
+        });
+        if a.steps == Some(0) {
+            return Err(flag_error("--steps", "must be at least 1"));
+        }
+        return Ok(MeasureMode::Train(measure::TrainOptions {
+            config: workload_config(a)?,
+            steps: a.steps.or(if a.duration.is_none() {
+                Some(100)
+            } else {
+                None
+            }),
+            duration: a.duration,
+            warmup: a.warmup,
+            cuda,
+            common,
+        }));
+    }
+    if a.cuda || a.steps.is_some() || a.duration.is_some() {
+        return Err(flag_error(
+            "--cuda",
+            "--cuda, --steps and --duration apply to the training loop, not to a command after `--`",
+        ));
+    }
+    if !(a.kill_after.is_finite() && (0.0..=86_400.0).contains(&a.kill_after)) {
+        return Err(flag_error(
+            "--kill-after",
+            "must be between 0 and 86400 seconds",
+        ));
+    }
+    Ok(MeasureMode::Command(measure::WrapOptions {
+        command: a.command.clone(),
+        kill_after: std::time::Duration::from_secs_f64(a.kill_after),
+        gpus: match &a.gpus {
+            Some(g) => measure::sensor::GpuSelection::Indices(g.clone()),
+            None => measure::sensor::GpuSelection::All,
+        },
+        samples: a.samples,
+        common,
+    }))
+}
+
+/// Checks the outputs of a measurement before it starts: each can be written, none is an
+/// input or another output, and the format is one a measurement has.
+fn check_measure_outputs(a: &MeasureArgs) -> anyhow::Result<()> {
+    if Format::from(a.format) == Format::Junit {
+        return Err(flag_error(
+            "--format",
+            "junit reports a budget verdict: use it with `footprint check`",
+        ));
+    }
+    let run: Vec<&Path> = a.run.iter().map(PathBuf::as_path).collect();
+    if let Some(out) = &a.output {
+        not_an_input(out, "-o", &run)?;
+        files::check_writable(out, "-o")?;
+    }
+    if let Some(t) = &a.trace {
+        if t.as_os_str() == "-" {
+            return Err(flag_error(
+                "--trace",
+                "the trace goes to a file, not stdout",
+            ));
+        }
+        not_an_input(t, "--trace", &run)?;
+        if let Some(out) = &a.output
+            && files::same_file(out, t)
+        {
+            return Err(flag_error("--trace", "the trace and -o name the same file"));
+        }
+        files::check_writable(t, "--trace")?;
+    }
+    Ok(())
+}
+
+pub(super) fn measure_cmd(a: &MeasureArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
+    let req = MeasureRequest {
+        mode: measure_mode(a)?,
+        run: a.run.clone(),
+        region: a.region.clone(),
+        same_workload: a.same_workload,
+    };
+    check_measure_outputs(a)?;
+    let to_stderr = matches!(req.mode, MeasureMode::Command(_));
+    let (report, mut code) = match app::measure(&req, profiles)? {
+        MeasureOutcome::Measured { report, exit_code } => (report, exit_code),
+        MeasureOutcome::NotStarted(fail) => {
+            say(&format!("error: {}", printable(&fail.message)));
+            return Ok(fail.code);
+        }
+    };
+    let json = report::exporter(Format::Json).render(&report)?;
+    let mut failed = Vec::new();
+    if let Some(path) = &a.output
+        && let Err(e) = emit(&json, Some(path))
+    {
+        failed.push(e);
+    }
+    let text = report::exporter(a.format.into()).render(&report)?;
+    if to_stderr {
+        say_raw(&text);
+    } else if let Err(e) = emit(&text, None) {
+        failed.push(e);
+    }
+    if let Some(e) = report
+        .measurement
+        .as_ref()
+        .and_then(|m| m.trace_error.as_ref())
+    {
+        say(&format!(
+            "warning: --trace: the trace is incomplete: {}",
+            printable(e)
+        ));
+        if code == EXIT_OK {
+            code = EXIT_IO;
+        }
+    }
+    if failed.is_empty() {
+        return Ok(code);
+    }
+    // The measurement is made: whatever could not be written, it must not be lost.
+    for e in &failed {
+        say(&format!("error: {}", printable(&format!("{e:#}"))));
+    }
+    if to_stderr || a.output.is_none() {
+        // The human report may not have reached anyone either.
+        say_raw(&text);
+    }
+    match keep_measurement(&json) {
+        Ok(p) => say(&format!(
+            "the measurement is kept in {} (read it with `footprint check` or `[measured]`)",
+            printable(&p.display().to_string())
+        )),
+        Err(e) => {
+            say(&format!(
+                "error: nowhere to keep the measurement ({e}); here it is:"
+            ));
+            say_raw(&json);
+        }
+    }
+    Ok(if code == EXIT_OK { EXIT_IO } else { code })
+}
+
+/// Writes a measurement's JSON to a new file in the temporary directory, or the current one.
+fn keep_measurement(json: &str) -> std::io::Result<PathBuf> {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut last = None;
+    for dir in [std::env::temp_dir(), PathBuf::from(".")] {
+        let kept = tempfile::Builder::new()
+            .prefix(&format!("footprint-measurement-{stamp}-"))
+            .suffix(".json")
+            .tempfile_in(&dir)
+            .and_then(|mut f| {
+                f.write_all(json.as_bytes())?;
+                f.as_file().sync_all()?;
+                f.keep().map_err(|e| e.error)
+            });
+        match kept {
+            Ok((_, path)) => return Ok(path),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.expect("two attempts"))
+}

@@ -1,0 +1,61 @@
+//! `footprint validate`: published figures against footprint's estimates, with thresholds.
+
+use std::path::Path;
+
+use super::args::ValidateArgs;
+use super::{emit, flag_error};
+use crate::app;
+use crate::error::{EXIT_BUDGET, EXIT_OK, say};
+use crate::report::{self, Format};
+
+pub(super) fn validate_cmd(a: &ValidateArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
+    let format = Format::from(a.format);
+    if matches!(format, Format::Csv | Format::Junit) {
+        return Err(flag_error(
+            "--format",
+            "validate writes table, json or markdown",
+        ));
+    }
+    if let Some(c) = a.min_coverage
+        && !(0.0..=1.0).contains(&c)
+    {
+        return Err(flag_error("--min-coverage", "a share from 0 to 1"));
+    }
+    if let Some(w) = a.max_median_width
+        && !(w.is_finite() && w >= 1.0)
+    {
+        return Err(flag_error("--max-median-width", "a ratio of at least 1"));
+    }
+    let cases = app::validate(&a.dirs, profiles)?;
+    let s = app::summarize(&cases);
+    emit(&report::validation::render(&cases, &s, format), None)?;
+    let mut failed = Vec::new();
+    if s.reproduction_within < s.reproduction_figures {
+        failed.push(format!(
+            "{} reproduction figure(s) off their tolerance",
+            s.reproduction_figures - s.reproduction_within
+        ));
+    }
+    if let Some(min) = a.min_coverage
+        && s.prediction_figures > 0
+        && (s.prediction_inside as f64) < min * s.prediction_figures as f64
+    {
+        failed.push(format!(
+            "coverage {}/{} below {min}",
+            s.prediction_inside, s.prediction_figures
+        ));
+    }
+    if let (Some(max), Some(w)) = (a.max_median_width, s.median_width)
+        && w > max
+    {
+        failed.push(format!("median width ×{w:.2} above ×{max}"));
+    }
+    for f in &failed {
+        say(&format!("validation failed: {f}"));
+    }
+    Ok(if failed.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_BUDGET
+    })
+}
