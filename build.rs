@@ -7,7 +7,7 @@ use std::path::Path;
 
 fn main() {
     let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
-    for name in ["accelerators", "grids", "clouds", "cpus"] {
+    for name in ["accelerators", "grids", "clouds", "cpus", "cpus-apple"] {
         let src = format!("profiles/{name}.toml");
         println!("cargo:rerun-if-changed={src}");
         let text = std::fs::read_to_string(&src).unwrap_or_else(|e| panic!("{src}: {e}"));

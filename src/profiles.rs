@@ -37,6 +37,11 @@ const EMBEDDED_CPUS: (&str, &str) = (
     "profiles/cpus.toml",
     include_str!(concat!(env!("OUT_DIR"), "/cpus.json")),
 );
+/// Hand-curated chips the generated table lacks, each with its own source.
+const EMBEDDED_CPUS_EXTRA: (&str, &str) = (
+    "profiles/cpus-apple.toml",
+    include_str!(concat!(env!("OUT_DIR"), "/cpus-apple.json")),
+);
 
 /// The TOML sources, for the tests that check every value has a source and a year.
 #[cfg(test)]
@@ -54,6 +59,10 @@ const SOURCES: &[(&str, &str)] = &[
         include_str!("../profiles/clouds.toml"),
     ),
     ("profiles/cpus.toml", include_str!("../profiles/cpus.toml")),
+    (
+        "profiles/cpus-apple.toml",
+        include_str!("../profiles/cpus-apple.toml"),
+    ),
 ];
 
 fn parse_embedded(origin: &str, json: &str) -> ProfileFile {
@@ -135,6 +144,8 @@ pub struct Region {
 #[derive(Clone, Debug, Default)]
 pub struct CpuTable {
     pub entries: Vec<(String, f64)>,
+    /// A source of its own for an entry (by normalized name), where the entry has one.
+    pub entry_sources: std::collections::BTreeMap<String, String>,
     pub source: String,
     pub year: Option<u16>,
     /// Memory power per GB resident.
@@ -264,6 +275,9 @@ struct CpuTableDef {
     default_w_per_thread: Option<SourcedDef>,
     #[serde(default)]
     tdp_w: std::collections::BTreeMap<String, f64>,
+    /// A source (with its year) per entry of `tdp_w`, for tables that are not from one source.
+    #[serde(default)]
+    sources: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -789,12 +803,32 @@ impl Registry {
             t.entries = table_entries(&def.tdp_w);
             t.ram_w_per_gb = def.ram_w_per_gb.map(|s| s.resolve(origin));
             t.default_w_per_thread = def.default_w_per_thread.map(|s| s.resolve(origin));
+            let (extra_origin, extra_json) = EMBEDDED_CPUS_EXTRA;
+            let extra = parse_embedded(extra_origin, extra_json)
+                .cpus
+                .expect("embedded cpus-apple.toml has [cpus]");
+            // Measured figures replace the generated table's entries of the same chip.
+            for (name, tdp) in table_entries(&extra.tdp_w) {
+                let k = normalize(&name);
+                match t.entries.iter().position(|(n, _)| normalize(n) == k) {
+                    Some(i) => t.entries[i] = (name, tdp),
+                    None => t.entries.push((name, tdp)),
+                }
+            }
+            for (name, src) in &extra.sources {
+                t.entry_sources
+                    .insert(normalize(name), format!("{src} ({extra_origin})"));
+            }
             for (origin, def) in &self.cpu_overrides {
                 if let Some(s) = &def.ram_w_per_gb {
                     t.ram_w_per_gb = Some(s.clone().resolve(origin));
                 }
                 if let Some(s) = &def.default_w_per_thread {
                     t.default_w_per_thread = Some(s.clone().resolve(origin));
+                }
+                for (name, src) in &def.sources {
+                    t.entry_sources
+                        .insert(normalize(name), format!("{src} ({origin})"));
                 }
                 for (name, tdp) in table_entries(&def.tdp_w) {
                     let k = normalize(&name);
@@ -820,6 +854,17 @@ fn table_entries(t: &std::collections::BTreeMap<String, f64>) -> Vec<(String, f6
 }
 
 impl CpuTable {
+    /// Where an entry's TDP comes from: its own source, else the table's.
+    pub fn source_of(&self, name: &str) -> String {
+        match self.entry_sources.get(&normalize(name)) {
+            Some(s) => s.clone(),
+            None => match self.year {
+                Some(y) => format!("{}, {y}", self.source),
+                None => self.source.clone(),
+            },
+        }
+    }
+
     /// The TDP of a CPU model string as `/proc/cpuinfo` writes it ("AMD EPYC 7763 64-Core
     /// Processor", "Intel(R) Xeon(R) Platinum 8480+"): the longest table name whose words all
     /// appear in it, after dropping the (R)/(TM) marks.
@@ -902,8 +947,20 @@ mod tests {
             }
             if let Some(c) = &f.cpus {
                 assert!(c.source.is_some() && c.year.is_some());
-                for s in [&c.ram_w_per_gb, &c.default_w_per_thread] {
-                    assert!(matches!(s, Some(SourcedDef::Full { year: Some(_), .. })));
+                if c.sources.is_empty() {
+                    for s in [&c.ram_w_per_gb, &c.default_w_per_thread] {
+                        assert!(matches!(s, Some(SourcedDef::Full { year: Some(_), .. })));
+                    }
+                } else {
+                    // a table of many sources: every entry has its own, ending in its year
+                    for name in c.tdp_w.keys() {
+                        let src = c
+                            .sources
+                            .get(name)
+                            .unwrap_or_else(|| panic!("{name} has no source"));
+                        let year: String = src.chars().rev().take(4).collect();
+                        assert!(year.chars().all(|ch| ch.is_ascii_digit()), "{name}: {src}");
+                    }
                 }
             }
         }
@@ -953,6 +1010,25 @@ mod tests {
             assert_eq!(a.tdp_w.value, tdp, "{name}");
             assert_eq!(a.peak_flops.as_ref().unwrap().value, peak, "{name}");
         }
+    }
+
+    #[test]
+    fn apple_silicon_chips_have_their_own_sources() {
+        let r = Registry::embedded();
+        let t = r.cpus();
+        for (brand, want) in [
+            ("Apple M4 Pro", 36.0),
+            ("Apple M4", 25.0),
+            ("Apple M3 Ultra", 77.0),
+            ("Apple M1 Max", 30.0),
+            ("Apple M2 Pro", 35.0),
+        ] {
+            let (name, tdp) = t.lookup(brand).unwrap_or_else(|| panic!("{brand}"));
+            assert_eq!((name, tdp), (brand, want));
+        }
+        assert!(t.source_of("Apple M4 Pro").contains("Notebookcheck"));
+        assert!(t.source_of("Apple M4 Pro").contains("2024"));
+        assert!(t.source_of("AMD EPYC 7763").contains("CodeCarbon"));
     }
 
     #[test]

@@ -297,12 +297,7 @@ pub fn show(reg: &Registry, name: &str) -> Result<String, InputError> {
     }
     if let Some((n, w)) = reg.cpus().lookup(name) {
         let c = reg.cpus();
-        return Ok(format!(
-            "{n}\nTDP {} W — {}{}\n",
-            sig4(w),
-            c.source,
-            c.year.map(|y| format!(", {y}")).unwrap_or_default()
-        ));
+        return Ok(format!("{n}\nTDP {} W — {}\n", sig4(w), c.source_of(n)));
     }
     // Nothing matched: suggest from every kind.
     let hint = reg

@@ -90,7 +90,8 @@ pub fn watts_per_thread(facts: &CpuFacts, table: &CpuTable) -> (f64, String) {
             tdp / facts.chip_threads as f64,
             format!(
                 "{name}: TDP {tdp} W ({}) / {} hardware threads",
-                table.source, facts.chip_threads
+                table.source_of(name),
+                facts.chip_threads
             ),
         ),
         None => {
