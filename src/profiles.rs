@@ -95,7 +95,8 @@ pub struct Accelerator {
     pub name: String,
     pub description: Option<String>,
     pub aliases: Vec<String>,
-    pub tdp_w: Sourced,
+    /// Board power limit or TDP; `None` where the maker publishes none (Google's TPU v5 and v6).
+    pub tdp_w: Option<Sourced>,
     pub peak_flops: Option<Sourced>,
     pub memory_gb: Option<Sourced>,
     pub price_usd_per_hour: Option<Sourced>,
@@ -426,7 +427,7 @@ impl std::fmt::Display for LookupError {
         };
         // A device footprint does not know can be described in a profile of the user's own.
         let add = if self.kind == LookupKind::Device {
-            "; to add one, put an [[accelerator]] with tdp_w and peak_flops in a *.toml under --profiles DIR"
+            "; to add one, put an [[accelerator]] with name, tdp_w and peak_flops in a *.toml under --profiles DIR"
         } else {
             ""
         };
@@ -508,7 +509,7 @@ impl Registry {
                         name: old.name.clone(),
                         description: a.description.or_else(|| old.description.clone()),
                         aliases,
-                        tdp_w: given(a.tdp_w).unwrap_or_else(|| old.tdp_w.clone()),
+                        tdp_w: given(a.tdp_w).or_else(|| old.tdp_w.clone()),
                         peak_flops: given(a.peak_flops).or_else(|| old.peak_flops.clone()),
                         memory_gb: given(a.memory_gb).or_else(|| old.memory_gb.clone()),
                         price_usd_per_hour: given(a.price_usd_per_hour)
@@ -518,11 +519,14 @@ impl Registry {
                         origin: format!("{} + {origin}", old.origin),
                     }
                 }
+                None if a.tdp_w.is_none() && a.peak_flops.is_none() => {
+                    return Err(InputError::new(format!(
+                        "{what}: a new accelerator needs tdp_w or peak_flops (or both)"
+                    ))
+                    .in_file(origin));
+                }
                 None => Accelerator {
-                    tdp_w: given(a.tdp_w).ok_or_else(|| {
-                        InputError::new(format!("{what}: a new accelerator needs tdp_w"))
-                            .in_file(origin)
-                    })?,
+                    tdp_w: given(a.tdp_w),
                     name: a.name,
                     description: a.description,
                     aliases: a.aliases,
@@ -533,8 +537,8 @@ impl Registry {
                     origin: origin.to_string(),
                 },
             };
-            check_value(origin, &format!("{what}: tdp_w"), &acc.tdp_w, TDP_W)?;
             for (k, v, b) in [
+                ("tdp_w", &acc.tdp_w, TDP_W),
                 ("peak_flops", &acc.peak_flops, PEAK_FLOPS),
                 ("memory_gb", &acc.memory_gb, MEMORY_GB),
                 ("price_usd_per_hour", &acc.price_usd_per_hour, PRICE),
@@ -544,7 +548,9 @@ impl Registry {
                     check_value(origin, &format!("{what}: {k}"), v, b)?;
                 }
             }
-            if acc.tdp_w.value == 0.0 || acc.peak_flops.as_ref().is_some_and(|p| p.value == 0.0) {
+            if acc.tdp_w.as_ref().is_some_and(|p| p.value == 0.0)
+                || acc.peak_flops.as_ref().is_some_and(|p| p.value == 0.0)
+            {
                 return Err(InputError::new(format!(
                     "{what}: tdp_w and peak_flops must be greater than 0"
                 ))
@@ -1007,7 +1013,7 @@ mod tests {
             ("TPU v4", 192.0, 275e12),
         ] {
             let a = r.accelerator(name).unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(a.tdp_w.value, tdp, "{name}");
+            assert_eq!(a.tdp_w.as_ref().unwrap().value, tdp, "{name}");
             assert_eq!(a.peak_flops.as_ref().unwrap().value, peak, "{name}");
         }
     }
@@ -1122,16 +1128,26 @@ mod tests {
         )
         .unwrap();
         let r = Registry::with_user_dir(Some(&dir)).unwrap();
-        assert_eq!(r.accelerator("mychip").unwrap().tdp_w.value, 123.0);
+        assert_eq!(
+            r.accelerator("mychip")
+                .unwrap()
+                .tdp_w
+                .as_ref()
+                .unwrap()
+                .value,
+            123.0
+        );
         assert!(
             r.accelerator("mychip")
                 .unwrap()
                 .tdp_w
+                .as_ref()
+                .unwrap()
                 .source
                 .contains("mine.toml")
         );
         let h = r.accelerator("H100").unwrap();
-        assert_eq!(h.tdp_w.value, 650.0);
+        assert_eq!(h.tdp_w.as_ref().unwrap().value, 650.0);
         assert_eq!(h.name, "H100-SXM5-80GB");
         assert_eq!(
             h.peak_flops.as_ref().unwrap().value,
@@ -1142,7 +1158,7 @@ mod tests {
         std::fs::write(dir.join("mine.toml"), "[[accelerator]]\nname = \"X\"\n").unwrap();
         let e = Registry::with_user_dir(Some(&dir)).unwrap_err();
         assert!(e.to_string().contains("mine.toml"), "{e}");
-        assert!(e.to_string().contains("needs tdp_w"), "{e}");
+        assert!(e.to_string().contains("needs tdp_w or peak_flops"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -701,38 +701,44 @@ fn device_use(b: &mut Builder<'_>, device: Option<&Accelerator>) -> Result<Devic
         .hardware
         .as_ref()
         .expect("device models have [hardware]");
-    let power = match (&h.power_w, device) {
+    // The device's TDP, where its profile has one: what power defaults scale from.
+    let tdp = device.and_then(|acc| acc.tdp_w.as_ref().map(|t| (acc, t)));
+    let power = match (&h.power_w, tdp) {
         (Some(p), _) => b.param(p.value, Power::from_watts),
-        (None, Some(acc)) => {
+        (None, Some((acc, tdp))) => {
             let d = crate::defaults::POWER_FRACTION_OF_TDP;
             b.uncertain(
                 "hardware.power_w",
-                d.times(acc.tdp_w.value),
+                d.times(tdp.value),
                 Some("W"),
                 format!(
                     "{:.0}-{:.0} % of the {} TDP ({}): {}",
                     d.low * 100.0,
                     d.high * 100.0,
                     acc.name,
-                    acc.tdp_w.citation(),
+                    tdp.citation(),
                     d.basis
                 ),
                 Power::from_watts,
             )
         }
         (None, None) => {
+            let why = match device {
+                Some(acc) => format!(
+                    "the {} profile has no TDP (its maker publishes none): give power_w, the average W per device",
+                    acc.name
+                ),
+                None => "give power_w (average W per device) or a device whose TDP can be used"
+                    .to_string(),
+            };
             return Err(spec
-                .error_at(
-                    h.line,
-                    "hardware.power_w",
-                    "give power_w (average W per device) or a device whose TDP can be used",
-                )
+                .error_at(h.line, "hardware.power_w", why)
                 .for_key("hardware.power_w"));
         }
     };
-    let host_power = match (&h.host_power_w, device) {
+    let host_power = match (&h.host_power_w, tdp) {
         (Some(p), _) => b.param(p.value, Power::from_watts),
-        (None, Some(acc)) => {
+        (None, Some((acc, tdp))) => {
             let d = if crate::defaults::generation(acc) == crate::defaults::Generation::Tpu {
                 crate::defaults::TPU_HOST_POWER_FRACTION
             } else {
@@ -740,7 +746,7 @@ fn device_use(b: &mut Builder<'_>, device: Option<&Accelerator>) -> Result<Devic
             };
             b.uncertain(
                 "hardware.host_power_w",
-                d.times(acc.tdp_w.value),
+                d.times(tdp.value),
                 Some("W"),
                 format!(
                     "{:.0}-{:.0} % of the {} TDP per device: {}",
@@ -759,7 +765,7 @@ fn device_use(b: &mut Builder<'_>, device: Option<&Accelerator>) -> Result<Devic
                 Some("W"),
                 RangeValue::point(0.0),
                 Origin::Default,
-                "host CPU, RAM and network power not counted (no device profile to scale it from)",
+                "host CPU, RAM and network power not counted (no device TDP to scale it from)",
             );
             b.param(host, Power::from_watts)
         }

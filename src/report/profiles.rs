@@ -112,7 +112,7 @@ pub fn list(reg: &Registry, kind: Kind, as_json: bool) -> Result<String, InputEr
                 t.add_row(vec![
                     a.name.clone(),
                     a.aliases.join(", "),
-                    format!("{} W", sig4(a.tdp_w.value)),
+                    opt(&a.tdp_w, |v| format!("{} W", sig4(v))),
                     opt(&a.peak_flops, |v| format!("{} TFLOP/s", sig4(v / 1e12))),
                     opt(&a.memory_gb, |v| format!("{} GB", sig4(v))),
                     opt(&a.price_usd_per_hour, |v| format!("${v:.2}")),
@@ -133,7 +133,7 @@ pub fn list(reg: &Registry, kind: Kind, as_json: bool) -> Result<String, InputEr
                     name: &a.name,
                     peak_flops: sourced_json(&a.peak_flops),
                     price_usd_per_hour: sourced_json(&a.price_usd_per_hour),
-                    tdp_w: Some(SourcedJson::from(&a.tdp_w)),
+                    tdp_w: sourced_json(&a.tdp_w),
                 })
                 .collect::<Vec<_>>(),
         ),
@@ -260,9 +260,7 @@ fn show_accelerator(a: &Accelerator) -> String {
             t.add_row(vec![k.to_string(), f(s.value), s.citation()]);
         }
     };
-    row("tdp_w", &Some(a.tdp_w.clone()), &|v| {
-        format!("{} W", sig4(v))
-    });
+    row("tdp_w", &a.tdp_w, &|v| format!("{} W", sig4(v)));
     row("peak_flops", &a.peak_flops, &|v| {
         format!("{} TFLOP/s", sig4(v / 1e12))
     });
