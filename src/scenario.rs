@@ -55,9 +55,20 @@ impl Origin {
 #[serde(untagged)]
 pub enum AssumedValue {
     Count(u64),
-    Number(f64),
+    Number(#[serde(serialize_with = "tidy_f64")] f64),
     // Keys in this order: the order reports have always written them in.
-    Range { central: f64, high: f64, low: f64 },
+    Range {
+        #[serde(serialize_with = "tidy_f64")]
+        central: f64,
+        #[serde(serialize_with = "tidy_f64")]
+        high: f64,
+        #[serde(serialize_with = "tidy_f64")]
+        low: f64,
+    },
+}
+
+fn tidy_f64<S: serde::Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(crate::record::tidy(*x))
 }
 
 impl AssumedValue {
@@ -334,7 +345,10 @@ fn measured_model(
     b.assume(
         &format!("measured.{}s_per_second", fig.per.as_str()),
         AssumedValue::Number(fig.samples_per_second),
-        Some("1/s"),
+        Some(match fig.per {
+            crate::record::Per::Sample => "samples/s",
+            crate::record::Per::Run => "runs/s",
+        }),
         origin,
         format!("{} on {}", m.report.value, fig.device),
     );

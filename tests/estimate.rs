@@ -428,3 +428,67 @@ fn errors_are_one_line_exit_2() {
     let r = run(&["estimate", "examples/seed-example.toml", "--format", "yaml"]);
     assert_eq!(r.code, 2, "a usage error is exit 2: {}", r.stderr);
 }
+
+/// Usage errors are clap's own, whole: a "did you mean" for a misspelt command, the valid
+/// values of a flag, and the usage of the subcommand; exit 2.
+#[test]
+fn usage_errors_are_whole() {
+    let r = run(&["estmate", "x.toml"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("similar subcommand exists: 'estimate'"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&["profiles", "list"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("<KIND>") && r.stderr.contains("Usage: footprint profiles list"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&["estimate", "examples/seed-example.toml", "--format", "xml"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("possible values: table, json, csv, markdown, junit"),
+        "{}",
+        r.stderr
+    );
+    // and a limit's message names its flag once
+    let r = run(&["check", "examples/seed-example.toml", "--max-co2e", "50"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stderr.matches("--max-co2e").count(), 1, "{}", r.stderr);
+}
+
+/// Reports carry no arithmetic noise, tables label every column and drop rows that repeat
+/// their total, and rates say what they count.
+#[test]
+fn output_polish() {
+    // noise: a run of zeros or nines before a last stray digit (8.360000000000001)
+    let noisy = |text: &str| {
+        text.split(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .any(|n| n.contains("0000000001") || n.contains("0000000002") || n.contains("99999999"))
+    };
+    for f in ["json", "csv"] {
+        let r = run(&[
+            "estimate",
+            "examples/published/prediction/bloom-176b.toml",
+            "-f",
+            f,
+        ]);
+        assert!(!noisy(&r.stdout), "{}", r.stdout);
+    }
+    let r = run(&["estimate", "examples/laptop-finetune.toml"]);
+    assert!(
+        r.stdout.contains("compute low") && r.stdout.contains("compute high"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout.contains("Compute cost"),
+        "same as Cost: {}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("│ Cost"), "{}", r.stdout);
+}

@@ -447,9 +447,14 @@ fn bad_measure_flags() {
         &["--heads", "do not divide"],
     );
     assert_input_error(&run(&["measure", "--samples", "5"]), &["--samples"]);
+    // the flag the user typed is the one named
     assert_input_error(
         &run(&["measure", "--steps", "5", "--", "true"]),
-        &["apply to the training loop"],
+        &["--steps", "applies to the training loop"],
+    );
+    assert_input_error(
+        &run(&["measure", "--duration", "1h30m", "--", "true"]),
+        &["--duration", "applies to the training loop"],
     );
     let r = run(&["measure", "--duration", "5parsecs"]);
     assert_eq!(r.code, 2);

@@ -214,7 +214,7 @@ impl From<ProfileKind> for crate::report::profiles::Kind {
 pub(super) enum FormatArg {
     /// Aligned table for people (default).
     Table,
-    /// JSON, schema 1 of RUN-FORMAT.md.
+    /// JSON, schema 1 (docs/run-format.md).
     Json,
     /// CSV, one row per model.
     Csv,

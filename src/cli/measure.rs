@@ -72,10 +72,16 @@ fn measure_mode(a: &MeasureArgs) -> anyhow::Result<MeasureMode> {
             common,
         }));
     }
-    if a.cuda || a.steps.is_some() || a.duration.is_some() {
+    // Name the flag the user typed.
+    let given = [
+        ("--cuda", a.cuda),
+        ("--steps", a.steps.is_some()),
+        ("--duration", a.duration.is_some()),
+    ];
+    if let Some((flag, _)) = given.iter().find(|(_, on)| *on) {
         return Err(flag_error(
-            "--cuda",
-            "--cuda, --steps and --duration apply to the training loop, not to a command after `--`",
+            flag,
+            "applies to the training loop, not to a command after `--` (which runs until it exits)",
         ));
     }
     if !(a.kill_after.is_finite() && (0.0..=86_400.0).contains(&a.kill_after)) {

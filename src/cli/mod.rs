@@ -35,10 +35,9 @@ pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) if e.use_stderr() => {
-            // One line, like every other input error: clap's first line, without the usage.
-            let text = e.to_string();
-            let first = text.lines().next().unwrap_or("error: invalid arguments");
-            say(&format!("{} (see `footprint --help`)", printable(first)));
+            // clap's own rendering: the error, a "did you mean" tip, the valid values and the
+            // subcommand's usage. A stderr that cannot be written changes nothing.
+            let _ = e.print();
             return EXIT_INPUT;
         }
         Err(e) => {

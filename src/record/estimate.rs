@@ -157,12 +157,21 @@ pub struct JsonBand {
     pub high: f64,
 }
 
+/// A figure as reports write it: 12 significant digits, so that arithmetic noise
+/// (`8.360000000000001`) never reaches a reader, while every digit a figure can mean is kept.
+pub fn tidy(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    format!("{x:.11e}").parse().unwrap_or(x)
+}
+
 impl From<Band<f64>> for JsonBand {
     fn from(b: Band<f64>) -> JsonBand {
         JsonBand {
-            low: b.low,
-            central: b.central,
-            high: b.high,
+            low: tidy(b.low),
+            central: tidy(b.central),
+            high: tidy(b.high),
         }
     }
 }
@@ -205,7 +214,7 @@ impl From<&Estimate> for EstimateRecord {
         let plain = |f: Field| f.band(e).expect("every model has this figure");
         EstimateRecord {
             model: e.kind,
-            device_hours: Field::DeviceHours.value(&e.central),
+            device_hours: Field::DeviceHours.value(&e.central).map(tidy),
             energy_kwh: plain(Field::Energy),
             it_energy_kwh: plain(Field::ItEnergy),
             co2e_kg: plain(Field::Co2e),

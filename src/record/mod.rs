@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::InputError;
 use crate::impact::Estimate;
 
-pub use estimate::{EstimateRecord, Field, JsonBand};
+pub use estimate::{EstimateRecord, Field, JsonBand, tidy};
 
 /// Schema of the `measurement` object.
 pub const MEASUREMENT_SCHEMA: u32 = 1;

@@ -31,7 +31,8 @@ fn quoted(s: &str) -> String {
 }
 
 fn num(x: Option<f64>) -> String {
-    x.map(|v| format!("{v}")).unwrap_or_default()
+    x.map(|v| format!("{}", crate::record::tidy(v)))
+        .unwrap_or_default()
 }
 
 impl Exporter for CsvExporter {

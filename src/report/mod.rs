@@ -66,7 +66,7 @@ impl Report {
 pub enum Format {
     /// Aligned table for people (default).
     Table,
-    /// JSON, schema 1 of RUN-FORMAT.md.
+    /// JSON, schema 1 (docs/run-format.md).
     Json,
     /// CSV, one row per model.
     Csv,
@@ -124,7 +124,7 @@ pub(crate) fn figure_rows(
             name.push_str(primary_mark);
         }
         if rg {
-            header.extend([format!("{name} low"), name, "high".to_string()]);
+            header.extend([format!("{name} low"), name.clone(), format!("{name} high")]);
         } else {
             header.push(name);
         }
@@ -132,9 +132,24 @@ pub(crate) fn figure_rows(
     // Embodied emissions are only counted when the run asks for them; a row of zeros would
     // read as "none", so the row is left out and the report's notes say why.
     let embodied_counted = estimates.iter().any(|e| e.high.embodied.raw() > 0.0);
+    // A part equal to its total in every model says nothing the total does not: Compute cost
+    // when it is all of Cost, Operational CO2e when nothing embodied is counted.
+    let same = |a: Field, b: Field| {
+        estimates.iter().all(|e| {
+            [&e.low, &e.central, &e.high]
+                .iter()
+                .all(|o| a.value(o) == b.value(o))
+        })
+    };
+    let redundant = |f: Field| match f {
+        Field::ComputeCost | Field::EnergyCost => same(f, Field::Cost),
+        Field::Operational => same(f, Field::Co2e),
+        _ => false,
+    };
     let rows = Field::ALL
         .iter()
         .filter(|f| **f != Field::Embodied || embodied_counted)
+        .filter(|f| !redundant(**f))
         .filter(|f| estimates.iter().any(|e| f.human(&e.central).is_some()))
         .map(|f| {
             let mut cells = vec![f.label().to_string()];

@@ -137,25 +137,59 @@ pub fn parse_money(s: &str) -> Result<Money, String> {
     limit_value(s, &[("usd", 1.0), ("$", 1.0)], "cost").map(Money::from_usd)
 }
 
-/// A duration: `30s`, `2m`, `1.5h`, `500ms`, or plain seconds.
+/// A duration: `30s`, `2m`, `1.5h`, `500ms`, plain seconds, or a sum of parts as clocks
+/// and `sleep` write them: `1h30m`, `2m 30s`, `1d2h`.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let t = s.trim();
-    let Some((x, unit)) = split_quantity(t) else {
-        return Err(format!(
-            "'{t}' is not a duration: write 30s, 2m, 1h or 500ms"
-        ));
-    };
-    let secs = match unit.to_lowercase().as_str() {
-        "" | "s" | "sec" => x,
-        "ms" => x / 1e3,
-        "m" | "min" => x * 60.0,
-        "h" => x * 3600.0,
-        other => {
-            return Err(format!(
-                "unknown unit '{other}' in '{t}': use ms, s, m or h"
-            ));
+    let not_a_duration = || format!("'{t}' is not a duration: write 30s, 2m, 1h30m or 500ms");
+    if t.is_empty() {
+        return Err(not_a_duration());
+    }
+    let mut secs = 0.0;
+    let mut rest = t;
+    let mut parts = 0;
+    while !rest.is_empty() {
+        let num_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_'))
+            .unwrap_or(rest.len());
+        if num_end == 0 {
+            return Err(if rest.starts_with('-') {
+                format!("'{t}' must be a positive duration")
+            } else {
+                not_a_duration()
+            });
         }
-    };
+        let x: f64 = rest[..num_end]
+            .replace('_', "")
+            .parse()
+            .map_err(|_| not_a_duration())?;
+        rest = rest[num_end..].trim_start();
+        let unit_end = rest
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(rest.len());
+        let unit = rest[..unit_end].to_ascii_lowercase();
+        rest = rest[unit_end..].trim_start();
+        let k = match unit.as_str() {
+            "" if parts == 0 && rest.is_empty() => 1.0,
+            "s" | "sec" | "secs" => 1.0,
+            "ms" => 1e-3,
+            "m" | "min" | "mins" => 60.0,
+            "h" | "hr" | "hrs" => 3600.0,
+            "d" | "day" | "days" => 86_400.0,
+            "" => {
+                return Err(format!(
+                    "'{t}': every part of a compound duration needs a unit (1h30m)"
+                ));
+            }
+            other => {
+                return Err(format!(
+                    "unknown unit '{other}' in '{t}': use ms, s, m, h or d"
+                ));
+            }
+        };
+        secs += x * k;
+        parts += 1;
+    }
     if !(secs.is_finite() && secs > 0.0) {
         return Err(format!("'{t}' must be a positive duration"));
     }
