@@ -492,3 +492,46 @@ fn output_polish() {
     );
     assert!(r.stdout.contains("│ Cost"), "{}", r.stdout);
 }
+
+/// Shell completions load in bash; the man page renders where `man` exists.
+#[cfg(unix)]
+#[test]
+fn completions_and_man_page() {
+    let d = tempdir("completions");
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let r = run(&["completions", shell]);
+        assert_eq!(r.code, 0, "{shell}: {}", r.stderr);
+        assert!(r.stdout.contains("footprint"), "{shell}");
+    }
+    let r = run(&["completions", "bash"]);
+    let script = d.join("footprint.bash");
+    std::fs::write(&script, &r.stdout).unwrap();
+    let ok = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .status()
+        .unwrap();
+    assert!(ok.success(), "bash -n rejects the completion script");
+    let r = run(&["man"]);
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stdout.contains(".TH footprint 1"),
+        "{}",
+        &r.stdout[..200.min(r.stdout.len())]
+    );
+    let page = d.join("footprint.1");
+    std::fs::write(&page, &r.stdout).unwrap();
+    if let Ok(out) = std::process::Command::new("man")
+        .arg("-l")
+        .arg(&page)
+        .env("MANPAGER", "cat")
+        .output()
+    {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("SYNOPSIS"));
+    }
+}

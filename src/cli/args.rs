@@ -37,6 +37,13 @@ pub(super) enum Command {
     /// Compare estimates with published figures: every run file with a [published] section in
     /// the folders. Exit 1 when a reproduction is off its tolerance or a threshold is missed.
     Validate(ValidateArgs),
+    /// Print a shell completion script: footprint completions bash > ~/.local/share/bash-completion/completions/footprint
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): footprint man > ~/.local/share/man/man1/footprint.1
+    Man,
     /// Show the embedded hardware, grid and cloud data.
     Profiles {
         #[command(subcommand)]

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use crate::app;
 use crate::budget::{self, Limits};
@@ -62,6 +62,20 @@ fn run(mut cli: Cli) -> anyhow::Result<i32> {
         Command::Measure(a) => measure_cmd(&a, cli.profiles.as_deref()),
         Command::Check(a) => check_cmd(&a, cli.profiles.as_deref()),
         Command::Validate(a) => validate_cmd(&a, cli.profiles.as_deref()),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "footprint", &mut out);
+            emit(&String::from_utf8_lossy(&out), None)?;
+            Ok(EXIT_OK)
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut out)
+                .map_err(|e| OutputError::new("the man page", e))?;
+            emit(&String::from_utf8_lossy(&out), None)?;
+            Ok(EXIT_OK)
+        }
         Command::Profiles { command } => {
             let reg = app::registry(cli.profiles.as_deref())?;
             match command {
