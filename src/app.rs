@@ -505,13 +505,20 @@ pub struct MeasureRequest {
     pub region: Option<String>,
     /// The run is the measured workload itself (`--same-workload`).
     pub same_workload: bool,
+    /// Stop the measurement when its window exceeds these (`--max-energy`, ...).
+    pub limits: Limits,
 }
 
 /// How a measurement ended.
 pub enum MeasureOutcome {
     /// Measured (completely, or until interrupted). `exit_code` is the command's, or 128 + the
     /// signal for an interrupted training loop.
-    Measured { report: Box<Report>, exit_code: i32 },
+    Measured {
+        report: Box<Report>,
+        exit_code: i32,
+        /// Where the measured window itself is reckoned (for a CodeCarbon-style row).
+        site: CentralSite,
+    },
     /// The command could not be started: nothing was measured.
     NotStarted(SpawnFailure),
 }
@@ -567,11 +574,19 @@ pub fn measure(req: &MeasureRequest, profiles: Option<&Path>) -> anyhow::Result<
         reg.region(r)
             .map_err(|e| InputError::new(e.to_string()).for_key("--region"))?;
     }
-    let (m, code) = match &req.mode {
+    let budget = runtime_budget(&req.limits, run.as_ref(), req.region.as_deref(), &reg)?;
+    let site = central_site(run.as_ref(), req.region.as_deref(), &reg)?;
+    let mut mode = req.mode.clone();
+    match &mut mode {
+        MeasureMode::Train(o) => o.common.budget = budget,
+        MeasureMode::Command(o) => o.common.budget = budget,
+    }
+    let (m, code) = match &mode {
         MeasureMode::Train(opts) => {
             let m = measure::train(opts, &reg)?;
             let code = match m.status {
                 Status::Interrupted => 128 + measure::signal::received().unwrap_or(2),
+                Status::BudgetExceeded => crate::error::EXIT_BUDGET,
                 Status::Complete => crate::error::EXIT_OK,
             };
             (m, code)
@@ -585,7 +600,122 @@ pub fn measure(req: &MeasureRequest, profiles: Option<&Path>) -> anyhow::Result<
     Ok(MeasureOutcome::Measured {
         report: Box::new(report),
         exit_code: code,
+        site,
     })
+}
+
+/// The central grid intensity, PUE and place that a measurement's own window is reckoned at:
+/// the run file's, else `--region`'s, else the world average.
+pub struct CentralSite {
+    pub g_per_kwh: f64,
+    pub pue: f64,
+    /// The region as named, and the place's name.
+    pub region: Option<String>,
+    pub place: Option<String>,
+}
+
+pub fn central_site(
+    run: Option<&RunSpec>,
+    region: Option<&str>,
+    reg: &Registry,
+) -> Result<CentralSite, InputError> {
+    let site = run.map(|r| &r.site);
+    let named = site
+        .and_then(|s| s.region.as_ref().map(|r| r.value.clone()))
+        .or_else(|| region.map(String::from));
+    let looked_up = match &named {
+        Some(r) => Some(reg.region(r).map_err(|e| {
+            let e = InputError::new(e.to_string());
+            match run {
+                Some(s) => e.in_file(&s.file).for_key("site.region"),
+                None => e.for_key("--region"),
+            }
+        })?),
+        None => None,
+    };
+    let g_per_kwh = match (
+        site.and_then(|s| s.carbon_intensity_g_per_kwh.as_ref()),
+        &looked_up,
+    ) {
+        (Some(i), _) => i.value.central(),
+        (None, Some(r)) => r.intensity.value,
+        (None, None) => {
+            reg.grid(crate::profiles::DEFAULT_GRID)
+                .expect("the WORLD grid is embedded")
+                .carbon_intensity_g_per_kwh
+                .value
+        }
+    };
+    let pue = match site.and_then(|s| s.pue.as_ref()) {
+        Some(p) => p.value.central(),
+        None if run.is_some() => {
+            if named.as_ref().is_some_and(|r| r.contains(':')) {
+                crate::defaults::PUE_CLOUD.central
+            } else {
+                crate::defaults::PUE_UNKNOWN.central
+            }
+        }
+        None => 1.0,
+    };
+    let place = looked_up
+        .as_ref()
+        .and_then(|r| reg.grid(&r.code).map(|g| g.name.clone()));
+    Ok(CentralSite {
+        g_per_kwh,
+        pue,
+        region: named,
+        place,
+    })
+}
+
+/// The runtime budget of a measurement: its limits, and the central PUE, intensity and price
+/// (of the run file, else the region, else the world average) that turn measured energy into
+/// CO2e and money while it runs.
+fn runtime_budget(
+    limits: &Limits,
+    run: Option<&RunSpec>,
+    region: Option<&str>,
+    reg: &Registry,
+) -> Result<Option<measure::RuntimeBudget>, InputError> {
+    if limits.is_empty() {
+        return Ok(None);
+    }
+    let site = run.map(|r| &r.site);
+    let central = central_site(run, region, reg)?;
+    let (pue, g_per_kwh) = (central.pue, central.g_per_kwh);
+    let hw = run.and_then(|r| r.hardware.as_ref());
+    let usd_per_device_hour = hw
+        .and_then(|h| {
+            h.price_usd_per_device_hour
+                .as_ref()
+                .map(|p| p.value.central())
+        })
+        .or_else(|| {
+            let d = hw.and_then(|h| h.device.as_ref())?;
+            reg.accelerator(&d.value)
+                .ok()?
+                .price_usd_per_hour
+                .as_ref()
+                .map(|p| p.value)
+        });
+    let usd_per_kwh = site
+        .and_then(|s| s.electricity_usd_per_kwh.as_ref())
+        .map(|p| p.value.central());
+    if limits.cost.is_some() && usd_per_device_hour.is_none() && usd_per_kwh.is_none() {
+        return Err(InputError::new(
+            "a cost limit needs a price: give --run RUN.toml with hardware.price_usd_per_device_hour (or a device whose profile has one) or site.electricity_usd_per_kwh",
+        )
+        .for_key("--max-cost"));
+    }
+    Ok(Some(measure::RuntimeBudget {
+        max_energy: limits.energy,
+        max_co2e: limits.co2e,
+        max_cost: limits.cost,
+        pue,
+        kg_per_kwh: g_per_kwh / 1000.0,
+        usd_per_kwh,
+        usd_per_device_hour,
+    }))
 }
 
 /// The report of a measurement: against the user's run (extrapolated to its N × epochs) or,

@@ -498,3 +498,131 @@ fn a_killed_measurement_leaves_a_readable_trace() {
     assert!(lines.len() > 20, "{} lines", lines.len());
     assert_eq!(lines[0]["trace"], "footprint");
 }
+
+/// A runtime budget stops the run when its measured window exceeds it: the report says
+/// `budget-exceeded` and which limit, and footprint exits 1.
+#[test]
+#[cfg(unix)]
+fn a_runtime_budget_stops_the_run() {
+    let d = tempdir("runtime-budget");
+    let out = d.join("r.json");
+    let t0 = Instant::now();
+    let r = run(&[
+        "measure",
+        "--no-progress",
+        "--max-energy",
+        "1J",
+        "--kill-after",
+        "2",
+        "-o",
+        out.to_str().unwrap(),
+        "--",
+        "sh",
+        "-c",
+        "while :; do :; done",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        t0.elapsed() < Duration::from_secs(10),
+        "stopped, not run forever"
+    );
+    let m = &json(&std::fs::read_to_string(&out).unwrap())["measurement"];
+    assert_eq!(m["status"], "budget-exceeded");
+    assert!(
+        m["budget_exceeded"].as_str().unwrap().starts_with("energy"),
+        "{m}"
+    );
+    // the training loop stops between steps
+    let r = run(&[
+        "measure",
+        "--no-progress",
+        "-f",
+        "json",
+        "--max-co2e",
+        "1ug",
+        "--steps",
+        "100000",
+    ]);
+    assert_eq!(r.code, 2, "micrograms are not a unit here: {}", r.stderr);
+    let r = run(&[
+        "measure",
+        "--no-progress",
+        "-f",
+        "json",
+        "--max-energy",
+        "2J",
+        "--steps",
+        "1000000",
+        "--width",
+        "64",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = json(&r.stdout);
+    assert_eq!(v["measurement"]["status"], "budget-exceeded");
+    assert!(v["measurement"]["steps"].as_u64().unwrap() < 1_000_000);
+    // a cost limit needs a price, said before anything runs
+    assert_input_error(
+        &run(&["measure", "--max-cost", "$1", "--steps", "5"]),
+        &["--max-cost", "price"],
+    );
+}
+
+/// `--csv-append` writes CodeCarbon's emissions.csv columns: the header once, one row per run.
+#[test]
+#[cfg(unix)]
+fn codecarbon_rows_are_appended() {
+    let d = tempdir("codecarbon");
+    let csv = d.join("emissions.csv");
+    let c = csv.to_str().unwrap();
+    for args in [
+        vec![
+            "measure",
+            "--no-progress",
+            "--region",
+            "FR",
+            "--csv-append",
+            c,
+            "--",
+            "sleep",
+            "0.2",
+        ],
+        vec![
+            "measure",
+            "--no-progress",
+            "--steps",
+            "3",
+            "--width",
+            "32",
+            "--csv-append",
+            c,
+        ],
+    ] {
+        let r = run(&args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "a header and two rows: {text}");
+    assert!(
+        lines[0].starts_with("timestamp,project_name,run_id,experiment_id,duration,emissions,")
+    );
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let row: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!(header.len(), row.len(), "{}", lines[1]);
+    let col = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
+    assert_eq!(col("project_name"), "sleep 0.2");
+    assert_eq!(col("country_iso_code"), "FR");
+    assert_eq!(col("country_name"), "France");
+    let kwh: f64 = col("energy_consumed").parse().unwrap();
+    let kg: f64 = col("emissions").parse().unwrap();
+    assert!(
+        kwh > 0.0 && (kg / kwh - 0.056039).abs() < 1e-6,
+        "{kg} kg for {kwh} kWh"
+    );
+    assert_eq!(col("gpu_energy"), "0");
+    assert!(
+        lines[2].split(',').nth(1) == Some("mlp on cpu"),
+        "{}",
+        lines[2]
+    );
+}

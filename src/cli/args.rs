@@ -160,6 +160,18 @@ pub(super) struct MeasureArgs {
     /// (a second Ctrl-C kills at once).
     #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
     pub(super) kill_after: f64,
+    /// Stop the run when its measured energy (× the run's PUE) exceeds this: 2kWh, 500Wh.
+    #[arg(long, value_name = "ENERGY")]
+    pub(super) max_energy: Option<String>,
+    /// Stop the run when its CO2e (at the run's or the region's intensity) exceeds this: 1kg.
+    #[arg(long, value_name = "MASS")]
+    pub(super) max_co2e: Option<String>,
+    /// Stop the run when its cost (the --run file's price) exceeds this: $20.
+    #[arg(long, value_name = "MONEY")]
+    pub(super) max_cost: Option<String>,
+    /// Also append one row to this CSV with CodeCarbon's emissions.csv columns (header when new).
+    #[arg(long, value_name = "FILE")]
+    pub(super) csv_append: Option<PathBuf>,
     /// No progress line on stderr.
     #[arg(long)]
     pub(super) no_progress: bool,

@@ -41,6 +41,7 @@ fn measure_mode(a: &MeasureArgs) -> anyhow::Result<MeasureMode> {
         interval: units::Duration::from_seconds(a.interval_ms as f64 / 1e3),
         trace: a.trace.clone(),
         progress: !a.no_progress,
+        budget: None,
     };
     if a.command.is_empty() {
         if a.samples.is_some() {
@@ -102,6 +103,32 @@ fn measure_mode(a: &MeasureArgs) -> anyhow::Result<MeasureMode> {
     }))
 }
 
+/// The runtime limits the flags give.
+fn runtime_limits(a: &MeasureArgs) -> anyhow::Result<crate::budget::Limits> {
+    use crate::budget::{parse_energy, parse_mass, parse_money};
+    let bad = |flag: &'static str| move |msg: String| flag_error(flag, msg);
+    Ok(crate::budget::Limits {
+        co2e: a
+            .max_co2e
+            .as_deref()
+            .map(parse_mass)
+            .transpose()
+            .map_err(bad("--max-co2e"))?,
+        energy: a
+            .max_energy
+            .as_deref()
+            .map(parse_energy)
+            .transpose()
+            .map_err(bad("--max-energy"))?,
+        cost: a
+            .max_cost
+            .as_deref()
+            .map(parse_money)
+            .transpose()
+            .map_err(bad("--max-cost"))?,
+    })
+}
+
 /// Checks the outputs of a measurement before it starts: each can be written, none is an
 /// input or another output, and the format is one a measurement has.
 fn check_measure_outputs(a: &MeasureArgs) -> anyhow::Result<()> {
@@ -115,6 +142,10 @@ fn check_measure_outputs(a: &MeasureArgs) -> anyhow::Result<()> {
     if let Some(out) = &a.output {
         not_an_input(out, "-o", &run)?;
         files::check_writable(out, "-o")?;
+    }
+    if let Some(csv) = &a.csv_append {
+        not_an_input(csv, "--csv-append", &run)?;
+        files::check_writable(csv, "--csv-append")?;
     }
     if let Some(t) = &a.trace {
         if t.as_os_str() == "-" {
@@ -140,11 +171,16 @@ pub(super) fn measure_cmd(a: &MeasureArgs, profiles: Option<&Path>) -> anyhow::R
         run: a.run.clone(),
         region: a.region.clone(),
         same_workload: a.same_workload,
+        limits: runtime_limits(a)?,
     };
     check_measure_outputs(a)?;
     let to_stderr = matches!(req.mode, MeasureMode::Command(_));
-    let (report, mut code) = match app::measure(&req, profiles)? {
-        MeasureOutcome::Measured { report, exit_code } => (report, exit_code),
+    let (report, mut code, site) = match app::measure(&req, profiles)? {
+        MeasureOutcome::Measured {
+            report,
+            exit_code,
+            site,
+        } => (report, exit_code, site),
         MeasureOutcome::NotStarted(fail) => {
             say(&format!("error: {}", printable(&fail.message)));
             return Ok(fail.code);
@@ -154,6 +190,11 @@ pub(super) fn measure_cmd(a: &MeasureArgs, profiles: Option<&Path>) -> anyhow::R
     let mut failed = Vec::new();
     if let Some(path) = &a.output
         && let Err(e) = emit(&json, Some(path))
+    {
+        failed.push(e);
+    }
+    if let (Some(path), Some(m)) = (&a.csv_append, &report.measurement)
+        && let Err(e) = append_codecarbon_row(path, m, &report.name, &site)
     {
         failed.push(e);
     }
@@ -200,6 +241,35 @@ pub(super) fn measure_cmd(a: &MeasureArgs, profiles: Option<&Path>) -> anyhow::R
         }
     }
     Ok(if code == EXIT_OK { EXIT_IO } else { code })
+}
+
+/// Appends the CodeCarbon-style row, with the header when the file is new or empty.
+fn append_codecarbon_row(
+    path: &Path,
+    m: &crate::record::Measurement,
+    name: &str,
+    site: &app::CentralSite,
+) -> anyhow::Result<()> {
+    use crate::report::codecarbon;
+    let fresh = std::fs::metadata(path).map_or(true, |md| md.len() == 0);
+    let mut text = if fresh {
+        codecarbon::header()
+    } else {
+        String::new()
+    };
+    text.push_str(&codecarbon::row(
+        m,
+        name,
+        &codecarbon::Site {
+            region: site.region.as_deref(),
+            country_name: site.place.as_deref(),
+            g_per_kwh: site.g_per_kwh,
+            pue: site.pue,
+            ram_total_gb: crate::measure::platform::total_memory_bytes().map(|b| b / 1e9),
+        },
+    ));
+    files::append(path, text.as_bytes())
+        .map_err(|e| crate::error::OutputError::new(path.display().to_string(), e).into())
 }
 
 /// Writes a measurement's JSON to a new file in the temporary directory, or the current one.

@@ -31,6 +31,16 @@ use sampler::{SamplerOutput, Trace};
 use sensor::{DeviceKind, GpuSelection, Sensor};
 
 pub use train::{check_fits, train};
+
+/// Marks a measurement stopped by its runtime budget.
+pub(crate) fn mark_budget_exceeded(m: &mut Measurement, why: String) {
+    m.status = Status::BudgetExceeded;
+    m.notices.insert(
+        0,
+        format!("stopped by the runtime budget: {why}; the figures cover what ran until then"),
+    );
+    m.budget_exceeded = Some(why);
+}
 pub use wrap::{SpawnFailure, wrap};
 
 pub(crate) const RAPL_ROOT: &str = "/sys/class/powercap";
@@ -41,6 +51,68 @@ pub struct Common {
     pub interval: Duration,
     pub trace: Option<PathBuf>,
     pub progress: bool,
+    /// Stop when the measured window exceeds this (`measure --max-energy ...`).
+    pub budget: Option<RuntimeBudget>,
+}
+
+/// A budget enforced while the measurement runs: the window's counted energy, and the CO2e
+/// and cost it implies at the run's central intensity, PUE and prices.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuntimeBudget {
+    pub max_energy: Option<Energy>,
+    pub max_co2e: Option<crate::units::Mass>,
+    pub max_cost: Option<crate::units::Money>,
+    /// Facility kWh per measured kWh (the run's PUE; 1 for the measured window itself).
+    pub pue: f64,
+    /// kg CO2e per facility kWh.
+    pub kg_per_kwh: f64,
+    /// USD per facility kWh (electricity), when the cost is energy-priced.
+    pub usd_per_kwh: Option<f64>,
+    /// USD per device-hour (rental), when the cost is time-priced.
+    pub usd_per_device_hour: Option<f64>,
+}
+
+impl RuntimeBudget {
+    /// The limit exceeded by `energy` measured over `elapsed` on `devices`, if one is.
+    pub fn exceeded(&self, energy: Energy, elapsed: Duration, devices: f64) -> Option<String> {
+        use crate::units::{Mass, Money, human_energy, human_mass, human_money};
+        let facility = energy * self.pue;
+        if let Some(max) = self.max_energy
+            && facility > max
+        {
+            return Some(format!(
+                "energy {} > limit {}",
+                human_energy(facility),
+                human_energy(max)
+            ));
+        }
+        let co2e = Mass::from_kg(facility.kwh() * self.kg_per_kwh);
+        if let Some(max) = self.max_co2e
+            && co2e > max
+        {
+            return Some(format!(
+                "CO2e {} > limit {}",
+                human_mass(co2e),
+                human_mass(max)
+            ));
+        }
+        let cost = match (self.usd_per_device_hour, self.usd_per_kwh) {
+            (Some(p), _) => Some(p * elapsed.hours() * devices),
+            (None, Some(p)) => Some(p * facility.kwh()),
+            (None, None) => None,
+        }
+        .map(Money::from_usd);
+        if let (Some(max), Some(cost)) = (self.max_cost, cost)
+            && cost > max
+        {
+            return Some(format!(
+                "cost {} > limit {}",
+                human_money(cost),
+                human_money(max)
+            ));
+        }
+        None
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -93,15 +165,17 @@ pub(crate) fn hardware_sensors(gpus: &GpuSelection) -> (Vec<Box<dyn Sensor>>, Ve
 
 /// Which sensors make the total: every GPU, and the CPU once (RAPL when readable, else the
 /// CPU-time model). Returns (energy, ids, description, weakest quality).
+/// Whether a sensor's energy is part of the total: every GPU, and the CPU once (RAPL when
+/// readable, else the CPU-time model). The same rule for live figures and for the report.
+pub(crate) fn counts(kind: DeviceKind, id: &str, has_rapl: bool) -> bool {
+    kind == DeviceKind::Gpu || id.starts_with("rapl:") || (!has_rapl && id == "cpu-model")
+}
+
 fn total(devices: &[DeviceEnergy]) -> (Energy, Vec<String>, String, Quality) {
     let has_rapl = devices.iter().any(|d| d.id.starts_with("rapl:"));
     let counted: Vec<&DeviceEnergy> = devices
         .iter()
-        .filter(|d| {
-            d.kind == DeviceKind::Gpu
-                || d.id.starts_with("rapl:")
-                || (!has_rapl && d.id == "cpu-model")
-        })
+        .filter(|d| counts(d.kind, &d.id, has_rapl))
         .collect();
     let energy = counted
         .iter()
@@ -222,6 +296,7 @@ pub(crate) fn from_sampler(
         cpu_seconds: 0.0,
         sampler: sampler_stats(&out),
         trace_error: out.trace_error.clone(),
+        budget_exceeded: None,
         sensors: out.devices,
         counted,
         notices,

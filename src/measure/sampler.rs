@@ -25,12 +25,15 @@ enum Cmd {
     Stop,
 }
 
-/// Live figures for a progress display, updated every tick.
+/// Live figures for a progress display and a runtime budget, updated every tick: the counted
+/// sensors only, as the report's total counts them.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Live {
     pub power: Power,
     pub energy: Energy,
     pub elapsed: Duration,
+    /// GPUs being read (1 for a CPU-only measurement): device-hours = elapsed × this.
+    pub devices: f64,
 }
 
 /// What the sampler thread returns.
@@ -159,12 +162,22 @@ impl Sampler {
                     n += 1;
                     ticks2.store(n, Ordering::Relaxed);
                     if let Ok(mut l) = live2.lock() {
+                        let has_rapl = tracks.iter().any(|t| t.info.id.starts_with("rapl:"));
+                        let counted = || {
+                            tracks
+                                .iter()
+                                .filter(|t| super::counts(t.info.kind, &t.info.id, has_rapl))
+                        };
+                        let gpus = counted()
+                            .filter(|t| t.info.kind == super::sensor::DeviceKind::Gpu)
+                            .count();
                         *l = Live {
-                            power: tracks.iter().filter_map(Track::last_power).sum(),
-                            energy: tracks.iter().map(Track::energy_so_far).sum(),
+                            power: counted().filter_map(Track::last_power).sum(),
+                            energy: counted().map(Track::energy_so_far).sum(),
                             elapsed: Duration::from_seconds(
                                 start.elapsed().as_secs_f64() - window_start,
                             ),
+                            devices: gpus.max(1) as f64,
                         };
                     }
                     if let Some(out) = trace.as_mut() {

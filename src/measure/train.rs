@@ -89,8 +89,14 @@ pub fn train(opts: &TrainOptions, reg: &Registry) -> anyhow::Result<Measurement>
     let mut first = None;
     let mut last = f32::NAN;
     let per_step = trainer.samples_per_step() as f64;
+    let mut over = None;
     loop {
-        if signal::received().is_some()
+        if let Some(b) = &opts.common.budget {
+            let l = sampler.live();
+            over = b.exceeded(l.energy, l.elapsed, l.devices);
+        }
+        if over.is_some()
+            || signal::received().is_some()
             || opts.steps.is_some_and(|n| steps >= n)
             || opts
                 .duration
@@ -116,6 +122,9 @@ pub fn train(opts: &TrainOptions, reg: &Registry) -> anyhow::Result<Measurement>
     progress.done();
 
     let mut m = from_sampler(Mode::Training, started, window, out, notices);
+    if let Some(why) = over {
+        super::mark_budget_exceeded(&mut m, why);
+    }
     let energy = m.energy_j;
     let samples = steps * trainer.samples_per_step() as u64;
     let flops = steps as f64 * trainer.flops_per_step();

@@ -55,10 +55,22 @@ pub fn wrap(
     let sampler = Sampler::start(sensors, opts.common.interval, open_trace(&opts.common)?);
     let mut progress = Progress::new(opts.common.progress);
     let mut stop = Escalation::default();
+    let mut over: Option<String> = None;
     let status = loop {
         match child.try_wait() {
             Ok(Some(s)) => break s,
             Ok(None) => {
+                if over.is_none()
+                    && let Some(b) = &opts.common.budget
+                {
+                    let l = sampler.live();
+                    over = b.exceeded(l.energy, l.elapsed, l.devices);
+                    if over.is_some() {
+                        // Ask the command to stop, as a scheduler would; it gets the same grace.
+                        platform::terminate(pid);
+                        stop.requested();
+                    }
+                }
                 if let Some(note) = stop.tick(pid, opts.kill_after) {
                     notices.push(note);
                 }
@@ -89,12 +101,16 @@ pub fn wrap(
         ));
     }
     // Interrupted: exit as the interrupted footprint would (130, 143, 129), not with whatever
-    // the command chose to return.
-    let code = match signal::received() {
-        Some(sig) => 128 + sig,
-        None => platform::exit_code_of(status),
+    // the command chose to return; stopped by its budget: 1, as `check` does.
+    let code = match (signal::received(), &over) {
+        (Some(sig), _) => 128 + sig,
+        (None, Some(_)) => crate::error::EXIT_BUDGET,
+        (None, None) => platform::exit_code_of(status),
     };
     let mut m = from_sampler(Mode::Command, started, window, out, notices);
+    if let Some(why) = over {
+        super::mark_budget_exceeded(&mut m, why);
+    }
     let energy = m.energy_j;
     m.samples = opts.samples;
     m.samples_per_second = opts
@@ -122,9 +138,16 @@ struct Escalation {
 }
 
 impl Escalation {
+    /// footprint itself asked the command to stop (its runtime budget).
+    fn requested(&mut self) {
+        self.first.get_or_insert_with(Instant::now);
+    }
+
     /// Called while the command runs; returns a note for the report when it kills.
     fn tick(&mut self, pid: i32, kill_after: std::time::Duration) -> Option<String> {
-        signal::received()?;
+        if self.first.is_none() {
+            signal::received()?;
+        }
         let first = *self.first.get_or_insert_with(Instant::now);
         let again = platform::signal_count() >= 2;
         if self.killed || !(again || first.elapsed() >= kill_after) {

@@ -62,6 +62,9 @@ pub enum Status {
     Complete,
     /// Stopped by SIGINT/SIGTERM: figures cover what ran until then.
     Interrupted,
+    /// Stopped by `measure --max-energy/--max-co2e/--max-cost`: figures cover what ran until then.
+    #[serde(rename = "budget-exceeded")]
+    BudgetExceeded,
 }
 
 /// What was measured: footprint's own training loop, or a command after `--`.
@@ -224,6 +227,9 @@ pub struct Measurement {
     pub counted: Vec<String>,
     pub notices: Vec<String>,
     pub sampler: SamplerStats,
+    /// Which runtime limit stopped the measurement (`status` = `budget-exceeded`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_exceeded: Option<String>,
     /// The trace (`--trace`) could not be written from some point on: why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace_error: Option<String>,

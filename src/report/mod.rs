@@ -4,6 +4,7 @@
 //! measurement); an [`Exporter`] turns it into text. Tables and Markdown are for people and
 //! may change; JSON (schema 1 of RUN-FORMAT.md) and CSV are for machines and only grow.
 
+pub mod codecarbon;
 mod csv;
 mod json;
 mod junit;

@@ -108,3 +108,11 @@ pub fn kill_tree(root: i32) {
         }
     }
 }
+
+/// Asks a process to stop (SIGTERM).
+pub fn terminate(pid: i32) {
+    // SAFETY: kill has no memory preconditions.
+    unsafe {
+        libc::kill(pid, libc::SIGTERM);
+    }
+}

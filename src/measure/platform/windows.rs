@@ -298,3 +298,10 @@ pub fn total_memory_bytes() -> Option<f64> {
     let ok = unsafe { GlobalMemoryStatusEx(&mut m) } != 0;
     (ok && m.ullTotalPhys > 0).then_some(m.ullTotalPhys as f64)
 }
+
+/// Asks a process to stop. Windows has no SIGTERM for a console child that footprint did not
+/// start in its own group: the process and its descendants are ended (the grace period then
+/// has nothing left to wait for).
+pub fn terminate(pid: i32) {
+    kill_tree(pid);
+}
