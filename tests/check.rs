@@ -365,9 +365,19 @@ fn ci_recipes_work_as_written() {
             let cmd = cmd
                 .replace("target/release/footprint", bin())
                 .replace("$GITHUB_STEP_SUMMARY", summary.to_str().unwrap());
+            let gh_output = d.join("github-output");
             let out = std::process::Command::new("sh")
                 .args(["-c", &cmd])
                 .current_dir(root())
+                .env(
+                    "GITHUB_ACTIONS",
+                    if file.starts_with("github") {
+                        "true"
+                    } else {
+                        ""
+                    },
+                )
+                .env("GITHUB_OUTPUT", &gh_output)
                 .output()
                 .unwrap();
             assert_eq!(
@@ -379,8 +389,70 @@ fn ci_recipes_work_as_written() {
         }
     }
     assert!(d.join("step-summary.md").exists());
+    // the GitHub step's outputs
+    let outputs = std::fs::read_to_string(d.join("github-output")).unwrap();
+    assert!(
+        outputs.contains("budget_ok=true") && outputs.contains("co2e_kg="),
+        "{outputs}"
+    );
     assert!(root().join("footprint-budget.xml").exists());
     let xml = std::fs::read_to_string(root().join("footprint-budget.xml")).unwrap();
     assert!(xml.contains("<testsuites"));
     std::fs::remove_file(root().join("footprint-budget.xml")).unwrap();
+}
+
+/// In GitHub Actions an exceeded limit is an `::error::` annotation and the figures are step
+/// outputs; with `--format junit`, even invalid input leaves a JUnit file saying why.
+#[test]
+fn ci_integrations() {
+    let d = tempdir("gh");
+    let out_file = d.join("out");
+    let r = run_env(
+        &[
+            "check",
+            "examples/laptop-finetune.toml",
+            "--max-co2e",
+            "100g",
+        ],
+        &[
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_OUTPUT", out_file.to_str().unwrap()),
+        ],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout
+            .contains("::error title=footprint budget (finetune-1.3b-a10g)::CO2e"),
+        "{}",
+        r.stdout
+    );
+    let outputs = std::fs::read_to_string(&out_file).unwrap();
+    assert!(outputs.contains("budget_ok=false"), "{outputs}");
+    // JSON on stdout stays JSON
+    let r = run_env(
+        &[
+            "check",
+            "examples/laptop-finetune.toml",
+            "--max-co2e",
+            "100g",
+            "-f",
+            "json",
+        ],
+        &[
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_OUTPUT", out_file.to_str().unwrap()),
+        ],
+    );
+    assert!(!r.stdout.contains("::error"), "{}", r.stdout);
+    json(&r.stdout);
+    // invalid input with junit: a JUnit document on stdout, the error on stderr, exit 2
+    let r = run(&["check", "missing.toml", "--max-co2e", "1kg", "-f", "junit"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stdout
+            .contains("<error message=\"missing.toml: no such file\""),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stderr.contains("no such file"));
 }

@@ -179,10 +179,22 @@ fn check_cmd(a: &CheckArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
     if let Some(s) = &a.summary {
         not_an_input(s, "--summary", &[&a.file])?;
     }
-    let report: Report = app::check(&a.file, profiles, flag_limits(a)?, a.strict)?;
+    let format = Format::from(a.format);
+    let report: Report = match app::check(&a.file, profiles, flag_limits(a)?, a.strict) {
+        Ok(r) => r,
+        Err(e) if format == Format::Junit => {
+            // A CI reporter still gets a file that says why.
+            emit(
+                &report::junit::input_error(&a.file.display().to_string(), &e.to_string()),
+                None,
+            )?;
+            return Err(e.into());
+        }
+        Err(e) => return Err(e.into()),
+    };
     let verdict = report.budget.as_ref().expect("check sets the verdict");
     // The verdict first: an output that fails afterwards must not hide it.
-    let shown = emit(&report::exporter(a.format.into()).render(&report)?, None);
+    let shown = emit(&report::exporter(format).render(&report)?, None);
     if !verdict.ok {
         for (line, pass) in report::verdict_lines(verdict) {
             if !pass {
@@ -190,6 +202,7 @@ fn check_cmd(a: &CheckArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
             }
         }
     }
+    github(&report, format)?;
     if let Some(path) = &a.summary {
         let md = report::exporter(Format::Markdown).render(&report)?;
         files::append(path, md.as_bytes())
@@ -197,4 +210,46 @@ fn check_cmd(a: &CheckArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
     }
     shown?;
     Ok(if verdict.ok { EXIT_OK } else { EXIT_BUDGET })
+}
+
+/// In a GitHub Actions job: an `::error::` annotation per exceeded limit (on stdout, where the
+/// runner reads workflow commands, unless stdout carries JSON, CSV or JUnit), and the primary
+/// figures and the verdict as step outputs in `$GITHUB_OUTPUT`.
+fn github(report: &Report, format: Format) -> anyhow::Result<()> {
+    if std::env::var("GITHUB_ACTIONS").as_deref() != Ok("true") {
+        return Ok(());
+    }
+    let Some(v) = &report.budget else {
+        return Ok(());
+    };
+    if matches!(format, Format::Table | Format::Markdown) {
+        let mut lines = String::new();
+        for (line, pass) in report::verdict_lines(v) {
+            if !pass {
+                lines.push_str(&format!(
+                    "::error title=footprint budget ({})::{}\n",
+                    report.name.replace([':', ',', '\n', '\r'], " "),
+                    line.replace(['\n', '\r'], " ")
+                ));
+            }
+        }
+        if !lines.is_empty() {
+            emit(&lines, None)?;
+        }
+    }
+    if let Some(path) = std::env::var_os("GITHUB_OUTPUT").filter(|p| !p.is_empty()) {
+        let path = std::path::PathBuf::from(path);
+        let mut out = format!("budget_ok={}\n", v.ok);
+        if let Some(e) = crate::impact::primary(&report.estimates) {
+            use crate::record::Field;
+            for f in [Field::Co2e, Field::Energy, Field::Cost] {
+                if let Some(x) = f.value(&e.central) {
+                    out.push_str(&format!("{}={}\n", f.key(), crate::record::tidy(x)));
+                }
+            }
+        }
+        files::append(&path, out.as_bytes())
+            .map_err(|e| OutputError::new(path.display().to_string(), e))?;
+    }
+    Ok(())
 }

@@ -77,3 +77,14 @@ impl Exporter for JunitExporter {
         Ok(out)
     }
 }
+
+/// A JUnit document for a check that could not run (invalid input): one test case in error,
+/// so that a CI test reporter shows why rather than a missing file.
+pub fn input_error(file: &str, message: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"footprint\" tests=\"1\" failures=\"0\" errors=\"1\">\n  <testsuite name=\"footprint budget: {}\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\">\n    <testcase classname=\"footprint.budget\" name=\"budget can be checked\">\n      <error message=\"{}\" type=\"InvalidInput\">{}</error>\n    </testcase>\n  </testsuite>\n</testsuites>\n",
+        xml(file),
+        xml(message),
+        xml(message)
+    )
+}

@@ -7,7 +7,7 @@
 pub mod codecarbon;
 mod csv;
 mod json;
-mod junit;
+pub mod junit;
 mod markdown;
 mod measurement;
 pub mod profiles;
