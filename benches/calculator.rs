@@ -91,6 +91,28 @@ fn benches(c: &mut Criterion) {
         "load embedded profiles (accelerators, grids, clouds)",
         |b| b.iter(Registry::embedded),
     );
+
+    // footprint sweep: every device × every region over the laptop fine-tune (ranged inputs),
+    // through the same pipeline as `estimate`, in parallel.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = root.join("examples/laptop-finetune.toml");
+    let axes = footprint::app::sweep::Axes {
+        devices: vec!["all".to_string()],
+        regions: vec!["all".to_string()],
+        ..Default::default()
+    };
+    let options = footprint::app::sweep::sweep(&run, None, &axes)
+        .unwrap()
+        .rows
+        .len();
+    let mut g = c.benchmark_group("sweep");
+    g.sample_size(10);
+    g.throughput(criterion::Throughput::Elements(options as u64));
+    g.bench_function(
+        format!("all devices x all regions ({options} options, ranged)"),
+        |b| b.iter(|| footprint::app::sweep::sweep(black_box(&run), None, &axes).unwrap()),
+    );
+    g.finish();
 }
 
 criterion_group!(calculator, benches);

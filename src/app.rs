@@ -8,6 +8,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod sweep;
+
 use crate::budget::{self, Limits};
 use crate::error::{InputError, MeasureError};
 use crate::impact::{self, Estimate};

@@ -34,6 +34,9 @@ pub(super) enum Command {
     /// Check a run (or a measurement report) against an emission, energy or cost budget:
     /// exit 0 when every limit holds, 1 when one is exceeded, 2 on invalid input.
     Check(CheckArgs),
+    /// What-if: every combination of devices, regions, counts, utilizations, PUEs, epochs and
+    /// prices, each estimated like `estimate`, best first.
+    Sweep(SweepArgs),
     /// Compare estimates with published figures: every run file with a [published] section in
     /// the folders. Exit 1 when a reproduction is off its tolerance or a threshold is missed.
     Validate(ValidateArgs),
@@ -61,6 +64,54 @@ pub(super) struct EstimateArgs {
     /// Write the report to FILE (atomically) instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub(super) output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct SweepArgs {
+    /// The run description whose inputs are varied.
+    pub(super) run: PathBuf,
+    /// Devices: H100,A100-80GB,L4 (or `all`).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub(super) device: Vec<String>,
+    /// Regions: FR,US-CA,PL,aws:us-west-2 (or `all`).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub(super) region: Vec<String>,
+    /// Device counts: 8,16.
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub(super) count: Vec<u64>,
+    /// Utilizations (compute model): 0.3,0.5.
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub(super) utilization: Vec<f64>,
+    /// PUEs: 1.1,1.4.
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub(super) pue: Vec<f64>,
+    /// Epochs: 1,3.
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub(super) epochs: Vec<f64>,
+    /// Rental prices, USD per device-hour: 2.5,4.
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub(super) price: Vec<f64>,
+    /// What the options are ordered by.
+    #[arg(long, value_enum, default_value_t = SortArg::Co2e)]
+    pub(super) sort: SortArg,
+    /// Show only the best N.
+    #[arg(long, value_name = "N")]
+    pub(super) top: Option<usize>,
+    /// Output format (table, json, csv or markdown).
+    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Table)]
+    pub(super) format: FormatArg,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub(super) output: Option<PathBuf>,
+}
+
+/// `--sort`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(super) enum SortArg {
+    Co2e,
+    Energy,
+    Cost,
+    Time,
 }
 
 #[derive(Args, Debug)]

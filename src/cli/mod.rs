@@ -22,7 +22,7 @@ use measure::measure_cmd;
 use validate::validate_cmd;
 
 pub use args::Cli;
-use args::{CheckArgs, Command, EstimateArgs, ListFormat, ProfilesCommand};
+use args::{CheckArgs, Command, EstimateArgs, ListFormat, ProfilesCommand, SortArg, SweepArgs};
 
 /// Runs the command line and returns the process exit code. Errors are printed here, on one
 /// line each.
@@ -62,6 +62,7 @@ fn run(mut cli: Cli) -> anyhow::Result<i32> {
         Command::Measure(a) => measure_cmd(&a, cli.profiles.as_deref()),
         Command::Check(a) => check_cmd(&a, cli.profiles.as_deref()),
         Command::Validate(a) => validate_cmd(&a, cli.profiles.as_deref()),
+        Command::Sweep(a) => sweep_cmd(&a, cli.profiles.as_deref()),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "footprint", &mut out);
@@ -112,6 +113,44 @@ fn estimate(a: &EstimateArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
     }
     emit(
         &report::exporter(format).render(&report)?,
+        a.output.as_deref(),
+    )?;
+    Ok(EXIT_OK)
+}
+
+fn sweep_cmd(a: &SweepArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
+    use crate::report::sweep::SortBy;
+    let format = Format::from(a.format);
+    if format == Format::Junit {
+        return Err(flag_error(
+            "--format",
+            "sweep writes table, json, csv or markdown",
+        ));
+    }
+    if let Some(out) = &a.output {
+        not_an_input(out, "-o", &[&a.run])?;
+    }
+    if a.top == Some(0) {
+        return Err(flag_error("--top", "must be at least 1"));
+    }
+    let axes = app::sweep::Axes {
+        devices: a.device.clone(),
+        regions: a.region.clone(),
+        counts: a.count.clone(),
+        utilizations: a.utilization.clone(),
+        pues: a.pue.clone(),
+        epochs: a.epochs.clone(),
+        prices: a.price.clone(),
+    };
+    let s = app::sweep::sweep(&a.run, profiles, &axes)?;
+    let by = match a.sort {
+        SortArg::Co2e => SortBy::Co2e,
+        SortArg::Energy => SortBy::Energy,
+        SortArg::Cost => SortBy::Cost,
+        SortArg::Time => SortBy::Time,
+    };
+    emit(
+        &report::sweep::render(&s, by, a.top, format),
         a.output.as_deref(),
     )?;
     Ok(EXIT_OK)

@@ -11,6 +11,7 @@ pub mod junit;
 mod markdown;
 mod measurement;
 pub mod profiles;
+pub mod sweep;
 mod table;
 pub mod validation;
 

@@ -1,0 +1,268 @@
+//! `footprint sweep`: every combination of the options given, each evaluated by the same
+//! pipeline as `estimate` (ranges included), so a team can compare devices, regions, counts
+//! and utilizations in one command.
+
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use super::{evaluate, plan_measured, read_measured, registry};
+use crate::error::InputError;
+use crate::impact::{Estimate, ModelKind};
+use crate::profiles::Registry;
+use crate::runfile::{self, In, RangeValue, RunSpec};
+
+/// The values each option takes; an empty list keeps the run file's own.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Axes {
+    pub devices: Vec<String>,
+    pub regions: Vec<String>,
+    pub counts: Vec<u64>,
+    pub utilizations: Vec<f64>,
+    pub pues: Vec<f64>,
+    pub epochs: Vec<f64>,
+    pub prices: Vec<f64>,
+}
+
+/// One option: the values it set, and the run's primary estimate with them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub device: Option<String>,
+    pub region: Option<String>,
+    pub count: Option<u64>,
+    pub utilization: Option<f64>,
+    pub pue: Option<f64>,
+    pub epochs: Option<f64>,
+    pub price: Option<f64>,
+    pub model: ModelKind,
+    pub estimate: Estimate,
+}
+
+/// What a sweep found.
+#[derive(Clone, Debug)]
+pub struct Sweep {
+    pub name: String,
+    pub rows: Vec<Row>,
+}
+
+fn flag_err(flag: &str, msg: impl Into<String>) -> InputError {
+    InputError::new(msg).for_key(flag)
+}
+
+/// `all` → every profile that can be evaluated with a compute or duration model; otherwise
+/// each name checked, with the usual "did you mean".
+fn devices(reg: &Registry, given: &[String]) -> Result<Vec<String>, InputError> {
+    if given.iter().any(|d| d.eq_ignore_ascii_case("all")) {
+        return Ok(reg
+            .accelerators()
+            .iter()
+            .filter(|a| a.tdp_w.is_some() && a.peak_flops.is_some())
+            .map(|a| a.name.clone())
+            .collect());
+    }
+    given
+        .iter()
+        .map(|d| {
+            reg.accelerator(d)
+                .map(|a| a.name.clone())
+                .map_err(|e| flag_err("--device", e.to_string()))
+        })
+        .collect()
+}
+
+fn regions(reg: &Registry, given: &[String]) -> Result<Vec<String>, InputError> {
+    if given.iter().any(|r| r.eq_ignore_ascii_case("all")) {
+        let mut all: Vec<String> = reg.grids().iter().map(|g| g.code.clone()).collect();
+        all.extend(reg.clouds().iter().map(|c| c.code.clone()));
+        return Ok(all);
+    }
+    given
+        .iter()
+        .map(|r| {
+            reg.region(r)
+                .map(|_| r.clone())
+                .map_err(|e| flag_err("--region", e.to_string()))
+        })
+        .collect()
+}
+
+fn check_values(axes: &Axes) -> Result<(), InputError> {
+    let bad = |flag: &str, ok: bool, what: &str| {
+        if ok {
+            Ok(())
+        } else {
+            Err(flag_err(flag, what.to_string()))
+        }
+    };
+    bad(
+        "--count",
+        axes.counts.iter().all(|c| (1..=10_000_000).contains(c)),
+        "counts are 1 to 10,000,000 devices",
+    )?;
+    bad(
+        "--utilization",
+        axes.utilizations.iter().all(|u| *u > 0.0 && *u <= 1.0),
+        "utilization is a share of peak: above 0, at most 1",
+    )?;
+    bad(
+        "--pue",
+        axes.pues.iter().all(|p| (1.0..=5.0).contains(p)),
+        "PUE is 1 to 5",
+    )?;
+    bad(
+        "--epochs",
+        axes.epochs.iter().all(|e| *e > 0.0 && *e <= 1e6),
+        "epochs are above 0, at most 1e6",
+    )?;
+    bad(
+        "--price",
+        axes.prices.iter().all(|p| (0.0..=1e5).contains(p)),
+        "prices are USD per device-hour, 0 to 100,000",
+    )
+}
+
+/// Every combination of `axes`' values (`None` where an axis is empty).
+fn combinations(axes: &Axes, devices: &[String], regions: &[String]) -> Vec<Row0> {
+    fn opt<T: Clone>(v: &[T]) -> Vec<Option<T>> {
+        if v.is_empty() {
+            vec![None]
+        } else {
+            v.iter().cloned().map(Some).collect()
+        }
+    }
+    let mut out = Vec::new();
+    for d in opt(devices) {
+        for r in opt(regions) {
+            for c in opt(&axes.counts) {
+                for u in opt(&axes.utilizations) {
+                    for p in opt(&axes.pues) {
+                        for e in opt(&axes.epochs) {
+                            for pr in opt(&axes.prices) {
+                                out.push(Row0 {
+                                    device: d.clone(),
+                                    region: r.clone(),
+                                    count: c,
+                                    utilization: u,
+                                    pue: p,
+                                    epochs: e,
+                                    price: pr,
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+#[derive(Clone, Debug)]
+struct Row0 {
+    device: Option<String>,
+    region: Option<String>,
+    count: Option<u64>,
+    utilization: Option<f64>,
+    pue: Option<f64>,
+    epochs: Option<f64>,
+    price: Option<f64>,
+}
+
+/// The run file with one option's values in place of its own.
+fn apply(base: &RunSpec, o: &Row0) -> Result<RunSpec, InputError> {
+    fn flag<T>(key: &str, value: T) -> In<T> {
+        In {
+            value,
+            line: 0,
+            key: key.to_string(),
+        }
+    }
+    let point = |x: f64| RangeValue::point(x);
+    let mut s = base.clone();
+    let needs_hw =
+        o.device.is_some() || o.count.is_some() || o.utilization.is_some() || o.price.is_some();
+    if needs_hw && s.hardware.is_none() {
+        return Err(InputError::new(
+            "--device, --count, --utilization and --price vary [hardware]: the run file has none",
+        )
+        .in_file(&base.file));
+    }
+    if let Some(h) = s.hardware.as_mut() {
+        if let Some(d) = &o.device {
+            h.device = Some(flag("--device", d.clone()));
+            // A device's own draw replaces the run's, unless the run gives power explicitly
+            // for that reason: a sweep over devices compares them at their own TDPs.
+            h.power_w = None;
+        }
+        if let Some(c) = o.count {
+            h.count = Some(flag("--count", c));
+        }
+        if let Some(u) = o.utilization {
+            h.utilization = Some(flag("--utilization", point(u)));
+        }
+        if let Some(p) = o.price {
+            h.price_usd_per_device_hour = Some(flag("--price", point(p)));
+        }
+    }
+    if let Some(r) = &o.region {
+        s.site.region = Some(flag("--region", r.clone()));
+        s.site.carbon_intensity_g_per_kwh = None;
+    }
+    if let Some(p) = o.pue {
+        s.site.pue = Some(flag("--pue", point(p)));
+    }
+    if let Some(e) = o.epochs {
+        let Some(ds) = s.dataset.as_mut() else {
+            return Err(
+                InputError::new("--epochs varies [dataset]: the run file has none")
+                    .in_file(&base.file),
+            );
+        };
+        ds.epochs = Some(flag("--epochs", point(e)));
+    }
+    Ok(s)
+}
+
+/// Evaluates every combination of `axes` over the run file, in parallel.
+pub fn sweep(run: &Path, profiles: Option<&Path>, axes: &Axes) -> Result<Sweep, InputError> {
+    let reg = registry(profiles)?;
+    let base = runfile::load(run)?;
+    check_values(axes)?;
+    let devices = devices(&reg, &axes.devices)?;
+    let regions = regions(&reg, &axes.regions)?;
+    let combos = combinations(axes, &devices, &regions);
+    if combos.len() > 5_000_000 {
+        return Err(InputError::new(format!(
+            "{} combinations: narrow the options (at most 5,000,000)",
+            combos.len()
+        )));
+    }
+    let measured = read_measured(&base)?;
+    let rows: Result<Vec<Row>, InputError> = combos
+        .par_iter()
+        .map(|o| {
+            let spec = apply(&base, o)?;
+            let used = match &measured {
+                Some(f) => Some(plan_measured(&spec, &reg, f.clone(), "measured.report")?),
+                None => None,
+            };
+            let ev = evaluate(spec, &reg, used.as_ref())?;
+            let e = *crate::impact::primary(&ev.estimates).expect("a run has a model");
+            Ok(Row {
+                device: o.device.clone(),
+                region: o.region.clone(),
+                count: o.count,
+                utilization: o.utilization,
+                pue: o.pue,
+                epochs: o.epochs,
+                price: o.price,
+                model: e.kind,
+                estimate: e,
+            })
+        })
+        .collect();
+    Ok(Sweep {
+        name: base.name.clone(),
+        rows: rows?,
+    })
+}

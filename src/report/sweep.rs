@@ -1,0 +1,276 @@
+//! `footprint sweep`'s report: the options, best first by the chosen figure, with the
+//! cleanest, cheapest and fastest marked.
+
+use serde::Serialize;
+
+use super::Format;
+use crate::app::sweep::{Row, Sweep};
+use crate::record::{EstimateRecord, Field};
+use crate::units::sig4;
+
+/// What the options are ordered by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortBy {
+    Co2e,
+    Energy,
+    Cost,
+    Time,
+}
+
+impl SortBy {
+    fn field(self) -> Field {
+        match self {
+            SortBy::Co2e => Field::Co2e,
+            SortBy::Energy => Field::Energy,
+            SortBy::Cost => Field::Cost,
+            SortBy::Time => Field::WallClock,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortBy::Co2e => "co2e",
+            SortBy::Energy => "energy",
+            SortBy::Cost => "cost",
+            SortBy::Time => "time",
+        }
+    }
+}
+
+/// A figure's central value (time: wall clock, else device time); missing sorts last.
+fn central(r: &Row, f: Field) -> f64 {
+    let o = &r.estimate.central;
+    let v = match f {
+        Field::WallClock => f.value(o).or_else(|| Field::DeviceHours.value(o)),
+        _ => f.value(o),
+    };
+    v.unwrap_or(f64::INFINITY)
+}
+
+/// The rows in order and each one's marks.
+fn ranked(s: &Sweep, by: SortBy, top: Option<usize>) -> Vec<(&Row, Vec<&'static str>)> {
+    let best = |f: Field| {
+        s.rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| central(r, f).is_finite())
+            .min_by(|a, b| central(a.1, f).total_cmp(&central(b.1, f)))
+            .map(|(i, _)| i)
+    };
+    let (clean, cheap, fast) = (best(Field::Co2e), best(Field::Cost), best(Field::WallClock));
+    let mut order: Vec<usize> = (0..s.rows.len()).collect();
+    order.sort_by(|&a, &b| {
+        central(&s.rows[a], by.field()).total_cmp(&central(&s.rows[b], by.field()))
+    });
+    order
+        .into_iter()
+        .take(top.unwrap_or(usize::MAX))
+        .map(|i| {
+            let mut marks = Vec::new();
+            if Some(i) == clean {
+                marks.push("cleanest");
+            }
+            if Some(i) == cheap {
+                marks.push("cheapest");
+            }
+            if Some(i) == fast {
+                marks.push("fastest");
+            }
+            (&s.rows[i], marks)
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+struct OptionJson<'a> {
+    rank: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    count: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    utilization: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pue: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    epochs: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    price_usd_per_device_hour: Option<f64>,
+    marks: Vec<&'static str>,
+    /// The primary estimate, exactly as `footprint estimate --format json` writes it.
+    estimate: EstimateRecord,
+}
+
+#[derive(Serialize)]
+struct SweepJson<'a> {
+    schema_version: u32,
+    command: &'static str,
+    name: &'a str,
+    sort: &'static str,
+    options_evaluated: usize,
+    options: Vec<OptionJson<'a>>,
+}
+
+/// A column of the options: its header and how a row fills it.
+type Column = (&'static str, fn(&Row) -> Option<String>);
+
+/// The option columns that vary in this sweep (the others are the run file's own).
+fn option_columns(s: &Sweep) -> Vec<Column> {
+    let all: [Column; 7] = [
+        ("Device", |r| r.device.clone()),
+        ("Region", |r| r.region.clone()),
+        ("Count", |r| r.count.map(|c| c.to_string())),
+        ("Utilization", |r| r.utilization.map(sig4)),
+        ("PUE", |r| r.pue.map(sig4)),
+        ("Epochs", |r| r.epochs.map(sig4)),
+        ("Price", |r| r.price.map(|p| format!("${}/h", sig4(p)))),
+    ];
+    all.into_iter()
+        .filter(|(_, f)| s.rows.first().is_some_and(|r| f(r).is_some()))
+        .collect()
+}
+
+fn band(r: &Row, f: Field) -> String {
+    let e = &r.estimate;
+    match (f.human(&e.low), f.human(&e.central), f.human(&e.high)) {
+        (Some(l), Some(c), Some(h)) if l != h => format!("{c} ({l} – {h})"),
+        (_, Some(c), _) => c,
+        _ => "—".to_string(),
+    }
+}
+
+/// Renders the sweep.
+pub fn render(s: &Sweep, by: SortBy, top: Option<usize>, format: Format) -> String {
+    let rows = ranked(s, by, top);
+    match format {
+        Format::Json => {
+            let doc = SweepJson {
+                schema_version: crate::record::REPORT_SCHEMA,
+                command: "sweep",
+                name: &s.name,
+                sort: by.as_str(),
+                options_evaluated: s.rows.len(),
+                options: rows
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (r, marks))| OptionJson {
+                        rank: i + 1,
+                        device: r.device.as_deref(),
+                        region: r.region.as_deref(),
+                        count: r.count,
+                        utilization: r.utilization,
+                        pue: r.pue,
+                        epochs: r.epochs,
+                        price_usd_per_device_hour: r.price,
+                        marks: marks.clone(),
+                        estimate: EstimateRecord::from(&r.estimate),
+                    })
+                    .collect(),
+            };
+            let mut t = serde_json::to_string_pretty(&doc).expect("serializable");
+            t.push('\n');
+            t
+        }
+        Format::Csv => {
+            let cols = option_columns(s);
+            let mut out = String::from("rank");
+            for (name, _) in &cols {
+                out.push(',');
+                out.push_str(&name.to_lowercase());
+            }
+            out.push_str(",model,co2e_kg_low,co2e_kg,co2e_kg_high,energy_kwh_low,energy_kwh,energy_kwh_high,cost_usd_low,cost_usd,cost_usd_high,wall_clock_hours,device_hours,marks\n");
+            for (i, (r, marks)) in rows.iter().enumerate() {
+                let mut cells = vec![(i + 1).to_string()];
+                for (_, f) in &cols {
+                    cells.push(f(r).unwrap_or_default().replace(',', " "));
+                }
+                cells.push(r.model.as_str().to_string());
+                for f in [Field::Co2e, Field::Energy, Field::Cost] {
+                    let b = f.band(&r.estimate);
+                    for x in [b.map(|b| b.low), b.map(|b| b.central), b.map(|b| b.high)] {
+                        cells.push(
+                            x.map(|x| crate::record::tidy(x).to_string())
+                                .unwrap_or_default(),
+                        );
+                    }
+                }
+                for f in [Field::WallClock, Field::DeviceHours] {
+                    cells.push(
+                        f.value(&r.estimate.central)
+                            .map(|x| crate::record::tidy(x).to_string())
+                            .unwrap_or_default(),
+                    );
+                }
+                cells.push(marks.join(" "));
+                out.push_str(&cells.join(","));
+                out.push('\n');
+            }
+            out
+        }
+        _ => {
+            let cols = option_columns(s);
+            let mut header: Vec<String> = vec!["#".to_string()];
+            header.extend(cols.iter().map(|(n, _)| n.to_string()));
+            header
+                .extend(["Model", "CO2e", "Energy (× PUE)", "Cost", "Time", ""].map(String::from));
+            let body: Vec<Vec<String>> = rows
+                .iter()
+                .enumerate()
+                .map(|(i, (r, marks))| {
+                    let mut cells = vec![(i + 1).to_string()];
+                    cells.extend(cols.iter().map(|(_, f)| f(r).unwrap_or_default()));
+                    cells.push(r.model.as_str().replace('_', "-"));
+                    cells.push(band(r, Field::Co2e));
+                    cells.push(band(r, Field::Energy));
+                    cells.push(band(r, Field::Cost));
+                    cells.push(
+                        Field::WallClock
+                            .human(&r.estimate.central)
+                            .or_else(|| Field::DeviceHours.human(&r.estimate.central))
+                            .unwrap_or_else(|| "—".to_string()),
+                    );
+                    cells.push(marks.join(", "));
+                    cells
+                })
+                .collect();
+            let title = format!(
+                "footprint sweep: {}: {} options by {}{}",
+                s.name,
+                s.rows.len(),
+                by.as_str(),
+                top.filter(|t| *t < s.rows.len())
+                    .map(|t| format!(", best {t} shown"))
+                    .unwrap_or_default()
+            );
+            if format == Format::Markdown {
+                let line = |c: &[String]| {
+                    format!(
+                        "| {} |\n",
+                        c.iter()
+                            .map(|x| x.replace('|', "\\|"))
+                            .collect::<Vec<_>>()
+                            .join(" | ")
+                    )
+                };
+                let mut out = format!("### {title}\n\n");
+                out.push_str(&line(&header));
+                out.push_str(&line(&vec!["---".to_string(); header.len()]));
+                for r in &body {
+                    out.push_str(&line(r));
+                }
+                out
+            } else {
+                let mut t = super::new_table();
+                t.set_header(header);
+                for r in body {
+                    t.add_row(r);
+                }
+                format!(
+                    "{title}\n{t}\nCentral figures, with the range where the inputs have one.\n"
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! `footprint sweep` end to end: every option equals a single `estimate` of the same run with
+//! the same values, sorted and marked; bad values refused up front.
+
+mod common;
+use common::*;
+
+const RUN: &str = "examples/laptop-finetune.toml";
+
+fn sweep_json(args: &[&str]) -> serde_json::Value {
+    let mut a = vec!["sweep", RUN, "-f", "json"];
+    a.extend_from_slice(args);
+    let r = run(&a);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    json(&r.stdout)
+}
+
+#[test]
+fn each_option_equals_a_single_estimate() {
+    let v = sweep_json(&["--device", "L4,H100", "--region", "FR,PL", "--count", "1,2"]);
+    let options = v["options"].as_array().unwrap();
+    assert_eq!(options.len(), 8);
+    assert_eq!(v["options_evaluated"], 8);
+    let text = std::fs::read_to_string(root().join(RUN)).unwrap();
+    for o in options {
+        let (device, region, count) = (
+            o["device"].as_str().unwrap(),
+            o["region"].as_str().unwrap(),
+            o["count"].as_u64().unwrap(),
+        );
+        let edited = text
+            .replace("device = \"A10G\"", &format!("device = \"{device}\""))
+            .replace(
+                "region = \"aws:eu-west-3\"",
+                &format!("region = \"{region}\""),
+            )
+            .replace("count = 1\n", &format!("count = {count}\n"));
+        let p = write_run("sweep-one", &edited);
+        let r = run(&["estimate", p.to_str().unwrap(), "-f", "json"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let single = json(&r.stdout);
+        let primary = single["primary"].clone();
+        let est = single["estimates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["model"] == primary)
+            .unwrap();
+        assert_eq!(&o["estimate"], est, "{device} {region} {count}");
+    }
+}
+
+#[test]
+fn sorted_best_first_with_the_best_of_each_marked() {
+    let v = sweep_json(&[
+        "--device",
+        "A10G,L4,H100,A100-80GB",
+        "--region",
+        "FR,PL,US-CA",
+        "--sort",
+        "co2e",
+    ]);
+    let opts = v["options"].as_array().unwrap();
+    let co2e: Vec<f64> = opts
+        .iter()
+        .map(|o| o["estimate"]["co2e_kg"]["central"].as_f64().unwrap())
+        .collect();
+    assert!(co2e.windows(2).all(|w| w[0] <= w[1]), "{co2e:?}");
+    assert!(opts[0]["marks"].to_string().contains("cleanest"));
+    let marked = |m: &str| {
+        opts.iter()
+            .filter(|o| o["marks"].to_string().contains(m))
+            .count()
+    };
+    assert_eq!(
+        (marked("cleanest"), marked("cheapest"), marked("fastest")),
+        (1, 1, 1)
+    );
+    let cheapest = opts
+        .iter()
+        .find(|o| o["marks"].to_string().contains("cheapest"))
+        .unwrap();
+    let min_cost = opts
+        .iter()
+        .map(|o| o["estimate"]["cost_usd"]["central"].as_f64().unwrap())
+        .fold(f64::INFINITY, f64::min);
+    assert_eq!(
+        cheapest["estimate"]["cost_usd"]["central"]
+            .as_f64()
+            .unwrap(),
+        min_cost
+    );
+    // by cost, and the top 3 only
+    let v = sweep_json(&["--device", "A10G,L4,H100", "--sort", "cost", "--top", "2"]);
+    let opts = v["options"].as_array().unwrap();
+    assert_eq!(opts.len(), 2);
+    let c: Vec<f64> = opts
+        .iter()
+        .map(|o| o["estimate"]["cost_usd"]["central"].as_f64().unwrap())
+        .collect();
+    assert!(c[0] <= c[1]);
+    // every region and every device
+    let v = sweep_json(&["--device", "all", "--region", "all", "--top", "1"]);
+    assert!(v["options_evaluated"].as_u64().unwrap() > 10_000);
+    // the other formats
+    for f in ["table", "csv", "markdown"] {
+        let r = run(&["sweep", RUN, "--device", "L4,H100", "-f", f]);
+        assert_eq!(r.code, 0, "{f}: {}", r.stderr);
+        assert!(r.stdout.contains("H100"), "{f}");
+    }
+}
+
+#[test]
+fn bad_values_are_refused_once_up_front() {
+    assert_input_error(
+        &run(&["sweep", RUN, "--device", "H100,H10"]),
+        &["--device", "did you mean H100"],
+    );
+    assert_input_error(
+        &run(&["sweep", RUN, "--region", "Frnace"]),
+        &["--region", "did you mean France"],
+    );
+    assert_input_error(
+        &run(&["sweep", RUN, "--utilization", "1.5"]),
+        &["--utilization"],
+    );
+    assert_input_error(&run(&["sweep", RUN, "--count", "0"]), &["--count"]);
+    assert_input_error(&run(&["sweep", RUN, "--pue", "0.9"]), &["--pue"]);
+    assert_input_error(
+        &run(&["sweep", "examples/seed-example.toml", "--device", "H100"]),
+        &["seed-example.toml", "[hardware]"],
+    );
+    let r = run(&["sweep", RUN, "--sort", "weight"]);
+    assert_eq!(r.code, 2);
+}
