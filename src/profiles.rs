@@ -99,10 +99,61 @@ pub struct Accelerator {
     pub tdp_w: Option<Sourced>,
     pub peak_flops: Option<Sourced>,
     pub memory_gb: Option<Sourced>,
+    /// The on-demand price per device-hour the profile gives by default (mostly AWS us-east-1;
+    /// its source says which cloud and region).
     pub price_usd_per_hour: Option<Sourced>,
+    /// On-demand prices per device-hour on named clouds (`aws`, `gcp`, `azure`), used for a run
+    /// in that cloud's regions.
+    pub prices: std::collections::BTreeMap<String, Sourced>,
     pub embodied_kg_co2e: Option<Sourced>,
     /// The file the entry came from.
     pub origin: String,
+}
+
+/// How a profile price relates to the run's place.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PriceMatch {
+    /// The list price of the run's own cloud.
+    SameCloud,
+    /// The profile's default price, from another cloud than the run's (`run_cloud`).
+    OtherCloud { run_cloud: String },
+    /// A cloud list price for a run not in a cloud region (own hardware or unknown site).
+    NotACloudRegion,
+}
+
+impl Accelerator {
+    /// The price for a run in `region` ("gcp:us-central1", "FR", or none): the cloud's own
+    /// when the profile has it, else the default, with how well it matches.
+    pub fn price_for(&self, region: Option<&str>) -> Option<(&Sourced, PriceMatch)> {
+        let cloud = region
+            .and_then(|r| r.split_once(':'))
+            .map(|(c, _)| c.to_ascii_lowercase());
+        match cloud {
+            Some(c) => match self.prices.get(&c) {
+                Some(p) => Some((p, PriceMatch::SameCloud)),
+                None => self.price_usd_per_hour.as_ref().map(|p| {
+                    let same = p.source.to_ascii_lowercase().starts_with(match c.as_str() {
+                        "aws" => "aws",
+                        "gcp" => "google",
+                        "azure" => "azure",
+                        other => other,
+                    });
+                    let m = if same {
+                        PriceMatch::SameCloud
+                    } else {
+                        PriceMatch::OtherCloud {
+                            run_cloud: c.clone(),
+                        }
+                    };
+                    (p, m)
+                }),
+            },
+            None => self
+                .price_usd_per_hour
+                .as_ref()
+                .map(|p| (p, PriceMatch::NotACloudRegion)),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -243,6 +294,8 @@ struct AcceleratorDef {
     peak_flops: Option<SourcedDef>,
     memory_gb: Option<SourcedDef>,
     price_usd_per_hour: Option<SourcedDef>,
+    #[serde(default)]
+    prices: std::collections::BTreeMap<String, SourcedDef>,
     embodied_kg_co2e: Option<SourcedDef>,
 }
 
@@ -514,6 +567,13 @@ impl Registry {
                         memory_gb: given(a.memory_gb).or_else(|| old.memory_gb.clone()),
                         price_usd_per_hour: given(a.price_usd_per_hour)
                             .or_else(|| old.price_usd_per_hour.clone()),
+                        prices: {
+                            let mut p = old.prices.clone();
+                            for (k, v) in a.prices {
+                                p.insert(k.to_ascii_lowercase(), v.resolve(origin));
+                            }
+                            p
+                        },
                         embodied_kg_co2e: given(a.embodied_kg_co2e)
                             .or_else(|| old.embodied_kg_co2e.clone()),
                         origin: format!("{} + {origin}", old.origin),
@@ -533,6 +593,11 @@ impl Registry {
                     peak_flops: given(a.peak_flops),
                     memory_gb: given(a.memory_gb),
                     price_usd_per_hour: given(a.price_usd_per_hour),
+                    prices: a
+                        .prices
+                        .into_iter()
+                        .map(|(k, v)| (k.to_ascii_lowercase(), v.resolve(origin)))
+                        .collect(),
                     embodied_kg_co2e: given(a.embodied_kg_co2e),
                     origin: origin.to_string(),
                 },
@@ -547,6 +612,9 @@ impl Registry {
                 if let Some(v) = v {
                     check_value(origin, &format!("{what}: {k}"), v, b)?;
                 }
+            }
+            for (cloud, v) in &acc.prices {
+                check_value(origin, &format!("{what}: prices.{cloud}"), v, PRICE)?;
             }
             if acc.tdp_w.as_ref().is_some_and(|p| p.value == 0.0)
                 || acc.peak_flops.as_ref().is_some_and(|p| p.value == 0.0)
@@ -920,9 +988,10 @@ mod tests {
                     a.peak_flops.as_ref(),
                     a.memory_gb.as_ref(),
                     a.price_usd_per_hour.as_ref(),
-                    a.embodied_kg_co2e.as_ref(),
                 ]
                 .into_iter()
+                .chain(a.prices.values().map(Some))
+                .chain([a.embodied_kg_co2e.as_ref()])
                 .flatten()
                 {
                     assert!(

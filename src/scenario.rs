@@ -784,18 +784,34 @@ fn device_use(b: &mut Builder<'_>, device: Option<&Accelerator>) -> Result<Devic
             b.param(host, Power::from_watts)
         }
     };
+    let region = spec.site.region.as_ref().map(|r| r.value.as_str());
     let price = match (
         &h.price_usd_per_device_hour,
-        device.and_then(|d| d.price_usd_per_hour.as_ref().map(|p| (d, p))),
+        device.and_then(|d| d.price_for(region).map(|(p, m)| (d, p, m))),
     ) {
         (Some(p), _) => Some(b.param(p.value, TimePrice::from_usd_per_hour)),
-        (None, Some((acc, p))) => {
+        (None, Some((acc, p, m))) => {
+            use crate::profiles::PriceMatch;
+            let flag = match &m {
+                PriceMatch::SameCloud => String::new(),
+                PriceMatch::OtherCloud { run_cloud } => format!(
+                    " (ANOTHER CLOUD's price: the profile has no {run_cloud} price; give price_usd_per_device_hour for yours)"
+                ),
+                PriceMatch::NotACloudRegion => " (a cloud's on-demand price: the run's site is not a cloud region; give price_usd_per_device_hour for your own)".to_string(),
+            };
+            if m != PriceMatch::SameCloud {
+                b.notes.push(format!(
+                    "the rental price is {}'s list price ({}), not one of the run's place: see the assumptions",
+                    acc.name,
+                    p.source
+                ));
+            }
             b.assume(
                 "hardware.price_usd_per_device_hour",
                 AssumedValue::Number(p.value),
                 Some("USD/h"),
                 Origin::Profile,
-                format!("{}: {}", acc.name, p.citation()),
+                format!("{}: {}{flag}", acc.name, p.citation()),
             );
             Some(b.inputs.point(TimePrice::from_usd_per_hour(p.value)))
         }

@@ -535,3 +535,50 @@ fn completions_and_man_page() {
         assert!(String::from_utf8_lossy(&out.stdout).contains("SYNOPSIS"));
     }
 }
+
+/// A rental price comes from the run's own cloud where the profile has it; one from another
+/// cloud, or a cloud price for a site outside any cloud, is flagged in the assumption and the
+/// notes.
+#[test]
+fn prices_match_the_place() {
+    let base = "[compute]\nparameters = 7e9\ntokens = 1e12\n[hardware]\ndevice = \"H100\"\ncount = 64\n[site]\nregion = \"REGION\"\n";
+    let price = |region: &str| {
+        let p = write_run("price", &base.replace("REGION", region));
+        let v = estimate_json(&p);
+        let a = v["assumptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["input"] == "hardware.price_usd_per_device_hour")
+            .unwrap()
+            .clone();
+        (
+            a["value"].as_f64().unwrap(),
+            a["reference"].as_str().unwrap().to_string(),
+            v["notes"].to_string(),
+        )
+    };
+    let (gcp, gcp_ref, gcp_notes) = price("gcp:us-central1");
+    assert_eq!(gcp, 11.06);
+    assert!(
+        gcp_ref.contains("a3-highgpu-8g") && !gcp_notes.contains("rental price"),
+        "{gcp_ref}"
+    );
+    let (aws, aws_ref, _) = price("aws:us-east-1");
+    assert_eq!(aws, 6.88);
+    assert!(aws_ref.contains("p5.48xlarge"), "{aws_ref}");
+    let (_, fr_ref, fr_notes) = price("FR");
+    assert!(fr_ref.contains("not a cloud region"), "{fr_ref}");
+    assert!(fr_notes.contains("rental price"), "{fr_notes}");
+    // a cloud the profile has no price for: the default, flagged as another cloud's
+    let p = write_run(
+        "price",
+        &base.replace("H100", "L4").replace("REGION", "azure:eastus"),
+    );
+    let v = estimate_json(&p);
+    assert!(
+        v["assumptions"].to_string().contains("ANOTHER CLOUD"),
+        "{}",
+        v["assumptions"]
+    );
+}

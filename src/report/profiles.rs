@@ -62,6 +62,8 @@ struct AcceleratorJson<'a> {
     name: &'a str,
     peak_flops: Option<SourcedJson>,
     price_usd_per_hour: Option<SourcedJson>,
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    prices: std::collections::BTreeMap<String, SourcedJson>,
     tdp_w: Option<SourcedJson>,
 }
 
@@ -133,6 +135,11 @@ pub fn list(reg: &Registry, kind: Kind, as_json: bool) -> Result<String, InputEr
                     name: &a.name,
                     peak_flops: sourced_json(&a.peak_flops),
                     price_usd_per_hour: sourced_json(&a.price_usd_per_hour),
+                    prices: a
+                        .prices
+                        .iter()
+                        .map(|(k, v)| (k.clone(), SourcedJson::from(v)))
+                        .collect(),
                     tdp_w: sourced_json(&a.tdp_w),
                 })
                 .collect::<Vec<_>>(),
@@ -268,6 +275,11 @@ fn show_accelerator(a: &Accelerator) -> String {
     row("price_usd_per_hour", &a.price_usd_per_hour, &|v| {
         format!("${v:.3}")
     });
+    for (cloud, p) in &a.prices {
+        row(&format!("prices.{cloud}"), &Some(p.clone()), &|v| {
+            format!("${v:.3}")
+        });
+    }
     row("embodied_kg_co2e", &a.embodied_kg_co2e, &|v| {
         format!("{} kg", sig4(v))
     });
