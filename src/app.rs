@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod merge;
 pub mod sweep;
 
 use crate::budget::{self, Limits};
@@ -509,6 +510,8 @@ pub struct MeasureRequest {
     pub same_workload: bool,
     /// Stop the measurement when its window exceeds these (`--max-energy`, ...).
     pub limits: Limits,
+    /// Keep a Prometheus text file up to date during the run.
+    pub prometheus_textfile: Option<PathBuf>,
 }
 
 /// How a measurement ended.
@@ -578,11 +581,22 @@ pub fn measure(req: &MeasureRequest, profiles: Option<&Path>) -> anyhow::Result<
     }
     let budget = runtime_budget(&req.limits, run.as_ref(), req.region.as_deref(), &reg)?;
     let site = central_site(run.as_ref(), req.region.as_deref(), &reg)?;
+    let textfile = req.prometheus_textfile.as_ref().map(|path| {
+        let p = crate::record::Placement::here();
+        measure::textfile::Textfile {
+            path: path.clone(),
+            job: p.job_id.clone().unwrap_or_else(|| "footprint".to_string()),
+            node: p.node.clone(),
+            grams_per_joule: site.g_per_kwh * site.pue / 3.6e6,
+        }
+    });
     let mut mode = req.mode.clone();
-    match &mut mode {
-        MeasureMode::Train(o) => o.common.budget = budget,
-        MeasureMode::Command(o) => o.common.budget = budget,
-    }
+    let common = match &mut mode {
+        MeasureMode::Train(o) => &mut o.common,
+        MeasureMode::Command(o) => &mut o.common,
+    };
+    common.budget = budget;
+    common.textfile = textfile;
     let (m, code) = match &mode {
         MeasureMode::Train(opts) => {
             let m = measure::train(opts, &reg)?;

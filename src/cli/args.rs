@@ -34,6 +34,9 @@ pub(super) enum Command {
     /// Check a run (or a measurement report) against an emission, energy or cost budget:
     /// exit 0 when every limit holds, 1 when one is exceeded, 2 on invalid input.
     Check(CheckArgs),
+    /// Combine the reports of a multi-node job (measure -o per node) into one: energy summed,
+    /// time spanned, each node's row and each device's source kept.
+    Merge(MergeArgs),
     /// What-if: every combination of devices, regions, counts, utilizations, PUEs, epochs and
     /// prices, each estimated like `estimate`, best first.
     Sweep(SweepArgs),
@@ -64,6 +67,25 @@ pub(super) struct EstimateArgs {
     /// Write the report to FILE (atomically) instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub(super) output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct MergeArgs {
+    /// Reports written by `footprint measure -o` on each node.
+    #[arg(required = true, value_name = "REPORTS")]
+    pub(super) reports: Vec<PathBuf>,
+    /// Write the merged report (JSON) to FILE.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub(super) output: Option<PathBuf>,
+    /// Merge reports of different jobs anyway.
+    #[arg(long)]
+    pub(super) force: bool,
+    /// Grid for the merged CO2e (default: world average).
+    #[arg(long)]
+    pub(super) region: Option<String>,
+    /// Format of what is printed.
+    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Table)]
+    pub(super) format: FormatArg,
 }
 
 #[derive(Args, Debug)]
@@ -154,7 +176,7 @@ pub(super) struct CheckArgs {
     pub(super) summary: Option<PathBuf>,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub(super) struct MeasureArgs {
     /// Train on the GPU with candle's CUDA backend (a build with `--features cuda`).
     #[arg(long)]
@@ -201,7 +223,8 @@ pub(super) struct MeasureArgs {
     /// Samples the measured command processes (gives J/sample for a command).
     #[arg(long)]
     pub(super) samples: Option<u64>,
-    /// Write the report as JSON to FILE (atomically).
+    /// Write the report as JSON to FILE (atomically). {node}, {rank}, {local_rank}, {job} and
+    /// {host} are filled in (also in --trace, --csv-append, --prometheus-textfile).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub(super) output: Option<PathBuf>,
     /// Format of what is printed (stdout for training, stderr for a command).
@@ -223,6 +246,15 @@ pub(super) struct MeasureArgs {
     /// Also append one row to this CSV with CodeCarbon's emissions.csv columns (header when new).
     #[arg(long, value_name = "FILE")]
     pub(super) csv_append: Option<PathBuf>,
+    /// Under a launcher (srun, torchrun): measure only in the first process of each node
+    /// (local rank 0); the others just run the command. Measuring the same GPUs once per rank
+    /// would count them several times.
+    #[arg(long)]
+    pub(super) once_per_node: bool,
+    /// Keep an OpenMetrics/Prometheus text file up to date during the run (replaced each
+    /// interval), for node_exporter's textfile collector.
+    #[arg(long, value_name = "FILE")]
+    pub(super) prometheus_textfile: Option<PathBuf>,
     /// No progress line on stderr.
     #[arg(long)]
     pub(super) no_progress: bool,

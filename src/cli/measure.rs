@@ -42,6 +42,7 @@ fn measure_mode(a: &MeasureArgs) -> anyhow::Result<MeasureMode> {
         trace: a.trace.clone(),
         progress: !a.no_progress,
         budget: None,
+        textfile: None,
     };
     if a.command.is_empty() {
         if a.samples.is_some() {
@@ -147,6 +148,10 @@ fn check_measure_outputs(a: &MeasureArgs) -> anyhow::Result<()> {
         not_an_input(csv, "--csv-append", &run)?;
         files::check_writable(csv, "--csv-append")?;
     }
+    if let Some(prom) = &a.prometheus_textfile {
+        not_an_input(prom, "--prometheus-textfile", &run)?;
+        files::check_writable(prom, "--prometheus-textfile")?;
+    }
     if let Some(t) = &a.trace {
         if t.as_os_str() == "-" {
             return Err(flag_error(
@@ -165,13 +170,70 @@ fn check_measure_outputs(a: &MeasureArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The flags with `{node}`, `{rank}`... filled in from the launcher's environment.
+fn placed(a: &MeasureArgs, p: &crate::record::Placement) -> anyhow::Result<MeasureArgs> {
+    let mut a = a.clone();
+    for (flag, path) in [
+        ("-o", &mut a.output),
+        ("--trace", &mut a.trace),
+        ("--csv-append", &mut a.csv_append),
+        ("--prometheus-textfile", &mut a.prometheus_textfile),
+    ] {
+        if let Some(x) = path.as_mut() {
+            let s = x.to_string_lossy().into_owned();
+            *x = PathBuf::from(p.expand(&s).map_err(|e| flag_error(flag, e))?);
+        }
+    }
+    Ok(a)
+}
+
+/// Not the first process on its node: run the command unmeasured, exit with its code.
+fn run_unmeasured(a: &MeasureArgs, p: &crate::record::Placement) -> anyhow::Result<i32> {
+    say(&format!(
+        "footprint: local rank {} on {}: --once-per-node, so only local rank 0 measures; running the command unmeasured",
+        p.local_rank.unwrap_or(0),
+        printable(&p.node)
+    ));
+    let status = std::process::Command::new(&a.command[0])
+        .args(&a.command[1..])
+        .status();
+    match status {
+        Ok(s) => Ok(crate::measure::platform::exit_code_of(s)),
+        Err(e) => {
+            say(&format!(
+                "error: cannot run '{}': {e}",
+                printable(&a.command[0].to_string_lossy())
+            ));
+            Ok(if e.kind() == std::io::ErrorKind::NotFound {
+                127
+            } else {
+                126
+            })
+        }
+    }
+}
+
 pub(super) fn measure_cmd(a: &MeasureArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
+    let placement = crate::record::Placement::here();
+    let a = &placed(a, &placement)?;
+    if a.once_per_node {
+        if a.command.is_empty() {
+            return Err(flag_error(
+                "--once-per-node",
+                "applies to a command after `--` started by a launcher on each rank",
+            ));
+        }
+        if !placement.is_first_on_node() {
+            return run_unmeasured(a, &placement);
+        }
+    }
     let req = MeasureRequest {
         mode: measure_mode(a)?,
         run: a.run.clone(),
         region: a.region.clone(),
         same_workload: a.same_workload,
         limits: runtime_limits(a)?,
+        prometheus_textfile: a.prometheus_textfile.clone(),
     };
     check_measure_outputs(a)?;
     let to_stderr = matches!(req.mode, MeasureMode::Command(_));
@@ -210,7 +272,7 @@ pub(super) fn measure_cmd(a: &MeasureArgs, profiles: Option<&Path>) -> anyhow::R
         .and_then(|m| m.trace_error.as_ref())
     {
         say(&format!(
-            "warning: --trace: the trace is incomplete: {}",
+            "warning: an output kept during the run (--trace or --prometheus-textfile) is incomplete: {}",
             printable(e)
         ));
         if code == EXIT_OK {

@@ -22,7 +22,9 @@ use measure::measure_cmd;
 use validate::validate_cmd;
 
 pub use args::Cli;
-use args::{CheckArgs, Command, EstimateArgs, ListFormat, ProfilesCommand, SortArg, SweepArgs};
+use args::{
+    CheckArgs, Command, EstimateArgs, ListFormat, MergeArgs, ProfilesCommand, SortArg, SweepArgs,
+};
 
 /// Runs the command line and returns the process exit code. Errors are printed here, on one
 /// line each.
@@ -63,6 +65,7 @@ fn run(mut cli: Cli) -> anyhow::Result<i32> {
         Command::Check(a) => check_cmd(&a, cli.profiles.as_deref()),
         Command::Validate(a) => validate_cmd(&a, cli.profiles.as_deref()),
         Command::Sweep(a) => sweep_cmd(&a, cli.profiles.as_deref()),
+        Command::Merge(a) => merge_cmd(&a, cli.profiles.as_deref()),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "footprint", &mut out);
@@ -115,6 +118,27 @@ fn estimate(a: &EstimateArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
         &report::exporter(format).render(&report)?,
         a.output.as_deref(),
     )?;
+    Ok(EXIT_OK)
+}
+
+fn merge_cmd(a: &MergeArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
+    let format = Format::from(a.format);
+    if format == Format::Junit {
+        return Err(flag_error(
+            "--format",
+            "junit reports a budget: use `footprint check` on the merged report",
+        ));
+    }
+    if let Some(out) = &a.output {
+        let inputs: Vec<&Path> = a.reports.iter().map(|p| p.as_path()).collect();
+        not_an_input(out, "-o", &inputs)?;
+        files::check_writable(out, "-o")?;
+    }
+    let report = app::merge::merge(&a.reports, a.force, a.region.as_deref(), profiles)?;
+    if let Some(out) = &a.output {
+        emit(&report::exporter(Format::Json).render(&report)?, Some(out))?;
+    }
+    emit(&report::exporter(format).render(&report)?, None)?;
     Ok(EXIT_OK)
 }
 

@@ -10,11 +10,13 @@
 //! achieved FLOP/s and J/FLOP where they are known. It serialises as the `measurement` part of
 //! a report (`-o report.json`), which `[measured] report = ...` and `footprint check` read back.
 
+pub mod placement;
 pub(crate) mod platform;
 mod progress;
 pub mod sampler;
 pub mod sensor;
 pub mod signal;
+pub mod textfile;
 mod track;
 mod train;
 pub mod workload;
@@ -53,6 +55,8 @@ pub struct Common {
     pub progress: bool,
     /// Stop when the measured window exceeds this (`measure --max-energy ...`).
     pub budget: Option<RuntimeBudget>,
+    /// Keep a Prometheus text file up to date (`--prometheus-textfile`).
+    pub textfile: Option<textfile::Textfile>,
 }
 
 /// A budget enforced while the measurement runs: the window's counted energy, and the CO2e
@@ -209,6 +213,19 @@ fn sampler_stats(out: &SamplerOutput) -> SamplerStats {
     }
 }
 
+/// Starts the sampler with the options both modes share.
+pub(crate) fn start_sampler(
+    sensors: Vec<Box<dyn Sensor>>,
+    common: &Common,
+) -> anyhow::Result<sampler::Sampler> {
+    Ok(sampler::Sampler::start_with(
+        sensors,
+        common.interval,
+        open_trace(common)?,
+        common.textfile.clone(),
+    ))
+}
+
 pub(crate) fn open_trace(common: &Common) -> anyhow::Result<Option<Trace>> {
     Ok(match &common.trace {
         Some(p) => Some(Trace::create(p).map_err(|e| {
@@ -255,7 +272,7 @@ pub(crate) fn from_sampler(
     }
     if let Some(e) = &out.trace_error {
         notices.push(format!(
-            "the trace could not be written ({e}): it is incomplete; the figures here are whole"
+            "an output kept during the run could not be written ({e}): it is incomplete; the figures here are whole"
         ));
     }
     let interrupted = signal::received();
@@ -297,6 +314,8 @@ pub(crate) fn from_sampler(
         sampler: sampler_stats(&out),
         trace_error: out.trace_error.clone(),
         budget_exceeded: None,
+        placement: Some(placement::Placement::here()),
+        nodes: None,
         sensors: out.devices,
         counted,
         notices,

@@ -98,9 +98,19 @@ impl Trace {
 impl Sampler {
     /// Starts reading `sensors` every `interval` on a new thread (one reading right away).
     pub fn start(
+        sensors: Vec<Box<dyn Sensor>>,
+        interval: Duration,
+        trace: Option<Trace>,
+    ) -> Sampler {
+        Sampler::start_with(sensors, interval, trace, None)
+    }
+
+    /// Same, also replacing a Prometheus text file at every tick.
+    pub fn start_with(
         mut sensors: Vec<Box<dyn Sensor>>,
         interval: Duration,
         mut trace: Option<Trace>,
+        textfile: Option<super::textfile::Textfile>,
     ) -> Sampler {
         let (tx, rx): (Sender<Cmd>, Receiver<Cmd>) = channel();
         let live = Arc::new(Mutex::new(Live::default()));
@@ -155,6 +165,7 @@ impl Sampler {
                     }
                 };
                 let period = std::time::Duration::from_secs_f64(interval.seconds().max(0.001));
+                let mut textfile_error: Option<String> = None;
                 let mut next = Instant::now();
                 let mut n = 0u64;
                 loop {
@@ -182,6 +193,11 @@ impl Sampler {
                     }
                     if let Some(out) = trace.as_mut() {
                         out.flush();
+                    }
+                    if let Some(tf) = &textfile
+                        && let Err(e) = tf.write(&tracks)
+                    {
+                        textfile_error.get_or_insert_with(|| e.to_string());
                     }
                     next += period;
                     let now = Instant::now();
@@ -215,7 +231,9 @@ impl Sampler {
                     sampler_cpu: thread_cpu(),
                     ticks: n,
                     interval,
-                    trace_error: trace.and_then(|t| t.error),
+                    trace_error: trace
+                        .and_then(|t| t.error.map(|e| format!("the trace: {e}")))
+                        .or(textfile_error.map(|e| format!("the Prometheus text file: {e}"))),
                 }
             })
             .expect("spawn the sampler thread");

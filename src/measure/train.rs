@@ -3,10 +3,9 @@
 use std::time::Instant;
 
 use super::progress::{Progress, live_line};
-use super::sampler::Sampler;
 use super::sensor::cputime::{CpuModel, Scope};
 use super::sensor::{DeviceKind, GpuSelection};
-use super::{TrainOptions, from_sampler, hardware_sensors, now_unix, open_trace};
+use super::{TrainOptions, from_sampler, hardware_sensors, now_unix};
 use super::{sensor, signal, workload};
 use crate::error::{InputError, MeasureError};
 use crate::profiles::Registry;
@@ -73,7 +72,7 @@ pub fn train(opts: &TrainOptions, reg: &Registry) -> anyhow::Result<Measurement>
     }
     sensors.push(Box::new(CpuModel::here(Scope::SelfProcess, reg.cpus())));
     let started = now_unix();
-    let sampler = Sampler::start(sensors, opts.common.interval, open_trace(&opts.common)?);
+    let sampler = super::start_sampler(sensors, &opts.common)?;
     let mut progress = Progress::new(opts.common.progress);
     let step_err = |e: candle_core::Error| MeasureError(format!("training step failed: {e}"));
 

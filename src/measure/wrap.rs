@@ -4,9 +4,8 @@
 use std::time::Instant;
 
 use super::progress::{Progress, live_line};
-use super::sampler::Sampler;
 use super::sensor::cputime::{CpuModel, Scope};
-use super::{WrapOptions, from_sampler, hardware_sensors, now_unix, open_trace};
+use super::{WrapOptions, from_sampler, hardware_sensors, now_unix};
 use super::{platform, sensor, signal};
 use crate::error::MeasureError;
 use crate::profiles::Registry;
@@ -52,7 +51,7 @@ pub fn wrap(
     let mut cpu = CpuModel::here(Scope::Tree(pid), reg.cpus());
     cpu.start_at_zero();
     sensors.push(Box::new(cpu));
-    let sampler = Sampler::start(sensors, opts.common.interval, open_trace(&opts.common)?);
+    let sampler = super::start_sampler(sensors, &opts.common)?;
     let mut progress = Progress::new(opts.common.progress);
     let mut stop = Escalation::default();
     let mut over: Option<String> = None;

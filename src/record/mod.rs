@@ -67,6 +67,17 @@ pub enum Status {
     BudgetExceeded,
 }
 
+impl Status {
+    /// The word the JSON report writes for this status.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Complete => "complete",
+            Status::Interrupted => "interrupted",
+            Status::BudgetExceeded => "budget-exceeded",
+        }
+    }
+}
+
 /// What was measured: footprint's own training loop, or a command after `--`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -227,12 +238,59 @@ pub struct Measurement {
     pub counted: Vec<String>,
     pub notices: Vec<String>,
     pub sampler: SamplerStats,
+    /// Where it ran in a distributed job (Slurm, torchrun), or the host alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<Placement>,
+    /// For a merged report (`footprint merge`): one row per node report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<Vec<NodeRow>>,
     /// Which runtime limit stopped the measurement (`status` = `budget-exceeded`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_exceeded: Option<String>,
     /// The trace (`--trace`) could not be written from some point on: why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace_error: Option<String>,
+}
+
+/// Which launcher set the environment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Launcher {
+    Slurm,
+    Torchrun,
+    None,
+}
+
+/// A process's place in its job.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Placement {
+    pub launcher: Launcher,
+    /// `SLURM_JOB_ID`, or torchrun's `TORCHELASTIC_RUN_ID`.
+    pub job_id: Option<String>,
+    /// The node's name (`SLURMD_NODENAME`, else the host name).
+    pub node: String,
+    /// The node's index in the job (`SLURM_NODEID`, torchrun's `GROUP_RANK`).
+    pub node_index: Option<u64>,
+    /// Global rank (`SLURM_PROCID`, `RANK`).
+    pub rank: Option<u64>,
+    /// Rank on this node (`SLURM_LOCALID`, `LOCAL_RANK`).
+    pub local_rank: Option<u64>,
+    /// Processes in the job (`SLURM_NTASKS`, `WORLD_SIZE`).
+    pub world_size: Option<u64>,
+}
+
+/// One node's share of a merged measurement.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NodeRow {
+    pub node: String,
+    pub rank: Option<u64>,
+    pub started_at_unix_s: f64,
+    pub duration_s: f64,
+    pub energy_j: f64,
+    pub energy_source: String,
+    pub quality: Quality,
+    pub devices_used: f64,
+    pub status: Status,
 }
 
 /// What one "sample" of the measured model is.

@@ -135,6 +135,21 @@ pub(crate) fn people(m: &Measurement) -> String {
             out.push_str(&format!("  - {}: {n}\n", d.id));
         }
     }
+    if let Some(nodes) = &m.nodes {
+        let mut t = super::new_table();
+        t.set_header(vec!["Node", "Rank", "Window", "Energy", "Source", "Status"]);
+        for n in nodes {
+            t.add_row(vec![
+                n.node.clone(),
+                n.rank.map_or("—".to_string(), |r| r.to_string()),
+                human_duration(Duration::from_seconds(n.duration_s)),
+                human_energy(Energy::from_joules(n.energy_j)),
+                format!("{} ({})", n.energy_source, n.quality.as_str()),
+                n.status.as_str().to_string(),
+            ]);
+        }
+        out.push_str(&format!("{t}\n"));
+    }
     for x in &m.notices {
         out.push_str(&format!("  - {x}\n"));
     }

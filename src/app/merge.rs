@@ -1,0 +1,227 @@
+//! `footprint merge`: one report from the node reports of a multi-node job.
+//!
+//! Energy is summed per device and in total; time is the span from the first start to the
+//! last end; each node keeps its row and each device its source (a node read by counter and
+//! one modelled stay labelled so). Reports of different jobs are refused unless forced, and the
+//! same node's device twice is refused: that is the classic double count.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use super::{MAX_REPORT_BYTES, measurement_report, registry};
+use crate::error::InputError;
+use crate::record::{
+    DeviceEnergy, Measurement, MeasurementReport, Mode, NodeRow, Placement, Quality, Status,
+};
+use crate::report::Report;
+
+/// Reads and merges the reports, refusing mixed jobs (unless `force`) and duplicates.
+pub fn merge(
+    paths: &[PathBuf],
+    force: bool,
+    region: Option<&str>,
+    profiles: Option<&Path>,
+) -> Result<Report, InputError> {
+    if paths.len() < 2 {
+        return Err(InputError::new("merge needs two reports or more").for_key("REPORTS"));
+    }
+    let mut read = Vec::new();
+    for p in paths {
+        let shown = p.display().to_string();
+        let text = crate::files::read_text(p, MAX_REPORT_BYTES)?;
+        read.push((
+            shown.clone(),
+            MeasurementReport::from_json(&text, &shown)?.measurement,
+        ));
+    }
+    let merged = merge_measurements(&read, force)?;
+    let reg = registry(profiles)?;
+    let mut report = measurement_report(merged, None, region.map(String::from), &reg)
+        .map_err(|e| InputError::new(e.to_string()))?;
+    let job = report
+        .measurement
+        .as_ref()
+        .and_then(|m| m.placement.as_ref())
+        .and_then(|p| p.job_id.clone());
+    report.name = match job {
+        Some(j) => format!("job {j}, {} nodes", read.len()),
+        None => format!("{} nodes", read.len()),
+    };
+    report.notes.insert(
+        0,
+        format!(
+            "merged from {} reports: {}",
+            paths.len(),
+            read.iter()
+                .map(|(s, _)| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    );
+    Ok(report)
+}
+
+fn node_of(m: &Measurement) -> String {
+    m.placement
+        .as_ref()
+        .map_or_else(|| "?".to_string(), |p| p.node.clone())
+}
+
+/// The merge itself (no files): `reports` are (name shown in errors, measurement).
+pub fn merge_measurements(
+    reports: &[(String, Measurement)],
+    force: bool,
+) -> Result<Measurement, InputError> {
+    let jobs: BTreeSet<Option<String>> = reports
+        .iter()
+        .map(|(_, m)| m.placement.as_ref().and_then(|p| p.job_id.clone()))
+        .collect();
+    if jobs.len() > 1 && !force {
+        let shown: Vec<String> = jobs
+            .iter()
+            .map(|j| j.clone().unwrap_or_else(|| "(none)".to_string()))
+            .collect();
+        return Err(InputError::new(format!(
+            "the reports are from different jobs ({}): merge one job's reports, or pass --force",
+            shown.join(", ")
+        )));
+    }
+    let mut seen = BTreeSet::new();
+    for (name, m) in reports {
+        for d in &m.sensors {
+            if m.counted.contains(&d.id) && !seen.insert((node_of(m), d.id.clone())) {
+                return Err(InputError::new(format!(
+                    "{} of node {} is in two reports (the second: {name}): the same devices measured twice would be counted twice; measure once per node (--once-per-node)",
+                    d.id,
+                    node_of(m)
+                )));
+            }
+        }
+    }
+    let start = reports
+        .iter()
+        .map(|(_, m)| m.started_at_unix_s)
+        .fold(f64::INFINITY, f64::min);
+    let end = reports
+        .iter()
+        .map(|(_, m)| m.started_at_unix_s + m.duration_s)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let span = (end - start).max(0.0);
+    let energy: f64 = reports.iter().map(|(_, m)| m.energy_j).sum();
+    let samples = reports
+        .iter()
+        .map(|(_, m)| m.samples)
+        .collect::<Option<Vec<u64>>>()
+        .map(|v| v.iter().sum::<u64>());
+    let prefix = |m: &Measurement, id: &str| format!("{}/{id}", node_of(m));
+    let sensors: Vec<DeviceEnergy> = reports
+        .iter()
+        .flat_map(|(_, m)| {
+            m.sensors.iter().map(move |d| DeviceEnergy {
+                id: prefix(m, &d.id),
+                name: format!("{} on {}", d.name, node_of(m)),
+                ..d.clone()
+            })
+        })
+        .collect();
+    let counted: Vec<String> = reports
+        .iter()
+        .flat_map(|(_, m)| m.counted.iter().map(move |id| prefix(m, id)))
+        .collect();
+    let quality = reports
+        .iter()
+        .map(|(_, m)| m.quality)
+        .max()
+        .unwrap_or(Quality::Modelled);
+    let sources: BTreeSet<String> = reports
+        .iter()
+        .map(|(_, m)| format!("{}: {}", node_of(m), m.energy_source))
+        .collect();
+    let nodes: Vec<NodeRow> = reports
+        .iter()
+        .map(|(_, m)| NodeRow {
+            node: node_of(m),
+            rank: m.placement.as_ref().and_then(|p| p.rank),
+            started_at_unix_s: m.started_at_unix_s,
+            duration_s: m.duration_s,
+            energy_j: m.energy_j,
+            energy_source: m.energy_source.clone(),
+            quality: m.quality,
+            devices_used: m.devices_used,
+            status: m.status,
+        })
+        .collect();
+    let first = &reports[0].1;
+    let status = reports
+        .iter()
+        .map(|(_, m)| m.status)
+        .find(|s| *s != Status::Complete)
+        .unwrap_or(Status::Complete);
+    let mut notices = Vec::new();
+    for (_, m) in reports {
+        notices.extend(m.notices.iter().map(|n| format!("{}: {n}", node_of(m))));
+    }
+    let have = |x: f64| (span > 0.0).then_some(x);
+    Ok(Measurement {
+        schema_version: crate::record::MEASUREMENT_SCHEMA,
+        status,
+        interrupted_by: reports.iter().find_map(|(_, m)| m.interrupted_by.clone()),
+        mode: if reports.iter().all(|(_, m)| m.mode == Mode::Command) {
+            Mode::Command
+        } else {
+            Mode::Training
+        },
+        started_at_unix_s: start,
+        duration_s: span,
+        energy_j: energy,
+        energy_source: sources.into_iter().collect::<Vec<_>>().join("; "),
+        quality,
+        device: format!("{} nodes", reports.len()),
+        devices_used: reports.iter().map(|(_, m)| m.devices_used).sum(),
+        samples,
+        samples_per_second: samples.and_then(|n| have(n as f64 / span)),
+        joules_per_sample: samples.filter(|n| *n > 0).map(|n| energy / n as f64),
+        tokens_per_second: None,
+        flops: None,
+        flops_per_second: None,
+        joules_per_flop: None,
+        steps: None,
+        warmup_steps: None,
+        loss: None,
+        workload: None,
+        command: first.command.clone(),
+        exit_code: reports
+            .iter()
+            .filter_map(|(_, m)| m.exit_code)
+            .find(|c| *c != 0)
+            .or(first.exit_code),
+        cpu_seconds: reports.iter().map(|(_, m)| m.cpu_seconds).sum(),
+        sensors,
+        counted,
+        notices,
+        sampler: crate::record::SamplerStats {
+            interval_ms: first.sampler.interval_ms,
+            ticks: reports.iter().map(|(_, m)| m.sampler.ticks).sum(),
+            cpu_seconds: reports.iter().map(|(_, m)| m.sampler.cpu_seconds).sum(),
+            overhead_pct_of_one_core: reports
+                .iter()
+                .map(|(_, m)| m.sampler.overhead_pct_of_one_core)
+                .fold(0.0, f64::max),
+        },
+        trace_error: None,
+        budget_exceeded: reports.iter().find_map(|(_, m)| m.budget_exceeded.clone()),
+        placement: Some(Placement {
+            launcher: first
+                .placement
+                .as_ref()
+                .map_or(crate::record::Launcher::None, |p| p.launcher),
+            job_id: first.placement.as_ref().and_then(|p| p.job_id.clone()),
+            node: format!("{} nodes", reports.len()),
+            node_index: None,
+            rank: None,
+            local_rank: None,
+            world_size: first.placement.as_ref().and_then(|p| p.world_size),
+        }),
+        nodes: Some(nodes),
+    })
+}
