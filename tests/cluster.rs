@@ -2,6 +2,7 @@
 //! node reports, and the Prometheus text file, on a machine without a cluster or a GPU.
 
 mod common;
+#[cfg(unix)]
 use common::*;
 
 #[cfg(unix)]

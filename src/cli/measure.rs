@@ -86,6 +86,14 @@ fn measure_mode(a: &MeasureArgs) -> anyhow::Result<MeasureMode> {
             "applies to the training loop, not to a command after `--` (which runs until it exits)",
         ));
     }
+    if let Some(g) = &a.gpus
+        && let Some(dup) = g.iter().enumerate().find(|(i, x)| g[..*i].contains(x))
+    {
+        return Err(flag_error(
+            "--gpus",
+            format!("GPU {} is listed twice (it would be counted twice)", dup.1),
+        ));
+    }
     if !(a.kill_after.is_finite() && (0.0..=86_400.0).contains(&a.kill_after)) {
         return Err(flag_error(
             "--kill-after",

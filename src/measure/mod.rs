@@ -152,8 +152,12 @@ pub(crate) fn hardware_sensors(gpus: &GpuSelection) -> (Vec<Box<dyn Sensor>>, Ve
     let mut sensors: Vec<Box<dyn Sensor>> = Vec::new();
     let mut notices = Vec::new();
     if *gpus != GpuSelection::None {
-        match sensor::nvml::NvmlSensor::discover(gpus) {
-            Ok(found) => sensors.extend(found.into_iter().map(|s| Box::new(s) as Box<dyn Sensor>)),
+        let visible = std::env::var("CUDA_VISIBLE_DEVICES").ok();
+        match sensor::nvml::NvmlSensor::discover(gpus, visible.as_deref()) {
+            Ok((found, said)) => {
+                sensors.extend(found.into_iter().map(|s| Box::new(s) as Box<dyn Sensor>));
+                notices.extend(said);
+            }
             Err(e) => notices.push(format!("NVML: {e}")),
         }
     }
@@ -167,14 +171,13 @@ pub(crate) fn hardware_sensors(gpus: &GpuSelection) -> (Vec<Box<dyn Sensor>>, Ve
     (sensors, notices)
 }
 
-/// Which sensors make the total: every GPU, and the CPU once (RAPL when readable, else the
-/// CPU-time model). Returns (energy, ids, description, weakest quality).
 /// Whether a sensor's energy is part of the total: every GPU, and the CPU once (RAPL when
 /// readable, else the CPU-time model). The same rule for live figures and for the report.
 pub(crate) fn counts(kind: DeviceKind, id: &str, has_rapl: bool) -> bool {
     kind == DeviceKind::Gpu || id.starts_with("rapl:") || (!has_rapl && id == "cpu-model")
 }
 
+/// The total of the counted sensors: (energy, ids, description, weakest quality).
 fn total(devices: &[DeviceEnergy]) -> (Energy, Vec<String>, String, Quality) {
     let has_rapl = devices.iter().any(|d| d.id.starts_with("rapl:"));
     let counted: Vec<&DeviceEnergy> = devices

@@ -24,6 +24,11 @@ pub struct Track {
     pub info: SensorInfo,
     last: Option<(f64, Reading)>,
     window_start: Option<f64>,
+    /// When the first and the latest read were attempted, whether they succeeded or not: a
+    /// sensor that fails at the start or stops answering (a GPU lost mid-run) leaves gaps
+    /// at the edges of the window, not a shorter window.
+    first_attempt: Option<f64>,
+    last_attempt: Option<f64>,
     counter_j: f64,
     counter_s: f64,
     fallback_j: f64,
@@ -47,6 +52,8 @@ impl Track {
             info,
             last: None,
             window_start: None,
+            first_attempt: None,
+            last_attempt: None,
             counter_j: 0.0,
             counter_s: 0.0,
             fallback_j: 0.0,
@@ -67,6 +74,8 @@ impl Track {
 
     /// Adds the reading (or failure) made at `t` seconds.
     pub fn add(&mut self, t: f64, r: Result<Reading, String>) {
+        self.first_attempt.get_or_insert(t);
+        self.last_attempt = Some(t);
         let r = match r {
             Ok(r) => r,
             Err(e) => {
@@ -145,6 +154,8 @@ impl Track {
         *self = Track::new(keep.0);
         self.last = keep.1;
         self.window_start = keep.1.map(|(t, _)| t);
+        self.first_attempt = self.window_start;
+        self.last_attempt = self.window_start;
         if let Some((_, r)) = keep.1
             && let Some(p) = r.power
         {
@@ -163,9 +174,13 @@ impl Track {
     }
 
     pub fn result(&self) -> DeviceEnergy {
-        let duration = match (self.window_start, self.last) {
-            (Some(a), Some((b, _))) => b - a,
-            _ => 0.0,
+        let (duration, edge_gap) = match (self.window_start, self.last) {
+            (Some(a), Some((b, _))) => {
+                let first = self.first_attempt.unwrap_or(a).min(a);
+                let last = self.last_attempt.unwrap_or(b).max(b);
+                (last - first, (a - first) + (last - b))
+            }
+            _ => (0.0, 0.0),
         };
         let mut notes = Vec::new();
         let mut energy = self.counter_j + self.fallback_j;
@@ -181,7 +196,7 @@ impl Track {
                 "the energy counter did not advance in {duration:.3} s; power samples integrated instead"
             ));
         }
-        let mut gap = self.gap_s;
+        let mut gap = self.gap_s + edge_gap;
         if gap > 0.0 && duration > gap {
             // Fill a gap at the mean power of the rest, and say how much was filled.
             let filled = energy / (duration - gap) * gap;
@@ -199,7 +214,10 @@ impl Track {
             ));
         }
         if self.failed > 0 {
-            notes.push(format!("{} failed read(s)", self.failed));
+            notes.push(match &self.first_error {
+                Some(e) => format!("{} failed read(s), the first: {e}", self.failed),
+                None => format!("{} failed read(s)", self.failed),
+            });
         }
         let source = if self.info.quality == Quality::Modelled {
             Quality::Modelled
@@ -236,5 +254,61 @@ impl Track {
             notes,
             details: self.info.details.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::measure::sensor::DeviceKind;
+
+    fn info() -> SensorInfo {
+        SensorInfo {
+            id: "nvml:0".into(),
+            name: "GPU".into(),
+            kind: DeviceKind::Gpu,
+            quality: Quality::MeasuredPower,
+            counter_wrap: None,
+            counts_from_zero: false,
+            details: serde_json::Value::Null,
+        }
+    }
+
+    fn watts(w: f64) -> Result<Reading, String> {
+        Ok(Reading {
+            power: Some(Power::from_watts(w)),
+            ..Reading::default()
+        })
+    }
+
+    #[test]
+    fn a_sensor_that_stops_answering_leaves_a_filled_gap_at_the_end() {
+        let mut t = Track::new(info());
+        for i in 0..=5 {
+            t.add(i as f64 * 0.1, watts(200.0));
+        }
+        for i in 6..=10 {
+            t.add(i as f64 * 0.1, Err("GPU 0: lost".into()));
+        }
+        let r = t.result();
+        assert!((r.duration_s - 1.0).abs() < 1e-9, "{r:?}");
+        assert!((r.gap_seconds - 0.5).abs() < 1e-9, "{r:?}");
+        // 0.5 s read at 200 W, 0.5 s filled at that mean: 200 J, and a note says how
+        assert!((r.energy_j - 200.0).abs() < 1e-6, "{r:?}");
+        assert!(r.notes.iter().any(|n| n.contains("filled")), "{r:?}");
+        assert_eq!(r.failed_reads, 5);
+    }
+
+    #[test]
+    fn failures_before_the_first_reading_are_a_gap_too() {
+        let mut t = Track::new(info());
+        t.add(0.0, Err("busy".into()));
+        for i in 1..=4 {
+            t.add(i as f64 * 0.25, watts(100.0));
+        }
+        let r = t.result();
+        assert!((r.duration_s - 1.0).abs() < 1e-9);
+        assert!((r.gap_seconds - 0.25).abs() < 1e-9);
+        assert!((r.energy_j - 100.0).abs() < 1e-6);
     }
 }

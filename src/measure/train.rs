@@ -60,7 +60,7 @@ pub fn train(opts: &TrainOptions, reg: &Registry) -> anyhow::Result<Measurement>
         ))
     })?;
     let gpus = match opts.cuda {
-        Some(i) => GpuSelection::Indices(vec![i as u32]),
+        Some(i) => GpuSelection::CudaOrdinals(vec![i as u32]),
         None => GpuSelection::None,
     };
     let (mut sensors, mut notices) = hardware_sensors(&gpus);

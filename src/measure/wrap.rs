@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use super::progress::{Progress, live_line};
 use super::sensor::cputime::{CpuModel, Scope};
+use super::sensor::{DeviceKind, GpuSelection};
 use super::{WrapOptions, from_sampler, hardware_sensors, now_unix};
 use super::{platform, sensor, signal};
 use crate::error::MeasureError;
@@ -25,6 +26,18 @@ pub fn wrap(
 ) -> anyhow::Result<Result<(Measurement, i32), SpawnFailure>> {
     signal::install();
     let (mut sensors, mut notices) = hardware_sensors(&opts.gpus);
+    if let GpuSelection::Indices(asked) = &opts.gpus {
+        // GPUs asked for by number must be read: measuring without them would report a
+        // CPU-only figure for a GPU job. Refuse before the command starts.
+        let gpus = sensors.iter().filter(|s| s.info().kind == DeviceKind::Gpu);
+        if gpus.count() < asked.len() {
+            let why = notices
+                .iter()
+                .find_map(|n| n.strip_prefix("NVML: "))
+                .unwrap_or("not every GPU asked for can be read");
+            return Err(crate::error::InputError::new(why).for_key("--gpus").into());
+        }
+    }
     let adopting = platform::adopt_orphans();
     let program = opts.command[0].to_string_lossy().into_owned();
     let started = now_unix();

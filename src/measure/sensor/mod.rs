@@ -59,10 +59,14 @@ pub trait Sensor: Send {
     fn read(&mut self) -> Result<Reading, String>;
 }
 
-/// Which GPUs to read: all visible ones, a list of indices, or none.
+/// Which GPUs to read.
 #[derive(Clone, Debug, PartialEq)]
 pub enum GpuSelection {
+    /// Every GPU the job can see (all, or those `CUDA_VISIBLE_DEVICES` leaves).
     All,
+    /// GPUs by NVML's numbering (nvidia-smi's), whatever `CUDA_VISIBLE_DEVICES` says (`--gpus`).
     Indices(Vec<u32>),
+    /// CUDA devices by ordinal, numbered within `CUDA_VISIBLE_DEVICES` (`--cuda N`).
+    CudaOrdinals(Vec<u32>),
     None,
 }
