@@ -181,6 +181,15 @@ fn merge_sums_spans_and_refuses_what_would_double_count() {
         &run(&["merge", a.to_str().unwrap(), a.to_str().unwrap()]),
         &["gpu-a", "twice"],
     );
+    // the same node in a later job is other energy, not a double count: --force merges it
+    let a_later = node_report(&tempdir("merge-later"), "79", "gpu-a", "0", "0.1");
+    let r = run(&[
+        "merge",
+        a.to_str().unwrap(),
+        a_later.to_str().unwrap(),
+        "--force",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
 }
 
 /// One Prometheus sample: metric name, labels, value.

@@ -86,16 +86,23 @@ pub fn merge_measurements(
             shown.join(", ")
         )));
     }
-    let mut seen = BTreeSet::new();
+    // The same device of the same node in two reports whose windows overlap is the same
+    // energy twice. (One node in two jobs at different times, merged with --force, is not.)
+    let mut seen: Vec<(String, &str, f64, f64)> = Vec::new();
     for (name, m) in reports {
-        for d in &m.sensors {
-            if m.counted.contains(&d.id) && !seen.insert((node_of(m), d.id.clone())) {
+        let (a, b) = (m.started_at_unix_s, m.started_at_unix_s + m.duration_s);
+        for d in m.sensors.iter().filter(|d| m.counted.contains(&d.id)) {
+            let node = node_of(m);
+            let twice = seen
+                .iter()
+                .any(|(n, id, s, e)| *n == node && *id == d.id && a <= *e && *s <= b);
+            if twice {
                 return Err(InputError::new(format!(
-                    "{} of node {} is in two reports (the second: {name}): the same devices measured twice would be counted twice; measure once per node (--once-per-node)",
-                    d.id,
-                    node_of(m)
+                    "{} of node {node} is in two reports over the same time (the second: {name}): the same devices measured twice would be counted twice; measure once per node (--once-per-node)",
+                    d.id
                 )));
             }
+            seen.push((node, &d.id, a, b));
         }
     }
     let start = reports

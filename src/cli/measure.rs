@@ -202,9 +202,17 @@ fn run_unmeasured(a: &MeasureArgs, p: &crate::record::Placement) -> anyhow::Resu
         p.local_rank.unwrap_or(0),
         printable(&p.node)
     ));
-    let status = std::process::Command::new(&a.command[0])
-        .args(&a.command[1..])
-        .status();
+    let mut cmd = std::process::Command::new(&a.command[0]);
+    cmd.args(&a.command[1..]);
+    // On Unix the command replaces footprint (exec): the launcher's signals (Slurm's SIGTERM
+    // at the time limit, Ctrl-C) reach it directly and nothing of footprint stays around.
+    #[cfg(unix)]
+    let status: std::io::Result<std::process::ExitStatus> = {
+        use std::os::unix::process::CommandExt;
+        Err(cmd.exec())
+    };
+    #[cfg(not(unix))]
+    let status = cmd.status();
     match status {
         Ok(s) => Ok(crate::measure::platform::exit_code_of(s)),
         Err(e) => {
