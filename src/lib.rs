@@ -14,6 +14,7 @@ pub mod error;
 pub(crate) mod files;
 pub mod impact;
 pub mod measure;
+pub mod plot;
 pub mod profiles;
 pub mod record;
 pub mod report;

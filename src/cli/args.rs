@@ -40,6 +40,9 @@ pub(super) enum Command {
     /// What-if: every combination of devices, regions, counts, utilizations, PUEs, epochs and
     /// prices, each estimated like `estimate`, best first.
     Sweep(SweepArgs),
+    /// Draw a measurement's trace (measure --trace FILE): power over time per sensor, the
+    /// warm-up marked, as SVG.
+    Plot(PlotArgs),
     /// Compare estimates with published figures: every run file with a [published] section in
     /// the folders. Exit 1 when a reproduction is off its tolerance or a threshold is missed.
     Validate(ValidateArgs),
@@ -66,6 +69,19 @@ pub(super) struct EstimateArgs {
     pub(super) format: FormatArg,
     /// Write the report to FILE (atomically) instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
+    pub(super) output: Option<PathBuf>,
+    /// Also draw low/central/high per model (energy, CO2e, cost) as an SVG chart in FILE.
+    #[arg(long, value_name = "FILE.svg")]
+    pub(super) plot: Option<PathBuf>,
+}
+
+/// `footprint plot`.
+#[derive(Args, Debug)]
+pub(super) struct PlotArgs {
+    /// A trace written by `footprint measure --trace FILE` (JSON lines).
+    pub(super) trace: PathBuf,
+    /// Write the SVG chart to FILE (default: stdout).
+    #[arg(long, short = 'o', value_name = "FILE.svg")]
     pub(super) output: Option<PathBuf>,
 }
 
@@ -119,12 +135,15 @@ pub(super) struct SweepArgs {
     /// Show only the best N.
     #[arg(long, value_name = "N")]
     pub(super) top: Option<usize>,
-    /// Output format (table, json, csv or markdown).
+    /// Output format (table, json, csv, markdown or html).
     #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Table)]
     pub(super) format: FormatArg,
     /// Write the report to FILE instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub(super) output: Option<PathBuf>,
+    /// Also draw CO2e and cost per option, with their ranges, as an SVG chart in FILE.
+    #[arg(long, value_name = "FILE.svg")]
+    pub(super) plot: Option<PathBuf>,
 }
 
 /// `--sort`.
@@ -324,6 +343,8 @@ pub(super) enum FormatArg {
     Markdown,
     /// JUnit XML, one test case per budget limit (check only).
     Junit,
+    /// One self-contained HTML page with the tables and SVG charts (no JavaScript).
+    Html,
 }
 
 impl From<FormatArg> for Format {
@@ -334,6 +355,7 @@ impl From<FormatArg> for Format {
             FormatArg::Csv => Format::Csv,
             FormatArg::Markdown => Format::Markdown,
             FormatArg::Junit => Format::Junit,
+            FormatArg::Html => Format::Html,
         }
     }
 }

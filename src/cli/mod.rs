@@ -23,7 +23,8 @@ use validate::validate_cmd;
 
 pub use args::Cli;
 use args::{
-    CheckArgs, Command, EstimateArgs, ListFormat, MergeArgs, ProfilesCommand, SortArg, SweepArgs,
+    CheckArgs, Command, EstimateArgs, ListFormat, MergeArgs, PlotArgs, ProfilesCommand, SortArg,
+    SweepArgs,
 };
 
 /// Runs the command line and returns the process exit code. Errors are printed here, on one
@@ -65,6 +66,7 @@ fn run(mut cli: Cli) -> anyhow::Result<i32> {
         Command::Check(a) => check_cmd(&a, cli.profiles.as_deref()),
         Command::Validate(a) => validate_cmd(&a, cli.profiles.as_deref()),
         Command::Sweep(a) => sweep_cmd(&a, cli.profiles.as_deref()),
+        Command::Plot(a) => plot_cmd(&a),
         Command::Merge(a) => merge_cmd(&a, cli.profiles.as_deref()),
         Command::Completions { shell } => {
             let mut out = Vec::new();
@@ -106,7 +108,13 @@ fn estimate(a: &EstimateArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
     if let Some(out) = &a.output {
         not_an_input(out, "-o", &[&a.run])?;
     }
+    check_plot(a.plot.as_deref(), &[&a.run])?;
     let report = app::estimate(&a.run, profiles)?;
+    if let Some(path) = &a.plot {
+        let svg = report::estimate_svg(&report)
+            .ok_or_else(|| flag_error("--plot", "the run has no estimate to draw"))?;
+        emit(&svg, Some(path))?;
+    }
     let format = Format::from(a.format);
     if format == Format::Junit && report.budget.is_none() {
         return Err(flag_error(
@@ -148,7 +156,7 @@ fn sweep_cmd(a: &SweepArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
     if format == Format::Junit {
         return Err(flag_error(
             "--format",
-            "sweep writes table, json, csv or markdown",
+            "sweep writes table, json, csv, markdown or html",
         ));
     }
     if let Some(out) = &a.output {
@@ -157,6 +165,7 @@ fn sweep_cmd(a: &SweepArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
     if a.top == Some(0) {
         return Err(flag_error("--top", "must be at least 1"));
     }
+    check_plot(a.plot.as_deref(), &[&a.run])?;
     let axes = app::sweep::Axes {
         devices: a.device.clone(),
         regions: a.region.clone(),
@@ -173,10 +182,46 @@ fn sweep_cmd(a: &SweepArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
         SortArg::Cost => SortBy::Cost,
         SortArg::Time => SortBy::Time,
     };
+    if let Some(path) = &a.plot {
+        emit(&report::sweep::chart(&s, by, a.top), Some(path))?;
+    }
     emit(
         &report::sweep::render(&s, by, a.top, format),
         a.output.as_deref(),
     )?;
+    Ok(EXIT_OK)
+}
+
+/// `--plot FILE.svg`: not one of the inputs, and writable, before any work is done.
+fn check_plot(plot: Option<&Path>, inputs: &[&Path]) -> anyhow::Result<()> {
+    if let Some(p) = plot {
+        not_an_input(p, "--plot", inputs)?;
+        files::check_writable(p, "--plot")?;
+    }
+    Ok(())
+}
+
+fn plot_cmd(a: &PlotArgs) -> anyhow::Result<i32> {
+    if let Some(out) = &a.output {
+        not_an_input(out, "-o", &[&a.trace])?;
+        files::check_writable(out, "-o")?;
+    }
+    let shown = a.trace.display().to_string();
+    // A ten-hour trace of several sensors at 100 ms is a few hundred MB.
+    let text = files::read_text(&a.trace, 2 << 30)?;
+    let trace = crate::record::trace::parse_trace(&text, &shown)?;
+    if trace.series.iter().all(|s| s.points.is_empty()) {
+        return Err(
+            crate::error::InputError::new("the trace has no power readings to draw")
+                .in_file(&shown)
+                .into(),
+        );
+    }
+    let name = a
+        .trace
+        .file_name()
+        .map_or_else(|| shown.clone(), |n| n.to_string_lossy().into_owned());
+    emit(&report::trace_svg(&trace, &name), a.output.as_deref())?;
     Ok(EXIT_OK)
 }
 

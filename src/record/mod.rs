@@ -9,6 +9,7 @@
 //! The JSON field names are a contract (RUN-FORMAT.md): add, never rename.
 
 mod estimate;
+pub mod trace;
 
 use serde::{Deserialize, Serialize};
 

@@ -85,15 +85,9 @@ pub(crate) fn headline(m: &Measurement) -> Vec<(String, String)> {
     rows
 }
 
-/// The whole section as text for the table report.
-pub(crate) fn people(m: &Measurement) -> String {
-    let mut t = super::new_table();
-    for (k, v) in headline(m) {
-        t.add_row(vec![k, v]);
-    }
-    let mut out = format!("{t}\n");
-    let mut t = super::new_table();
-    t.set_header(vec![
+/// One row per sensor: header and cells, shared by the table and the HTML.
+pub(crate) fn sensor_rows(m: &Measurement) -> (Vec<String>, Vec<Vec<String>>) {
+    let header = [
         "Sensor",
         "Source",
         "Energy",
@@ -101,28 +95,85 @@ pub(crate) fn people(m: &Measurement) -> String {
         "Min – max",
         "Readings",
         "Counted",
-    ]);
-    for d in &m.sensors {
-        let w =
-            |x: Option<f64>| x.map_or_else(|| "—".into(), |x| human_power(Power::from_watts(x)));
-        let mut readings = format!("{}", d.readings);
-        if d.failed_reads > 0 {
-            readings.push_str(&format!(" ({} failed)", d.failed_reads));
-        }
-        let counted = m.counted.contains(&d.id);
-        t.add_row(vec![
-            format!("{} {}", d.id, d.name),
-            d.source.as_str().to_string(),
-            human_energy(Energy::from_joules(d.energy_j)),
-            w(d.power_w.map(|p| p.mean)),
-            format!(
-                "{} – {}",
-                w(d.power_w.map(|p| p.min)),
-                w(d.power_w.map(|p| p.max))
-            ),
-            readings,
-            if counted { "yes".into() } else { "no".into() },
-        ]);
+    ]
+    .map(String::from)
+    .to_vec();
+    let w = |x: Option<f64>| x.map_or_else(|| "—".into(), |x| human_power(Power::from_watts(x)));
+    let rows = m
+        .sensors
+        .iter()
+        .map(|d| {
+            let mut readings = format!("{}", d.readings);
+            if d.failed_reads > 0 {
+                readings.push_str(&format!(" ({} failed)", d.failed_reads));
+            }
+            vec![
+                format!("{} {}", d.id, d.name),
+                d.source.as_str().to_string(),
+                human_energy(Energy::from_joules(d.energy_j)),
+                w(d.power_w.map(|p| p.mean)),
+                format!(
+                    "{} – {}",
+                    w(d.power_w.map(|p| p.min)),
+                    w(d.power_w.map(|p| p.max))
+                ),
+                readings,
+                if m.counted.contains(&d.id) {
+                    "yes".into()
+                } else {
+                    "no".into()
+                },
+            ]
+        })
+        .collect();
+    (header, rows)
+}
+
+/// One row per node of a merged report (none for a single node's).
+pub(crate) fn node_rows(m: &Measurement) -> Option<(Vec<String>, Vec<Vec<String>>)> {
+    let nodes = m.nodes.as_ref()?;
+    let header = ["Node", "Rank", "Window", "Energy", "Source", "Status"]
+        .map(String::from)
+        .to_vec();
+    let rows = nodes
+        .iter()
+        .map(|n| {
+            vec![
+                n.node.clone(),
+                n.rank.map_or("—".to_string(), |r| r.to_string()),
+                human_duration(Duration::from_seconds(n.duration_s)),
+                human_energy(Energy::from_joules(n.energy_j)),
+                format!("{} ({})", n.energy_source, n.quality.as_str()),
+                n.status.as_str().to_string(),
+            ]
+        })
+        .collect();
+    Some((header, rows))
+}
+
+/// Every note of the section: per sensor, then the run's.
+pub(crate) fn notes(m: &Measurement) -> Vec<String> {
+    let mut out: Vec<String> = m
+        .sensors
+        .iter()
+        .flat_map(|d| d.notes.iter().map(move |n| format!("{}: {n}", d.id)))
+        .collect();
+    out.extend(m.notices.iter().cloned());
+    out
+}
+
+/// The whole section as text for the table report.
+pub(crate) fn people(m: &Measurement) -> String {
+    let mut t = super::new_table();
+    for (k, v) in headline(m) {
+        t.add_row(vec![k, v]);
+    }
+    let mut out = format!("{t}\n");
+    let (header, rows) = sensor_rows(m);
+    let mut t = super::new_table();
+    t.set_header(header);
+    for r in rows {
+        t.add_row(r);
     }
     for i in 2..6 {
         if let Some(c) = t.column_mut(i) {
@@ -130,28 +181,21 @@ pub(crate) fn people(m: &Measurement) -> String {
         }
     }
     out.push_str(&format!("{t}\n"));
-    for d in &m.sensors {
-        for n in &d.notes {
-            out.push_str(&format!("  - {}: {n}\n", d.id));
-        }
+    let sensor_notes = m.sensors.iter().map(|d| d.notes.len()).sum::<usize>();
+    let all = notes(m);
+    for n in &all[..sensor_notes] {
+        out.push_str(&format!("  - {n}\n"));
     }
-    if let Some(nodes) = &m.nodes {
+    if let Some((header, rows)) = node_rows(m) {
         let mut t = super::new_table();
-        t.set_header(vec!["Node", "Rank", "Window", "Energy", "Source", "Status"]);
-        for n in nodes {
-            t.add_row(vec![
-                n.node.clone(),
-                n.rank.map_or("—".to_string(), |r| r.to_string()),
-                human_duration(Duration::from_seconds(n.duration_s)),
-                human_energy(Energy::from_joules(n.energy_j)),
-                format!("{} ({})", n.energy_source, n.quality.as_str()),
-                n.status.as_str().to_string(),
-            ]);
+        t.set_header(header);
+        for r in rows {
+            t.add_row(r);
         }
         out.push_str(&format!("{t}\n"));
     }
-    for x in &m.notices {
-        out.push_str(&format!("  - {x}\n"));
+    for n in &all[sensor_notes..] {
+        out.push_str(&format!("  - {n}\n"));
     }
     out
 }

@@ -4,8 +4,11 @@
 //! measurement); an [`Exporter`] turns it into text. Tables and Markdown are for people and
 //! may change; JSON (schema 1 of RUN-FORMAT.md) and CSV are for machines and only grow.
 
+mod charts;
+pub use charts::{estimate_svg, sensors_svg, trace_svg};
 pub mod codecarbon;
 mod csv;
+pub mod html;
 mod json;
 pub mod junit;
 mod markdown;
@@ -76,6 +79,8 @@ pub enum Format {
     Markdown,
     /// JUnit XML, one test case per budget limit (check only).
     Junit,
+    /// One self-contained HTML page: tables and SVG charts, no JavaScript.
+    Html,
 }
 
 /// A table for people. It wraps to the terminal's width when that width is known and usable;
@@ -106,6 +111,7 @@ pub fn exporter(format: Format) -> Box<dyn Exporter> {
         Format::Csv => Box::new(csv::CsvExporter),
         Format::Markdown => Box::new(markdown::MarkdownExporter),
         Format::Junit => Box::new(junit::JunitExporter),
+        Format::Html => Box::new(html::HtmlExporter),
     }
 }
 

@@ -244,7 +244,12 @@ pub fn render(s: &Sweep, by: SortBy, top: Option<usize>, format: Format) -> Stri
                     .map(|t| format!(", best {t} shown"))
                     .unwrap_or_default()
             );
-            if format == Format::Markdown {
+            if format == Format::Html {
+                let mut out = super::html::table(&header, &body);
+                out.push_str("<p>Central figures, with the range where the inputs have one.</p>\n");
+                out.push_str(&super::html::figure(&chart(s, by, top)));
+                super::html::page(&title, &out)
+            } else if format == Format::Markdown {
                 let line = |c: &[String]| {
                     format!(
                         "| {} |\n",
@@ -273,4 +278,62 @@ pub fn render(s: &Sweep, by: SortBy, top: Option<usize>, format: Format) -> Stri
             }
         }
     }
+}
+
+/// How many options a chart shows at most when `--top` does not say: past that, bars are too
+/// thin to read and the table (or `--top`) serves better.
+pub const CHART_MAX: usize = 60;
+
+/// CO2e (and cost, when the options have one) per option, best first, the range as whiskers.
+pub fn chart(s: &Sweep, by: SortBy, top: Option<usize>) -> String {
+    let shown = top.unwrap_or(CHART_MAX).min(CHART_MAX);
+    let rows = ranked(s, by, Some(shown));
+    let cols = option_columns(s);
+    let label = |r: &Row| {
+        let parts: Vec<String> = cols.iter().filter_map(|(_, f)| f(r)).collect();
+        if parts.is_empty() {
+            r.model.as_str().to_string()
+        } else {
+            parts.join(" · ")
+        }
+    };
+    let bars = |f: Field| -> Vec<crate::plot::Bar> {
+        rows.iter()
+            .map(|(r, marks)| {
+                let b = f.band(&r.estimate);
+                crate::plot::Bar {
+                    label: label(r),
+                    low: b.map_or(f64::NAN, |b| b.low),
+                    central: b.map_or(f64::NAN, |b| b.central),
+                    high: b.map_or(f64::NAN, |b| b.high),
+                    note: marks.join(", "),
+                }
+            })
+            .collect()
+    };
+    let mut panels = vec![crate::plot::Panel {
+        title: "CO2e".to_string(),
+        quantity: crate::plot::Quantity::MassKg,
+        bars: bars(Field::Co2e),
+    }];
+    let cost = bars(Field::Cost);
+    if cost.iter().any(|b| b.central.is_finite()) {
+        panels.push(crate::plot::Panel {
+            title: "Cost".to_string(),
+            quantity: crate::plot::Quantity::MoneyUsd,
+            bars: cost,
+        });
+    }
+    let subtitle = format!(
+        "{} of {} options, by {}{}. Bars: central figure; whiskers: low to high.",
+        rows.len(),
+        s.rows.len(),
+        by.as_str(),
+        if rows.len() < s.rows.len() {
+            " (best shown)"
+        } else {
+            ""
+        }
+    );
+    crate::plot::bar_chart(&format!("footprint sweep: {}", s.name), &subtitle, &panels)
 }
