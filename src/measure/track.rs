@@ -213,6 +213,11 @@ impl Track {
                 self.counter_resets
             ));
         }
+        if self.counter_resets == 0 && by_counter > 0.0 && by_power > 0.0 {
+            notes.push(format!(
+                "the energy counter could not be read for {by_power:.3} s of the window; power samples used there"
+            ));
+        }
         if self.failed > 0 {
             notes.push(match &self.first_error {
                 Some(e) => format!("{} failed read(s), the first: {e}", self.failed),

@@ -33,7 +33,8 @@ pub fn wrap(
         if gpus.count() < asked.len() {
             let why = notices
                 .iter()
-                .find_map(|n| n.strip_prefix("NVML: "))
+                .find_map(|n| n.strip_prefix("amdgpu: "))
+                .or_else(|| notices.iter().find_map(|n| n.strip_prefix("NVML: ")))
                 .unwrap_or("not every GPU asked for can be read");
             return Err(crate::error::InputError::new(why).for_key("--gpus").into());
         }

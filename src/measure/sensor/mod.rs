@@ -7,6 +7,8 @@
 //! power only where no counter is available. Every figure carries how it was obtained:
 //! [`Quality::MeasuredCounter`], [`Quality::MeasuredPower`] or [`Quality::Modelled`].
 
+pub mod amdgpu;
+pub mod amdsmi;
 pub mod cputime;
 pub mod nvml;
 pub mod rapl;

@@ -1,0 +1,300 @@
+//! AMD GPUs without the hardware: a fake sysfs tree (amdgpu cards with hwmon files, written
+//! while the run goes on) under `FOOTPRINT_SYSFS_ROOT`, and a fake AMD SMI library
+//! (tests/fake-amdsmi/, compiled here with `cc`), read by the real binary.
+#![cfg(target_os = "linux")]
+
+mod common;
+use common::*;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// One fake card: `cardN` with its PCI slot, vendor, name, UUID and hwmon directory.
+fn card(
+    root: &Path,
+    n: u32,
+    slot: &str,
+    vendor: &str,
+    product: Option<&str>,
+    uid: &str,
+) -> PathBuf {
+    let dev = root.join(format!("class/drm/card{n}/device"));
+    let hwmon = dev.join(format!("hwmon/hwmon{n}"));
+    std::fs::create_dir_all(&hwmon).unwrap();
+    std::fs::write(dev.join("vendor"), format!("{vendor}\n")).unwrap();
+    std::fs::write(dev.join("device"), "0x74a1\n").unwrap();
+    std::fs::write(
+        dev.join("uevent"),
+        format!("DRIVER=amdgpu\nPCI_SLOT_NAME={slot}\n"),
+    )
+    .unwrap();
+    std::fs::write(dev.join("unique_id"), format!("{uid}\n")).unwrap();
+    std::fs::write(dev.join("gpu_busy_percent"), "87\n").unwrap();
+    if let Some(p) = product {
+        std::fs::write(dev.join("product_name"), format!("{p}\n")).unwrap();
+    }
+    std::fs::write(hwmon.join("name"), "amdgpu\n").unwrap();
+    hwmon
+}
+
+/// A node: card0 an MI300X with an energy counter at 500 W, card1 a Radeon with a power
+/// average of 200 W, plus what discovery must skip (a connector, a render node, an NVIDIA card).
+fn node(tag: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let root = tempdir(tag);
+    let mi = card(
+        &root,
+        0,
+        "0000:c1:00.0",
+        "0x1002",
+        Some("AMD Instinct MI300X"),
+        "a1b2c3d4e5f60718",
+    );
+    std::fs::write(mi.join("power1_input"), "500000000\n").unwrap();
+    std::fs::write(mi.join("energy1_input"), "1000000000\n").unwrap();
+    let rx = card(&root, 1, "0000:03:00.0", "0x1002", None, "0f0e0d0c0b0a0908");
+    std::fs::write(rx.join("power1_average"), "200000000\n").unwrap();
+    let nv = card(&root, 2, "0000:41:00.0", "0x10de", Some("not AMD"), "x");
+    std::fs::write(nv.join("power1_average"), "1\n").unwrap();
+    std::fs::create_dir_all(root.join("class/drm/card0-DP-1")).unwrap();
+    std::fs::create_dir_all(root.join("class/drm/renderD128/device")).unwrap();
+    (root, mi, rx)
+}
+
+/// Advances card0's energy counter at 500 W until stopped (the driver's job on real cards).
+fn counting(mi: PathBuf) -> (Arc<AtomicBool>, std::thread::JoinHandle<()>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = stop.clone();
+    let h = std::thread::spawn(move || {
+        let t0 = Instant::now();
+        while !s.load(Ordering::Relaxed) {
+            let uj = 1e9 + 500.0 * t0.elapsed().as_secs_f64() * 1e6;
+            let tmp = mi.join(".energy");
+            std::fs::write(&tmp, format!("{uj:.0}\n")).unwrap();
+            std::fs::rename(&tmp, mi.join("energy1_input")).unwrap();
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    });
+    (stop, h)
+}
+
+fn measure(sys: &Path, args: &[&str], env: &[(&str, &str)], secs: &str) -> Run {
+    let mut c = Command::new(bin());
+    c.args(["measure", "--no-progress", "--interval-ms", "50"])
+        .args(args)
+        .args(["--", "sleep", secs])
+        .current_dir(root())
+        .env("FOOTPRINT_SYSFS_ROOT", sys)
+        .env("LD_LIBRARY_PATH", sys) // no libnvidia-ml or libamd_smi here: sysfs only
+        .env_remove("ROCR_VISIBLE_DEVICES")
+        .env_remove("HIP_VISIBLE_DEVICES");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let o = c.stdin(Stdio::null()).output().unwrap();
+    Run {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+/// The directory holding the compiled fake `libamd_smi.so`, built once per test run.
+fn fake_amdsmi_dir() -> &'static Path {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fake-amdsmi");
+        std::fs::create_dir_all(&dir).unwrap();
+        let src = root().join("tests/fake-amdsmi/fake_amdsmi.c");
+        let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
+        let ok = Command::new(&cc)
+            .args(["-shared", "-fPIC", "-O1", "-o"])
+            .arg(dir.join("libamd_smi.so"))
+            .arg(&src)
+            .status()
+            .unwrap_or_else(|e| panic!("the fake AMD SMI needs a C compiler ({cc}): {e}"));
+        assert!(ok.success(), "compiling {} failed", src.display());
+        dir
+    })
+}
+
+fn report(root: &Path, args: &[&str], env: &[(&str, &str)], secs: &str) -> serde_json::Value {
+    let out = root.join("r.json");
+    let mut a = vec!["-o", out.to_str().unwrap()];
+    a.extend_from_slice(args);
+    let r = measure(root, &a, env, secs);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    json(&std::fs::read_to_string(out).unwrap())["measurement"].clone()
+}
+
+fn amd(m: &serde_json::Value) -> Vec<serde_json::Value> {
+    m["sensors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["id"].as_str().unwrap().starts_with("amdgpu:"))
+        .cloned()
+        .collect()
+}
+
+fn ids(m: &serde_json::Value) -> Vec<String> {
+    amd(m)
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn mean_w(s: &serde_json::Value) -> f64 {
+    s["energy_j"].as_f64().unwrap() / s["duration_s"].as_f64().unwrap()
+}
+
+#[test]
+fn each_card_is_read_by_its_best_source_in_pci_order() {
+    let (root, mi, _) = node("amd-two");
+    let (stop, h) = counting(mi);
+    let m = report(&root, &[], &[], "0.8");
+    stop.store(true, Ordering::Relaxed);
+    h.join().unwrap();
+    // PCI order: the Radeon at 03:00.0 before the MI300X at c1:00.0; the NVIDIA card skipped
+    assert_eq!(ids(&m), ["amdgpu:1", "amdgpu:0"]);
+    let s = amd(&m);
+    let (rx, mi) = (&s[0], &s[1]);
+    assert_eq!(mi["name"], "AMD Instinct MI300X");
+    assert_eq!(mi["source"], "measured-counter");
+    assert!((mean_w(mi) / 500.0 - 1.0).abs() < 0.1, "{mi}");
+    assert_eq!(rx["name"], "AMD GPU [1002:74a1]");
+    assert_eq!(rx["source"], "measured-power");
+    assert!((mean_w(rx) / 200.0 - 1.0).abs() < 0.01, "{rx}");
+    assert!(
+        rx["details"]["power_file"]
+            .as_str()
+            .unwrap()
+            .contains("average")
+    );
+    assert_eq!(rx["utilization_pct_mean"], 87.0);
+    assert!(m["counted"].to_string().contains("amdgpu:0"));
+    assert!(
+        m["energy_source"]
+            .as_str()
+            .unwrap()
+            .contains("amdgpu:0 measured-counter")
+    );
+}
+
+#[test]
+fn rocm_visibility_variables_choose_the_cards() {
+    let (root, _, _) = node("amd-visible");
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str]);
+    let cases: &[Case] = &[
+        (&[("ROCR_VISIBLE_DEVICES", "1")], &["amdgpu:0"]),
+        (
+            &[("ROCR_VISIBLE_DEVICES", "GPU-0f0e0d0c0b0a0908")],
+            &["amdgpu:1"],
+        ),
+        (
+            &[
+                ("ROCR_VISIBLE_DEVICES", "1,0"),
+                ("HIP_VISIBLE_DEVICES", "1"),
+            ],
+            &["amdgpu:1"],
+        ),
+        (&[("ROCR_VISIBLE_DEVICES", "0,5,1")], &["amdgpu:1"]),
+    ];
+    for (env, want) in cases {
+        let m = report(&root, &[], env, "0.2");
+        assert_eq!(&ids(&m), want, "{env:?}");
+    }
+    let m = report(&root, &[], &[("ROCR_VISIBLE_DEVICES", "0,5,1")], "0.2");
+    assert!(
+        m["notices"]
+            .to_string()
+            .contains("\\\"5\\\" names no AMD GPU"),
+        "{}",
+        m["notices"]
+    );
+    // --gpus numbers the AMD cards when there is no NVIDIA GPU, and refuses what is not there
+    let m = report(&root, &["--gpus", "1"], &[], "0.2");
+    assert_eq!(ids(&m), ["amdgpu:0"]);
+    let r = measure(&root, &["--gpus", "4"], &[], "0.2");
+    assert_input_error(&r, &["--gpus", "only 2 AMD GPUs"]);
+}
+
+#[test]
+fn a_card_that_vanishes_leaves_a_labelled_gap_and_the_others_count() {
+    let (root, mi, rx) = node("amd-vanish");
+    let (stop, h) = counting(mi);
+    let gone = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(400));
+        std::fs::remove_file(rx.join("power1_average")).unwrap();
+    });
+    let m = report(&root, &[], &[], "1.0");
+    stop.store(true, Ordering::Relaxed);
+    h.join().unwrap();
+    gone.join().unwrap();
+    let s = amd(&m);
+    let rx = &s[0];
+    assert!(rx["failed_reads"].as_u64().unwrap() > 0, "{rx}");
+    assert!(
+        rx["first_error"].as_str().unwrap().contains("amdgpu:1"),
+        "{rx}"
+    );
+    assert!(
+        rx["notes"].to_string().contains("filled at the mean power"),
+        "{rx}"
+    );
+    assert!(
+        (mean_w(&s[1]) / 500.0 - 1.0).abs() < 0.1,
+        "the other card still counts"
+    );
+}
+
+#[test]
+fn a_card_without_power_files_and_gaudi_devices_are_reported_not_hidden() {
+    let root = tempdir("amd-none");
+    card(&root, 0, "0000:01:00.0", "0x1002", Some("AMD Radeon"), "1");
+    let accel = root.join("class/accel/accel0/device");
+    std::fs::create_dir_all(&accel).unwrap();
+    std::fs::write(accel.join("vendor"), "0x1da3\n").unwrap();
+    let m = report(&root, &[], &[], "0.2");
+    assert!(ids(&m).is_empty());
+    let n = m["notices"].to_string();
+    assert!(n.contains("reports neither energy nor power"), "{n}");
+    assert!(
+        n.contains("Intel Gaudi") && n.contains("accel0") && n.contains("not measured"),
+        "{n}"
+    );
+}
+
+#[test]
+fn amd_smi_energy_is_preferred_where_installed_and_its_failure_falls_back() {
+    let (root_dir, _, _) = node("amd-smi");
+    let script = root_dir.join("smi.txt");
+    // card0 (c1:00.0) through AMD SMI at 450 W, while its hwmon files say 500 W
+    std::fs::write(&script, "gpu bdf=0000:c1:00.0 power=450 resolution=15.3\n").unwrap();
+    let lib = fake_amdsmi_dir().to_str().unwrap().to_string();
+    let env = [
+        ("LD_LIBRARY_PATH", lib.as_str()),
+        ("FAKE_AMDSMI_SCRIPT", script.to_str().unwrap()),
+    ];
+    let m = report(&root_dir, &[], &env, "0.6");
+    let s = amd(&m);
+    let (rx, mi) = (&s[0], &s[1]);
+    assert_eq!(mi["details"]["energy_counter"], "amdsmi_get_energy_count");
+    assert_eq!(mi["source"], "measured-counter");
+    assert!((mean_w(mi) / 450.0 - 1.0).abs() < 0.05, "{mi}");
+    // a card AMD SMI does not list keeps the driver's files
+    assert_eq!(rx["source"], "measured-power");
+    // the counter failing mid-run: those intervals use the driver's power, and say so
+    std::fs::write(&script, "gpu bdf=0000:c1:00.0 power=450 fail_after=0.3\n").unwrap();
+    let m = report(&root_dir, &[], &env, "0.8");
+    let mi = &amd(&m)[1];
+    assert_eq!(mi["source"], "measured-power", "{mi}");
+    assert!(mi["seconds_by_counter"].as_f64().unwrap() > 0.1, "{mi}");
+    assert!(mi["seconds_by_power"].as_f64().unwrap() > 0.1, "{mi}");
+    assert!(
+        mi["notes"].to_string().contains("power samples used there"),
+        "{mi}"
+    );
+}
