@@ -1,6 +1,7 @@
 //! AMD GPUs without the hardware: a fake sysfs tree (amdgpu cards with hwmon files, written
 //! while the run goes on) under `FOOTPRINT_SYSFS_ROOT`, and a fake AMD SMI library
-//! (tests/fake-amdsmi/, compiled here with `cc`), read by the real binary.
+//! (tests/fake-amdsmi/) and a fake Habana hlml for Intel Gaudi (tests/fake-hlml/), compiled
+//! here with `cc`, all read by the real binary.
 #![cfg(target_os = "linux")]
 
 mod common;
@@ -101,23 +102,30 @@ fn measure(sys: &Path, args: &[&str], env: &[(&str, &str)], secs: &str) -> Run {
     }
 }
 
-/// The directory holding the compiled fake `libamd_smi.so`, built once per test run.
+/// Compiles `tests/{src}` into `{lib}` in a directory of its own, once per test run.
+fn fake_lib(src: &str, lib: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(lib);
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = root().join("tests").join(src);
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
+    let ok = Command::new(&cc)
+        .args(["-shared", "-fPIC", "-O1", "-o"])
+        .arg(dir.join(lib))
+        .arg(&src)
+        .status()
+        .unwrap_or_else(|e| panic!("the fake {lib} needs a C compiler ({cc}): {e}"));
+    assert!(ok.success(), "compiling {} failed", src.display());
+    dir
+}
+
 fn fake_amdsmi_dir() -> &'static Path {
     static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fake-amdsmi");
-        std::fs::create_dir_all(&dir).unwrap();
-        let src = root().join("tests/fake-amdsmi/fake_amdsmi.c");
-        let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
-        let ok = Command::new(&cc)
-            .args(["-shared", "-fPIC", "-O1", "-o"])
-            .arg(dir.join("libamd_smi.so"))
-            .arg(&src)
-            .status()
-            .unwrap_or_else(|e| panic!("the fake AMD SMI needs a C compiler ({cc}): {e}"));
-        assert!(ok.success(), "compiling {} failed", src.display());
-        dir
-    })
+    DIR.get_or_init(|| fake_lib("fake-amdsmi/fake_amdsmi.c", "libamd_smi.so"))
+}
+
+fn fake_hlml_dir() -> &'static Path {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| fake_lib("fake-hlml/fake_hlml.c", "libhlml.so"))
 }
 
 fn report(root: &Path, args: &[&str], env: &[(&str, &str)], secs: &str) -> serde_json::Value {
@@ -265,6 +273,40 @@ fn a_card_without_power_files_and_gaudi_devices_are_reported_not_hidden() {
         n.contains("Intel Gaudi") && n.contains("accel0") && n.contains("not measured"),
         "{n}"
     );
+    assert!(n.contains("libhlml.so not found"), "{n}");
+}
+
+#[test]
+fn gaudi_devices_are_read_through_hlml_where_installed() {
+    let root_dir = tempdir("gaudi");
+    let script = root_dir.join("hlml.txt");
+    std::fs::write(
+        &script,
+        "gaudi power=600 name=HL-325L\ngaudi power=550 counter=no name=HL-325L\ngaudi power=580 name=HL-325L\n",
+    )
+    .unwrap();
+    let lib = fake_hlml_dir().to_str().unwrap().to_string();
+    let env = [
+        ("LD_LIBRARY_PATH", lib.as_str()),
+        ("FAKE_HLML_SCRIPT", script.to_str().unwrap()),
+        ("HABANA_VISIBLE_DEVICES", "0,1"),
+    ];
+    let m = report(&root_dir, &[], &env, "0.6");
+    let g: Vec<&serde_json::Value> = m["sensors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["id"].as_str().unwrap().starts_with("gaudi:"))
+        .collect();
+    assert_eq!(g.len(), 2, "HABANA_VISIBLE_DEVICES=0,1");
+    assert_eq!(
+        (g[0]["source"].as_str(), g[1]["source"].as_str()),
+        (Some("measured-counter"), Some("measured-power"))
+    );
+    assert_eq!(g[0]["name"], "HL-325L");
+    assert!((mean_w(g[0]) / 600.0 - 1.0).abs() < 0.05, "{}", g[0]);
+    assert!((mean_w(g[1]) / 550.0 - 1.0).abs() < 0.02, "{}", g[1]);
+    assert!(m["counted"].to_string().contains("gaudi:1"));
 }
 
 #[test]

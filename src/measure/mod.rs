@@ -188,7 +188,10 @@ pub(crate) fn hardware_sensors(gpus: &GpuSelection) -> (Vec<Box<dyn Sensor>>, Ve
             Err(e) if e.starts_with("no amdgpu") => {}
             Err(e) => notices.push(format!("amdgpu: {e}")),
         }
-        notices.extend(gaudi_notice(&sys));
+        match sensor::gaudi::GaudiSensor::discover(env("HABANA_VISIBLE_DEVICES").as_deref()) {
+            Ok(found) => sensors.extend(found.into_iter().map(|s| Box::new(s) as Box<dyn Sensor>)),
+            Err(why) => notices.extend(gaudi_notice(&sys, &why)),
+        }
     }
     let rapl_root = sys.join("class/powercap");
     match sensor::rapl::RaplSensor::discover(&rapl_root) {
@@ -202,10 +205,10 @@ pub(crate) fn hardware_sensors(gpus: &GpuSelection) -> (Vec<Box<dyn Sensor>>, Ve
     (sensors, notices)
 }
 
-/// Intel Gaudi accelerators (PCI vendor 0x1da3, the habanalabs driver) are seen but not read:
-/// footprint has no reader for their management library yet, so say that their energy is
-/// missing rather than report a total without them.
-fn gaudi_notice(sys: &Path) -> Option<String> {
+/// Intel Gaudi accelerators (PCI vendor 0x1da3, the habanalabs driver) seen in sysfs when
+/// Habana's library could not read them (`why`): say that their energy is missing rather than
+/// report a total without them.
+fn gaudi_notice(sys: &Path, why: &str) -> Option<String> {
     let mut seen = Vec::new();
     for class in ["class/accel", "class/habanalabs"] {
         let Ok(entries) = std::fs::read_dir(sys.join(class)) else {
@@ -223,8 +226,8 @@ fn gaudi_notice(sys: &Path) -> Option<String> {
     seen.dedup();
     (!seen.is_empty()).then(|| {
         format!(
-            "Intel Gaudi accelerator(s) seen ({}) but not measured: footprint cannot read \
-             their power yet, so the total leaves them out",
+            "Intel Gaudi accelerator(s) seen ({}) but not measured ({why}): the total leaves \
+             them out",
             seen.join(", ")
         )
     })

@@ -10,6 +10,7 @@
 pub mod amdgpu;
 pub mod amdsmi;
 pub mod cputime;
+pub mod gaudi;
 pub mod nvml;
 pub mod rapl;
 pub mod synthetic;
