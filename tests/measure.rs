@@ -112,6 +112,25 @@ fn transformer_workload_runs() {
     assert_eq!(m["samples"], 12);
 }
 
+/// The training loop's candle tuning never leaks into a measured command's environment.
+#[test]
+#[cfg(unix)]
+fn a_measured_command_gets_its_environment_unchanged() {
+    let d = tempdir("wrap-env");
+    let out = d.join("r.json");
+    let r = measure(
+        &[
+            "--",
+            "sh",
+            "-c",
+            "echo ${CANDLE_BARRIER_POOL_SPIN_LIMIT:-unset}",
+        ],
+        &out,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.trim(), "unset");
+}
+
 #[test]
 #[cfg(unix)] // runs Unix commands (sh, sleep, kill)
 fn wrap_mode_passes_the_exit_code_and_writes_the_report() {
