@@ -8,7 +8,8 @@ use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use footprint::impact::{
-    DeviceTime, DeviceUse, Inputs, Model, ModelKind, Scenario, Site, Work, evaluate,
+    DeviceTime, DeviceUse, Inputs, Model, ModelKind, Scenario, Scratch, Site, Work, evaluate,
+    evaluate_into,
 };
 use footprint::profiles::Registry;
 use footprint::units::{CarbonIntensity, Duration, Power};
@@ -63,6 +64,27 @@ fn benches(c: &mut Criterion) {
     c.bench_function(
         "evaluate: 2 ranged inputs, 4 corners (laptop-finetune)",
         |b| b.iter(|| evaluate(black_box(&laptop))),
+    );
+    // The same with working memory and output reused between calls, as a sweep can: no
+    // allocation per scenario.
+    let (mut scratch, mut out) = (Scratch::default(), Vec::new());
+    c.bench_function(
+        "evaluate_into: point inputs (gpt3-patterson), buffers reused",
+        |b| {
+            b.iter(|| {
+                evaluate_into(black_box(&gpt3), &mut scratch, &mut out);
+                out[0].central.co2e
+            })
+        },
+    );
+    c.bench_function(
+        "evaluate_into: 2 ranged inputs, 4 corners (laptop-finetune), buffers reused",
+        |b| {
+            b.iter(|| {
+                evaluate_into(black_box(&laptop), &mut scratch, &mut out);
+                out[0].central.co2e
+            })
+        },
     );
 
     let mut g = c.benchmark_group("sweep");

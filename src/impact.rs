@@ -145,26 +145,6 @@ impl Inputs {
     pub fn get<T: Quantity>(&self, p: Param<T>) -> InputRange {
         self.ranges[p.idx]
     }
-
-    /// Inputs with hard bounds that are not points.
-    fn ranged(&self) -> Vec<usize> {
-        (0..self.ranges.len())
-            .filter(|&i| {
-                let r = &self.ranges[i];
-                r.low < r.high && r.spread == Spread::Bound
-            })
-            .collect()
-    }
-
-    /// Inputs with an uncertain spread that are not points.
-    fn uncertain_inputs(&self) -> Vec<usize> {
-        (0..self.ranges.len())
-            .filter(|&i| {
-                let r = &self.ranges[i];
-                r.low < r.high && r.spread == Spread::Uncertain
-            })
-            .collect()
-    }
 }
 
 /// One assignment of a value to every input.
@@ -519,65 +499,97 @@ fn eval(m: &Model, site: &Site, emb: Option<&Embodied>, p: &Point<'_>) -> Output
 
 /// Evaluates every model of the scenario: central values and their range.
 pub fn evaluate(s: &Scenario) -> Vec<Estimate> {
-    let central: Vec<f64> = s.inputs.ranges.iter().map(|r| r.central).collect();
-    let ranged = s.inputs.ranged();
-    let mut x = central.clone();
-    s.models
-        .iter()
-        .map(|m| {
-            let c = eval(m, &s.site, s.embodied.as_ref(), &Point(&central));
-            let (mut lo, mut hi) = (c, c);
-            if !ranged.is_empty() {
-                for mask in 0u64..(1u64 << ranged.len()) {
-                    for (bit, &i) in ranged.iter().enumerate() {
-                        let r = &s.inputs.ranges[i];
-                        x[i] = if mask >> bit & 1 == 1 { r.high } else { r.low };
-                    }
-                    let o = eval(m, &s.site, s.embodied.as_ref(), &Point(&x));
-                    lo = lo.fold(&o, true);
-                    hi = hi.fold(&o, false);
-                }
+    let mut out = Vec::with_capacity(s.models.len());
+    evaluate_into(s, &mut Scratch::default(), &mut out);
+    out
+}
+
+/// Working memory of [`evaluate_into`], kept between calls so that evaluating many scenarios
+/// (a sweep) allocates nothing per scenario once the buffers have grown.
+#[derive(Clone, Debug, Default)]
+pub struct Scratch {
+    central: Vec<f64>,
+    x: Vec<f64>,
+    ranged: Vec<usize>,
+    uncertain: Vec<usize>,
+}
+
+/// [`evaluate`] into `out` (cleared first), with reusable working memory.
+pub fn evaluate_into(s: &Scenario, scratch: &mut Scratch, out: &mut Vec<Estimate>) {
+    out.clear();
+    let Scratch {
+        central,
+        x,
+        ranged,
+        uncertain,
+    } = scratch;
+    central.clear();
+    central.extend(s.inputs.ranges.iter().map(|r| r.central));
+    ranged.clear();
+    uncertain.clear();
+    for (i, r) in s.inputs.ranges.iter().enumerate() {
+        if r.low < r.high {
+            match r.spread {
+                Spread::Bound => ranged.push(i),
+                Spread::Uncertain => uncertain.push(i),
             }
-            // Defaults' spreads: one at a time from the centre, combined in log space.
-            let uncertain = s.inputs.uncertain_inputs();
-            if !uncertain.is_empty() {
-                let centre = c.figures();
-                let mut down = [0.0f64; 12];
-                let mut up = [0.0f64; 12];
-                let mut y = central.clone();
-                for &i in &uncertain {
+        }
+    }
+    for m in &s.models {
+        let c = eval(m, &s.site, s.embodied.as_ref(), &Point(central));
+        let (mut lo, mut hi) = (c, c);
+        if !ranged.is_empty() {
+            x.clear();
+            x.extend_from_slice(central);
+            for mask in 0u64..(1u64 << ranged.len()) {
+                for (bit, &i) in ranged.iter().enumerate() {
                     let r = &s.inputs.ranges[i];
-                    for v in [r.low, r.high] {
-                        y[i] = v;
-                        let o = eval(m, &s.site, s.embodied.as_ref(), &Point(&y)).figures();
-                        for j in 0..12 {
-                            if let (Some(cj), Some(oj)) = (centre[j], o[j])
-                                && cj > 0.0
-                                && oj > 0.0
-                            {
-                                let l = (oj / cj).ln();
-                                if l < 0.0 {
-                                    down[j] += l * l;
-                                } else {
-                                    up[j] += l * l;
-                                }
+                    x[i] = if mask >> bit & 1 == 1 { r.high } else { r.low };
+                }
+                let o = eval(m, &s.site, s.embodied.as_ref(), &Point(x));
+                lo = lo.fold(&o, true);
+                hi = hi.fold(&o, false);
+            }
+        }
+        // Defaults' spreads: one at a time from the centre, combined in log space.
+        if !uncertain.is_empty() {
+            let centre = c.figures();
+            let mut down = [0.0f64; 12];
+            let mut up = [0.0f64; 12];
+            x.clear();
+            x.extend_from_slice(central);
+            for &i in uncertain.iter() {
+                let r = &s.inputs.ranges[i];
+                for v in [r.low, r.high] {
+                    x[i] = v;
+                    let o = eval(m, &s.site, s.embodied.as_ref(), &Point(x)).figures();
+                    for j in 0..12 {
+                        if let (Some(cj), Some(oj)) = (centre[j], o[j])
+                            && cj > 0.0
+                            && oj > 0.0
+                        {
+                            let l = (oj / cj).ln();
+                            if l < 0.0 {
+                                down[j] += l * l;
+                            } else {
+                                up[j] += l * l;
                             }
                         }
                     }
-                    y[i] = central[i];
                 }
-                lo = lo.scaled(&down.map(|d| (-d.sqrt()).exp()));
-                hi = hi.scaled(&up.map(|u| u.sqrt().exp()));
+                x[i] = central[i];
             }
-            Estimate {
-                kind: m.kind,
-                low: lo,
-                central: c,
-                high: hi,
-                advisory: m.advisory,
-            }
-        })
-        .collect()
+            lo = lo.scaled(&down.map(|d| (-d.sqrt()).exp()));
+            hi = hi.scaled(&up.map(|u| u.sqrt().exp()));
+        }
+        out.push(Estimate {
+            kind: m.kind,
+            low: lo,
+            central: c,
+            high: hi,
+            advisory: m.advisory,
+        });
+    }
 }
 
 impl Outputs {
@@ -870,6 +882,17 @@ mod tests {
             energy_cost: None,
             carbon_cost: None,
             cost: None,
+        }
+    }
+
+    #[test]
+    fn evaluate_into_reuses_its_buffers_without_carrying_anything_over() {
+        let wide = ranged_duration(100.0, 400.0, 1.2, 300.0, 0.3);
+        let point = ranged_duration(10.0, 700.0, 1.1, 50.0, 0.0);
+        let (mut scratch, mut out) = (Scratch::default(), Vec::new());
+        for s in [&wide, &point, &wide, &point] {
+            evaluate_into(s, &mut scratch, &mut out);
+            assert_eq!(out, evaluate(s));
         }
     }
 
