@@ -10,6 +10,7 @@
 //! achieved FLOP/s and J/FLOP where they are known. It serialises as the `measurement` part of
 //! a report (`-o report.json`), which `[measured] report = ...` and `footprint check` read back.
 
+mod adamw;
 pub mod placement;
 pub(crate) mod platform;
 mod progress;

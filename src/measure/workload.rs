@@ -14,7 +14,9 @@
 //! CPU backend cannot be seeded.
 
 use candle_core::{D, DType, Device, Tensor, Var};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+use candle_nn::ParamsAdamW;
+
+use super::adamw::Optimizer;
 
 pub type Result<T> = std::result::Result<T, candle_core::Error>;
 
@@ -162,9 +164,10 @@ impl Config {
 }
 
 /// AdamW over `vars` with candle's defaults and this learning rate, and the parameter count.
-fn adamw(vars: Vec<Var>, lr: f64) -> Result<(AdamW, usize)> {
+/// On the CPU the update runs in place (`measure::adamw`); elsewhere it is candle's.
+fn adamw(vars: Vec<Var>, lr: f64) -> Result<(Optimizer, usize)> {
     let params = vars.iter().map(|v| v.elem_count()).sum();
-    let opt = AdamW::new(
+    let opt = Optimizer::new(
         vars,
         ParamsAdamW {
             lr,
@@ -299,7 +302,7 @@ pub trait Trainer {
 
 pub struct Mlp {
     layers: Vec<Linear>,
-    opt: AdamW,
+    opt: Optimizer,
     x: Tensor,
     y: Tensor,
     rows: usize,
@@ -397,7 +400,7 @@ pub struct Transformer {
     ln_f: LayerNorm,
     head: Linear,
     mask: Tensor,
-    opt: AdamW,
+    opt: Optimizer,
     corpus: Vec<u32>,
     batch: usize,
     step: usize,

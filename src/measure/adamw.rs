@@ -1,0 +1,248 @@
+//! AdamW for the training loop, updating parameters and moments in place on the CPU.
+//!
+//! candle's `AdamW` computes each step with eleven tensor ops per parameter, each allocating a
+//! fresh buffer the size of the parameter, then copies three of them back: on the reference
+//! machine fresh buffers (page faults, zeroing) were a fifth of the training loop's time. This
+//! one does the same arithmetic in three passes over the parameter's memory, with no
+//! allocation: the moments, then the parameter. The update is candle's (and PyTorch's) AdamW:
+//!
+//! m ← β1·m + (1−β1)·g,  v ← β2·v + (1−β2)·g²,
+//! θ ← θ·(1 − lr·λ) − lr · (m / (1−β1^t)) / (sqrt(v / (1−β2^t)) + ε).
+//!
+//! Other devices (CUDA) and dtypes keep candle's optimizer: see [`Optimizer`].
+
+use candle_core::{CpuStorage, Layout, Result, Tensor, Var, backprop::GradStore, bail};
+use candle_nn::{AdamW, ParamsAdamW};
+
+/// The optimizer a workload trains with: the in-place one on the CPU, candle's elsewhere.
+pub enum Optimizer {
+    InPlace(InPlaceAdamW),
+    Candle(AdamW),
+}
+
+impl Optimizer {
+    pub fn new(vars: Vec<Var>, params: ParamsAdamW) -> Result<Optimizer> {
+        let cpu_f32 = vars
+            .iter()
+            .all(|v| v.device().is_cpu() && v.dtype() == candle_core::DType::F32);
+        Ok(if cpu_f32 {
+            Optimizer::InPlace(InPlaceAdamW::new(vars, params)?)
+        } else {
+            use candle_nn::Optimizer as _;
+            Optimizer::Candle(AdamW::new(vars, params)?)
+        })
+    }
+
+    pub fn backward_step(&mut self, loss: &Tensor) -> Result<()> {
+        let grads = loss.backward()?;
+        match self {
+            Optimizer::InPlace(o) => o.step(&grads),
+            Optimizer::Candle(o) => candle_nn::Optimizer::step(o, &grads),
+        }
+    }
+}
+
+struct Moments {
+    theta: Var,
+    m: Var,
+    v: Var,
+}
+
+pub struct InPlaceAdamW {
+    vars: Vec<Moments>,
+    params: ParamsAdamW,
+    t: i32,
+}
+
+/// The contiguous f32 slice of a storage, or an error naming the op.
+fn slice<'a>(s: &'a CpuStorage, l: &Layout, op: &str) -> Result<&'a [f32]> {
+    match (s, l.contiguous_offsets()) {
+        (CpuStorage::F32(v), Some((a, b))) => Ok(&v[a..b]),
+        _ => bail!("{op}: needs a contiguous f32 tensor"),
+    }
+}
+
+fn slice_mut<'a>(s: &'a mut CpuStorage, l: &Layout, op: &str) -> Result<&'a mut [f32]> {
+    match (s, l.contiguous_offsets()) {
+        (CpuStorage::F32(v), Some((a, b))) => Ok(&mut v[a..b]),
+        _ => bail!("{op}: needs a contiguous f32 tensor"),
+    }
+}
+
+/// m ← β·m + (1−β)·g, or with `square`, v ← β·v + (1−β)·g².
+struct Moment {
+    beta: f32,
+    square: bool,
+}
+
+impl candle_core::InplaceOp2 for Moment {
+    fn name(&self) -> &'static str {
+        "adamw-moment"
+    }
+
+    fn cpu_fwd(
+        &self,
+        dst: &mut CpuStorage,
+        dst_l: &Layout,
+        g: &CpuStorage,
+        gl: &Layout,
+    ) -> Result<()> {
+        let m = slice_mut(dst, dst_l, self.name())?;
+        let g = slice(g, gl, self.name())?;
+        if m.len() != g.len() {
+            bail!("adamw-moment: {} values but {} gradients", m.len(), g.len());
+        }
+        let (b, c) = (self.beta, 1.0 - self.beta);
+        if self.square {
+            m.iter_mut()
+                .zip(g)
+                .for_each(|(m, g)| *m = b * *m + c * g * g);
+        } else {
+            m.iter_mut().zip(g).for_each(|(m, g)| *m = b * *m + c * g);
+        }
+        Ok(())
+    }
+}
+
+/// θ ← θ·decay − lr · (m·sm) / (sqrt(v·sv) + ε).
+struct Update {
+    decay: f32,
+    lr: f32,
+    scale_m: f32,
+    scale_v: f32,
+    eps: f32,
+}
+
+impl candle_core::InplaceOp3 for Update {
+    fn name(&self) -> &'static str {
+        "adamw-update"
+    }
+
+    fn cpu_fwd(
+        &self,
+        dst: &mut CpuStorage,
+        dst_l: &Layout,
+        m: &CpuStorage,
+        ml: &Layout,
+        v: &CpuStorage,
+        vl: &Layout,
+    ) -> Result<()> {
+        let theta = slice_mut(dst, dst_l, self.name())?;
+        let (m, v) = (slice(m, ml, self.name())?, slice(v, vl, self.name())?);
+        if theta.len() != m.len() || theta.len() != v.len() {
+            bail!("adamw-update: parameter and moments differ in size");
+        }
+        for ((t, m), v) in theta.iter_mut().zip(m).zip(v) {
+            let adjusted = (m * self.scale_m) / ((v * self.scale_v).sqrt() + self.eps);
+            *t = *t * self.decay - self.lr * adjusted;
+        }
+        Ok(())
+    }
+}
+
+impl InPlaceAdamW {
+    pub fn new(vars: Vec<Var>, params: ParamsAdamW) -> Result<InPlaceAdamW> {
+        let vars = vars
+            .into_iter()
+            .map(|theta| {
+                let m = Var::zeros(theta.shape(), theta.dtype(), theta.device())?;
+                let v = Var::zeros(theta.shape(), theta.dtype(), theta.device())?;
+                Ok(Moments { theta, m, v })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(InPlaceAdamW { vars, params, t: 0 })
+    }
+
+    pub fn step(&mut self, grads: &GradStore) -> Result<()> {
+        self.t += 1;
+        let p = &self.params;
+        let update = Update {
+            decay: (1.0 - p.lr * p.weight_decay) as f32,
+            lr: p.lr as f32,
+            scale_m: (1.0 / (1.0 - p.beta1.powi(self.t))) as f32,
+            scale_v: (1.0 / (1.0 - p.beta2.powi(self.t))) as f32,
+            eps: p.eps as f32,
+        };
+        let (first, second) = (
+            Moment {
+                beta: p.beta1 as f32,
+                square: false,
+            },
+            Moment {
+                beta: p.beta2 as f32,
+                square: true,
+            },
+        );
+        for x in &self.vars {
+            let Some(g) = grads.get(&x.theta) else {
+                continue;
+            };
+            let g = g.contiguous()?;
+            x.m.as_tensor().inplace_op2(&g, &first)?;
+            x.v.as_tensor().inplace_op2(&g, &second)?;
+            x.theta
+                .as_tensor()
+                .inplace_op3(x.m.as_tensor(), x.v.as_tensor(), &update)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Device, Tensor};
+
+    /// The same parameters and gradients through candle's AdamW and this one agree to float
+    /// precision after several steps, weight decay included.
+    #[test]
+    fn matches_candles_adamw() {
+        let dev = Device::Cpu;
+        let init = Tensor::randn(0f32, 1.0, (64, 33), &dev).unwrap();
+        let params = ParamsAdamW {
+            lr: 1e-2,
+            weight_decay: 0.1,
+            ..ParamsAdamW::default()
+        };
+        let (a, b) = (
+            Var::from_tensor(&init.copy().unwrap()).unwrap(),
+            Var::from_tensor(&init.copy().unwrap()).unwrap(),
+        );
+        let mut theirs =
+            <AdamW as candle_nn::Optimizer>::new(vec![a.clone()], params.clone()).unwrap();
+        let mut ours = InPlaceAdamW::new(vec![b.clone()], params).unwrap();
+        for step in 0..5 {
+            let target = Tensor::randn(0f32, 1.0, (64, 33), &dev).unwrap();
+            let loss = |v: &Var| {
+                (v.as_tensor() - &target)
+                    .unwrap()
+                    .sqr()
+                    .unwrap()
+                    .sum_all()
+                    .unwrap()
+                    .affine(1.0 + step as f64, 0.0)
+                    .unwrap()
+            };
+            candle_nn::Optimizer::step(&mut theirs, &loss(&a).backward().unwrap()).unwrap();
+            ours.step(&loss(&b).backward().unwrap()).unwrap();
+        }
+        let diff = (a.as_tensor() - b.as_tensor())
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        assert!(diff < 1e-5, "max difference {diff}");
+        let moved = (a.as_tensor() - &init)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        assert!(moved > 1e-3, "the parameters did move ({moved})");
+    }
+}
