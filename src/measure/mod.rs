@@ -11,6 +11,7 @@
 //! a report (`-o report.json`), which `[measured] report = ...` and `footprint check` read back.
 
 mod adamw;
+mod ops;
 pub mod placement;
 pub(crate) mod platform;
 mod progress;

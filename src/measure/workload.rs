@@ -13,7 +13,7 @@
 //! Weights are initialised from our own seeded generator rather than candle's, because the
 //! CPU backend cannot be seeded.
 
-use candle_core::{D, DType, Device, Tensor, Var};
+use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::ParamsAdamW;
 
 use super::adamw::Optimizer;
@@ -275,8 +275,8 @@ impl LayerNorm {
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        // The composed version: candle's fused layer_norm has no backward pass.
-        candle_nn::ops::layer_norm_slow(x, self.g.as_tensor(), self.b.as_tensor(), 1e-5)
+        // candle's own fused layer_norm has no backward pass; this one does (measure::ops).
+        super::ops::layer_norm(x, self.g.as_tensor(), self.b.as_tensor(), 1e-5)
     }
 
     fn vars(&self) -> [Var; 2] {
@@ -494,7 +494,7 @@ impl Transformer {
         let (q, k, v) = (split(0)?, split(1)?, split(2)?);
         let att = (q.matmul(&k.t()?.contiguous()?)? / (dh as f64).sqrt())?;
         let att = att.broadcast_add(&self.mask)?;
-        let att = candle_nn::ops::softmax(&att, D::Minus1)?;
+        let att = super::ops::softmax_last_dim(&att)?;
         let y = att.matmul(&v)?.transpose(1, 2)?.reshape((bs, t, d))?;
         b.proj.forward(&y)
     }
@@ -525,7 +525,7 @@ impl Trainer for Transformer {
             x = (&x + self.attention(b, &b.ln1.forward(&x)?)?)?;
             let h = b
                 .fc2
-                .forward(&b.fc1.forward(&b.ln2.forward(&x)?)?.gelu()?)?;
+                .forward(&super::ops::gelu(&b.fc1.forward(&b.ln2.forward(&x)?)?)?)?;
             x = (x + h)?;
         }
         let logits = self

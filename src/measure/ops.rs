@@ -1,0 +1,304 @@
+//! Fused CPU operations for the transformer workload, each with its backward pass.
+//!
+//! candle composes the softmax from five element-wise ops and the tanh GELU's gradient from a
+//! dozen (two of them `powf`, a scalar libm call per element), each allocating its output.
+//! These do the same arithmetic in one pass forward and one or two backward, so the training
+//! loop measures the hardware rather than per-op overhead. Numerics follow candle's (the same
+//! tanh approximation of GELU, the max-subtracted softmax), in f32. On other devices or dtypes
+//! the callers use candle's own ops.
+
+use candle_core::{CpuStorage, CustomOp1, CustomOp3, D, Layout, Result, Shape, Tensor, bail};
+
+/// sqrt(2/π) and the cubic coefficient of the tanh approximation of GELU.
+const C: f32 = 0.797_884_6;
+const A: f32 = 0.044_715;
+
+fn contiguous_f32<'a>(s: &'a CpuStorage, l: &Layout, op: &str) -> Result<&'a [f32]> {
+    match (s, l.contiguous_offsets()) {
+        (CpuStorage::F32(v), Some((a, b))) => Ok(&v[a..b]),
+        _ => bail!("{op}: needs a contiguous f32 tensor"),
+    }
+}
+
+fn fused(x: &Tensor) -> bool {
+    x.device().is_cpu() && x.dtype() == candle_core::DType::F32
+}
+
+struct Gelu;
+struct GeluGrad;
+
+impl CustomOp1 for Gelu {
+    fn name(&self) -> &'static str {
+        "fused-gelu"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
+        let x = contiguous_f32(s, l, self.name())?;
+        let y = x
+            .iter()
+            .map(|&x| 0.5 * x * (1.0 + (C * (x + A * x * x * x)).tanh()))
+            .collect();
+        Ok((CpuStorage::F32(y), l.shape().clone()))
+    }
+
+    fn bwd(&self, arg: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
+        Ok(Some(grad.mul(&arg.apply_op1_no_bwd(&GeluGrad)?)?))
+    }
+}
+
+impl CustomOp1 for GeluGrad {
+    fn name(&self) -> &'static str {
+        "fused-gelu-grad"
+    }
+
+    /// d/dx of 0.5·x·(1 + tanh(u)), u = C·(x + A·x³).
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
+        let x = contiguous_f32(s, l, self.name())?;
+        let d = x
+            .iter()
+            .map(|&x| {
+                let t = (C * (x + A * x * x * x)).tanh();
+                0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * C * (1.0 + 3.0 * A * x * x)
+            })
+            .collect();
+        Ok((CpuStorage::F32(d), l.shape().clone()))
+    }
+}
+
+/// GELU (tanh approximation), fused on the CPU.
+pub fn gelu(x: &Tensor) -> Result<Tensor> {
+    if fused(x) {
+        x.contiguous()?.apply_op1(Gelu)
+    } else {
+        x.gelu()
+    }
+}
+
+struct SoftmaxLastDim;
+
+impl CustomOp1 for SoftmaxLastDim {
+    fn name(&self) -> &'static str {
+        "fused-softmax-last-dim"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
+        let x = contiguous_f32(s, l, self.name())?;
+        let n = l.dims().last().copied().unwrap_or(1).max(1);
+        let mut y = vec![0f32; x.len()];
+        for (row, out) in x.chunks_exact(n).zip(y.chunks_exact_mut(n)) {
+            let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let mut sum = 0f32;
+            for (o, &v) in out.iter_mut().zip(row) {
+                *o = (v - max).exp();
+                sum += *o;
+            }
+            let inv = 1.0 / sum;
+            out.iter_mut().for_each(|o| *o *= inv);
+        }
+        Ok((CpuStorage::F32(y), l.shape().clone()))
+    }
+
+    /// dx = s ⊙ (g − Σ(g ⊙ s)) along the last dimension.
+    fn bwd(&self, _arg: &Tensor, res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
+        let dot = (grad * res)?.sum_keepdim(D::Minus1)?;
+        Ok(Some((res * grad.broadcast_sub(&dot)?)?))
+    }
+}
+
+/// Softmax over the last dimension, fused on the CPU.
+pub fn softmax_last_dim(x: &Tensor) -> Result<Tensor> {
+    if fused(x) {
+        x.contiguous()?.apply_op1(SoftmaxLastDim)
+    } else {
+        candle_nn::ops::softmax(x, D::Minus1)
+    }
+}
+
+/// Layer norm over the last dimension: (x − mean) / sqrt(var + eps) · gamma + beta.
+struct LayerNorm {
+    eps: f32,
+}
+
+/// Its backward pass in one sweep over (x, gamma, dy): the rows of dx, then dgamma and dbeta,
+/// packed as one (rows + 2, d) tensor.
+struct LayerNormGrad {
+    eps: f32,
+}
+
+/// A row's mean and 1/sqrt(var + eps).
+fn moments(row: &[f32], eps: f32) -> (f32, f32) {
+    let n = row.len() as f32;
+    let mean = row.iter().sum::<f32>() / n;
+    let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
+    (mean, 1.0 / (var + eps).sqrt())
+}
+
+impl CustomOp3 for LayerNorm {
+    fn name(&self) -> &'static str {
+        "fused-layer-norm"
+    }
+
+    fn cpu_fwd(
+        &self,
+        xs: &CpuStorage,
+        xl: &Layout,
+        gs: &CpuStorage,
+        gl: &Layout,
+        bs: &CpuStorage,
+        bl: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let x = contiguous_f32(xs, xl, self.name())?;
+        let (g, b) = (
+            contiguous_f32(gs, gl, self.name())?,
+            contiguous_f32(bs, bl, self.name())?,
+        );
+        let d = g.len();
+        if d == 0 || b.len() != d || xl.dims().last() != Some(&d) {
+            bail!("fused-layer-norm: gamma and beta must match the last dimension");
+        }
+        let mut y = vec![0f32; x.len()];
+        for (row, out) in x.chunks_exact(d).zip(y.chunks_exact_mut(d)) {
+            let (mean, rstd) = moments(row, self.eps);
+            for i in 0..d {
+                out[i] = (row[i] - mean) * rstd * g[i] + b[i];
+            }
+        }
+        Ok((CpuStorage::F32(y), xl.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        gamma: &Tensor,
+        _beta: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let d = gamma.elem_count();
+        let rows = x.elem_count() / d;
+        let packed =
+            x.apply_op3_no_bwd(gamma, &grad.contiguous()?, &LayerNormGrad { eps: self.eps })?;
+        let dx = packed.narrow(0, 0, rows)?.reshape(x.shape())?;
+        let dgamma = packed.narrow(0, rows, 1)?.reshape(gamma.shape())?;
+        let dbeta = packed.narrow(0, rows + 1, 1)?.reshape(gamma.shape())?;
+        Ok((Some(dx), Some(dgamma), Some(dbeta)))
+    }
+}
+
+impl CustomOp3 for LayerNormGrad {
+    fn name(&self) -> &'static str {
+        "fused-layer-norm-grad"
+    }
+
+    fn cpu_fwd(
+        &self,
+        xs: &CpuStorage,
+        xl: &Layout,
+        gs: &CpuStorage,
+        gl: &Layout,
+        dys: &CpuStorage,
+        dyl: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let x = contiguous_f32(xs, xl, self.name())?;
+        let g = contiguous_f32(gs, gl, self.name())?;
+        let dy = contiguous_f32(dys, dyl, self.name())?;
+        let d = g.len();
+        if d == 0 || x.len() != dy.len() || x.len() % d != 0 {
+            bail!("fused-layer-norm-grad: shapes do not match");
+        }
+        let rows = x.len() / d;
+        let mut out = vec![0f32; (rows + 2) * d];
+        let (dx_all, sums) = out.split_at_mut(rows * d);
+        let (dgamma, dbeta) = sums.split_at_mut(d);
+        let mut xhat = vec![0f32; d];
+        for ((row, dyr), dx) in x
+            .chunks_exact(d)
+            .zip(dy.chunks_exact(d))
+            .zip(dx_all.chunks_exact_mut(d))
+        {
+            let (mean, rstd) = moments(row, self.eps);
+            let (mut m1, mut m2) = (0f32, 0f32);
+            for i in 0..d {
+                xhat[i] = (row[i] - mean) * rstd;
+                let dxhat = dyr[i] * g[i];
+                m1 += dxhat;
+                m2 += dxhat * xhat[i];
+                dgamma[i] += dyr[i] * xhat[i];
+                dbeta[i] += dyr[i];
+            }
+            let (m1, m2) = (m1 / d as f32, m2 / d as f32);
+            for i in 0..d {
+                dx[i] = rstd * (dyr[i] * g[i] - m1 - xhat[i] * m2);
+            }
+        }
+        Ok((CpuStorage::F32(out), Shape::from((rows + 2, d))))
+    }
+}
+
+/// Layer norm over the last dimension, fused on the CPU (forward and backward).
+pub fn layer_norm(x: &Tensor, gamma: &Tensor, beta: &Tensor, eps: f32) -> Result<Tensor> {
+    if fused(x) && fused(gamma) && fused(beta) {
+        x.contiguous()?
+            .apply_op3(&gamma.contiguous()?, &beta.contiguous()?, LayerNorm { eps })
+    } else {
+        candle_nn::ops::layer_norm_slow(x, gamma, beta, eps)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Device, Var};
+
+    fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
+        (a - b)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap()
+    }
+
+    /// Forward and gradient agree with candle's composed ops.
+    fn agrees(fused: fn(&Tensor) -> Result<Tensor>, plain: fn(&Tensor) -> Result<Tensor>) {
+        let dev = Device::Cpu;
+        let x = Var::from_tensor(&(Tensor::randn(0f32, 2.0, (3, 5, 17), &dev).unwrap())).unwrap();
+        let w = Tensor::randn(0f32, 1.0, (3, 5, 17), &dev).unwrap();
+        let (a, b) = (fused(&x).unwrap(), plain(&x).unwrap());
+        assert!(max_diff(&a, &b) < 1e-5, "forward: {}", max_diff(&a, &b));
+        let ga = (a * &w).unwrap().sum_all().unwrap().backward().unwrap();
+        let gb = (b * &w).unwrap().sum_all().unwrap().backward().unwrap();
+        let (ga, gb) = (ga.get(&x).unwrap(), gb.get(&x).unwrap());
+        assert!(max_diff(ga, gb) < 1e-4, "gradient: {}", max_diff(ga, gb));
+    }
+
+    #[test]
+    fn fused_gelu_matches_candle() {
+        agrees(gelu, |x| x.gelu());
+    }
+
+    #[test]
+    fn fused_layer_norm_matches_candle_including_gamma_and_beta_gradients() {
+        let dev = Device::Cpu;
+        let x = Var::from_tensor(&Tensor::randn(0f32, 2.0, (4, 6, 16), &dev).unwrap()).unwrap();
+        let g = Var::from_tensor(&Tensor::randn(1f32, 0.3, 16, &dev).unwrap()).unwrap();
+        let b = Var::from_tensor(&Tensor::randn(0f32, 0.3, 16, &dev).unwrap()).unwrap();
+        let w = Tensor::randn(0f32, 1.0, (4, 6, 16), &dev).unwrap();
+        let fused = layer_norm(&x, &g, &b, 1e-5).unwrap();
+        let plain = candle_nn::ops::layer_norm_slow(&x, &g, &b, 1e-5).unwrap();
+        assert!(max_diff(&fused, &plain) < 1e-5);
+        let ga = (fused * &w).unwrap().sum_all().unwrap().backward().unwrap();
+        let gb = (plain * &w).unwrap().sum_all().unwrap().backward().unwrap();
+        for v in [&x, &g, &b] {
+            let d = max_diff(ga.get(v).unwrap(), gb.get(v).unwrap());
+            assert!(d < 1e-4, "gradient differs by {d}");
+        }
+    }
+
+    #[test]
+    fn fused_softmax_matches_candle() {
+        agrees(softmax_last_dim, |x| candle_nn::ops::softmax(x, D::Minus1));
+    }
+}
