@@ -14,6 +14,8 @@
 use candle_core::{CpuStorage, Layout, Result, Tensor, Var, backprop::GradStore, bail};
 use candle_nn::{AdamW, ParamsAdamW};
 
+use super::ops::{contiguous_f32, fused};
+
 /// The optimizer a workload trains with: the in-place one on the CPU, candle's elsewhere.
 pub enum Optimizer {
     InPlace(InPlaceAdamW),
@@ -22,10 +24,7 @@ pub enum Optimizer {
 
 impl Optimizer {
     pub fn new(vars: Vec<Var>, params: ParamsAdamW) -> Result<Optimizer> {
-        let cpu_f32 = vars
-            .iter()
-            .all(|v| v.device().is_cpu() && v.dtype() == candle_core::DType::F32);
-        Ok(if cpu_f32 {
+        Ok(if vars.iter().all(|v| fused(v)) {
             Optimizer::InPlace(InPlaceAdamW::new(vars, params)?)
         } else {
             use candle_nn::Optimizer as _;
@@ -54,14 +53,7 @@ pub struct InPlaceAdamW {
     t: i32,
 }
 
-/// The contiguous f32 slice of a storage, or an error naming the op.
-fn slice<'a>(s: &'a CpuStorage, l: &Layout, op: &str) -> Result<&'a [f32]> {
-    match (s, l.contiguous_offsets()) {
-        (CpuStorage::F32(v), Some((a, b))) => Ok(&v[a..b]),
-        _ => bail!("{op}: needs a contiguous f32 tensor"),
-    }
-}
-
+/// The mutable twin of [`contiguous_f32`].
 fn slice_mut<'a>(s: &'a mut CpuStorage, l: &Layout, op: &str) -> Result<&'a mut [f32]> {
     match (s, l.contiguous_offsets()) {
         (CpuStorage::F32(v), Some((a, b))) => Ok(&mut v[a..b]),
@@ -88,7 +80,7 @@ impl candle_core::InplaceOp2 for Moment {
         gl: &Layout,
     ) -> Result<()> {
         let m = slice_mut(dst, dst_l, self.name())?;
-        let g = slice(g, gl, self.name())?;
+        let g = contiguous_f32(g, gl, self.name())?;
         if m.len() != g.len() {
             bail!("adamw-moment: {} values but {} gradients", m.len(), g.len());
         }
@@ -128,7 +120,10 @@ impl candle_core::InplaceOp3 for Update {
         vl: &Layout,
     ) -> Result<()> {
         let theta = slice_mut(dst, dst_l, self.name())?;
-        let (m, v) = (slice(m, ml, self.name())?, slice(v, vl, self.name())?);
+        let (m, v) = (
+            contiguous_f32(m, ml, self.name())?,
+            contiguous_f32(v, vl, self.name())?,
+        );
         if theta.len() != m.len() || theta.len() != v.len() {
             bail!("adamw-update: parameter and moments differ in size");
         }

@@ -13,14 +13,16 @@ use candle_core::{CpuStorage, CustomOp1, CustomOp3, D, Layout, Result, Shape, Te
 const C: f32 = 0.797_884_6;
 const A: f32 = 0.044_715;
 
-fn contiguous_f32<'a>(s: &'a CpuStorage, l: &Layout, op: &str) -> Result<&'a [f32]> {
+/// The contiguous f32 values of a storage, or an error naming the op.
+pub(super) fn contiguous_f32<'a>(s: &'a CpuStorage, l: &Layout, op: &str) -> Result<&'a [f32]> {
     match (s, l.contiguous_offsets()) {
         (CpuStorage::F32(v), Some((a, b))) => Ok(&v[a..b]),
         _ => bail!("{op}: needs a contiguous f32 tensor"),
     }
 }
 
-fn fused(x: &Tensor) -> bool {
+/// Whether the fused CPU code applies: an f32 tensor on the CPU.
+pub(super) fn fused(x: &Tensor) -> bool {
     x.device().is_cpu() && x.dtype() == candle_core::DType::F32
 }
 
