@@ -62,11 +62,7 @@ impl AmdSmi {
     /// Loads and initialises AMD SMI and lists its GPUs by PCI address. `Err` (why) when it is
     /// not installed or finds no GPU: the caller then reads the driver's files alone.
     pub fn open() -> Result<(Arc<AmdSmi>, BTreeMap<String, Gpu>), String> {
-        let lib = ["libamd_smi.so", "/opt/rocm/lib/libamd_smi.so"]
-            .iter()
-            // SAFETY: loading AMD's library runs its initialisers, which is what using it means.
-            .find_map(|name| unsafe { Library::new(name) }.ok())
-            .ok_or_else(|| "libamd_smi.so not found".to_string())?;
+        let lib = super::load_library(&["libamd_smi.so", "/opt/rocm/lib/libamd_smi.so"])?;
         // SAFETY: the signatures are those of amdsmi.h (ROCm 6).
         let (init, shut_down, sockets, processors, bdf, energy_count) = unsafe {
             let sym = |n: &[u8]| String::from_utf8_lossy(&n[..n.len() - 1]).into_owned();

@@ -87,11 +87,7 @@ fn visible(count: u32, var: Option<&str>) -> Vec<u32> {
 impl GaudiSensor {
     /// One sensor per visible Gaudi. `Err` (why) when hlml is not installed or sees none.
     pub fn discover(habana_visible: Option<&str>) -> Result<Vec<GaudiSensor>, String> {
-        let lib = ["libhlml.so", "/usr/lib/habanalabs/libhlml.so"]
-            .iter()
-            // SAFETY: loading Habana's library runs its initialisers, which is what using it means.
-            .find_map(|n| unsafe { Library::new(n) }.ok())
-            .ok_or_else(|| "libhlml.so not found".to_string())?;
+        let lib = super::load_library(&["libhlml.so", "/usr/lib/habanalabs/libhlml.so"])?;
         // SAFETY: the signatures are those of hlml.h.
         let (init, shutdown, count, by_index, name, power, energy) = unsafe {
             macro_rules! get {

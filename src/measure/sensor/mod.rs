@@ -21,6 +21,17 @@ use crate::units::{Energy, Power};
 
 pub use crate::record::{DeviceKind, Quality};
 
+/// The first of `names` the dynamic loader finds, or "`names[0]` not found": a vendor's
+/// management library, loaded at run time when its driver stack installed it, never required.
+pub(crate) fn load_library(names: &[&str]) -> Result<libloading::Library, String> {
+    names
+        .iter()
+        // SAFETY: loading a vendor's library runs its initialisers, which is what using it
+        // means; nothing else of ours runs in them.
+        .find_map(|n| unsafe { libloading::Library::new(n) }.ok())
+        .ok_or_else(|| format!("{} not found", names[0]))
+}
+
 /// A sensor's description, fixed for its life.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SensorInfo {
