@@ -94,38 +94,17 @@ fn measure(sys: &Path, args: &[&str], env: &[(&str, &str)], secs: &str) -> Run {
     for (k, v) in env {
         c.env(k, v);
     }
-    let o = c.stdin(Stdio::null()).output().unwrap();
-    Run {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
-}
-
-/// Compiles `tests/{src}` into `{lib}` in a directory of its own, once per test run.
-fn fake_lib(src: &str, lib: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(lib);
-    std::fs::create_dir_all(&dir).unwrap();
-    let src = root().join("tests").join(src);
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
-    let ok = Command::new(&cc)
-        .args(["-shared", "-fPIC", "-O1", "-o"])
-        .arg(dir.join(lib))
-        .arg(&src)
-        .status()
-        .unwrap_or_else(|e| panic!("the fake {lib} needs a C compiler ({cc}): {e}"));
-    assert!(ok.success(), "compiling {} failed", src.display());
-    dir
+    finish(c.stdin(Stdio::null()).output().unwrap())
 }
 
 fn fake_amdsmi_dir() -> &'static Path {
     static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    DIR.get_or_init(|| fake_lib("fake-amdsmi/fake_amdsmi.c", "libamd_smi.so"))
+    DIR.get_or_init(|| fake_library("fake-amdsmi/fake_amdsmi.c", "libamd_smi.so"))
 }
 
 fn fake_hlml_dir() -> &'static Path {
     static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    DIR.get_or_init(|| fake_lib("fake-hlml/fake_hlml.c", "libhlml.so"))
+    DIR.get_or_init(|| fake_library("fake-hlml/fake_hlml.c", "libhlml.so"))
 }
 
 fn report(root: &Path, args: &[&str], env: &[(&str, &str)], secs: &str) -> serde_json::Value {
@@ -152,10 +131,6 @@ fn ids(m: &serde_json::Value) -> Vec<String> {
         .iter()
         .map(|s| s["id"].as_str().unwrap().to_string())
         .collect()
-}
-
-fn mean_w(s: &serde_json::Value) -> f64 {
-    s["energy_j"].as_f64().unwrap() / s["duration_s"].as_f64().unwrap()
 }
 
 #[test]

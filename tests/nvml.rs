@@ -14,21 +14,7 @@ use std::sync::OnceLock;
 /// The directory holding the compiled fake library, built once per test run.
 fn fake_lib_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fake-nvml");
-        std::fs::create_dir_all(&dir).unwrap();
-        let src = root().join("tests/fake-nvml/fake_nvml.c");
-        let out = dir.join("libnvidia-ml.so.1");
-        let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
-        let status = Command::new(&cc)
-            .args(["-shared", "-fPIC", "-O1", "-o"])
-            .arg(&out)
-            .arg(&src)
-            .status()
-            .unwrap_or_else(|e| panic!("the fake NVML needs a C compiler ({cc}): {e}"));
-        assert!(status.success(), "compiling {} failed", src.display());
-        dir
-    })
+    DIR.get_or_init(|| fake_library("fake-nvml/fake_nvml.c", "libnvidia-ml.so.1"))
 }
 
 /// Runs `footprint measure` on `sleep SECONDS` with the fake NVML scripted by `script`.
@@ -58,13 +44,10 @@ fn measure_with(
     for (k, v) in env {
         c.env(k, v);
     }
-    let o = c.stdin(Stdio::null()).output().expect("the binary runs");
-    let run = Run {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    };
-    (run, out)
+    (
+        finish(c.stdin(Stdio::null()).output().expect("the binary runs")),
+        out,
+    )
 }
 
 fn report(r: &Run, out: &Path) -> serde_json::Value {
@@ -97,11 +80,6 @@ fn notices(m: &serde_json::Value) -> String {
         .map(|n| n.as_str().unwrap())
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// `energy_j / duration_s` of a sensor: the mean power it reports.
-fn mean_w(s: &serde_json::Value) -> f64 {
-    s["energy_j"].as_f64().unwrap() / s["duration_s"].as_f64().unwrap()
 }
 
 const TWO: &str = "driver 550.54.15

@@ -23,7 +23,8 @@ pub struct Run {
     pub stderr: String,
 }
 
-fn finish(out: Output) -> Run {
+/// The exit code and the output of a finished command.
+pub fn finish(out: Output) -> Run {
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -100,4 +101,28 @@ pub fn assert_input_error(r: &Run, fragments: &[&str]) {
     for f in fragments {
         assert!(r.stderr.contains(f), "stderr lacks {f:?}: {}", r.stderr);
     }
+}
+
+/// Compiles `tests/{src}` (C) into a shared library named `lib` in a directory of its own under
+/// the target's temporary directory, and returns that directory for `LD_LIBRARY_PATH`: the
+/// stand-ins for the GPU vendors' libraries. Uses `$CC`, else `cc` (the C compiler Rust links
+/// with on Linux).
+pub fn fake_library(src: &str, lib: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(lib);
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = root().join("tests").join(src);
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
+    let status = Command::new(&cc)
+        .args(["-shared", "-fPIC", "-O1", "-o"])
+        .arg(dir.join(lib))
+        .arg(&src)
+        .status()
+        .unwrap_or_else(|e| panic!("the fake {lib} needs a C compiler ({cc}): {e}"));
+    assert!(status.success(), "compiling {} failed", src.display());
+    dir
+}
+
+/// A sensor's mean power over its window: `energy_j / duration_s` of a report's sensor.
+pub fn mean_w(sensor: &serde_json::Value) -> f64 {
+    sensor["energy_j"].as_f64().unwrap() / sensor["duration_s"].as_f64().unwrap()
 }
