@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::args::MeasureArgs;
-use super::{emit, flag_error, not_an_input};
+use super::{check_output, emit, flag_error, not_an_input};
 use crate::app::{self, MeasureMode, MeasureOutcome, MeasureRequest};
 use crate::error::{EXIT_IO, EXIT_OK, printable, say, say_raw};
 use crate::files;
@@ -148,18 +148,13 @@ fn check_measure_outputs(a: &MeasureArgs) -> anyhow::Result<()> {
         ));
     }
     let run: Vec<&Path> = a.run.iter().map(PathBuf::as_path).collect();
-    if let Some(out) = &a.output {
-        not_an_input(out, "-o", &run)?;
-        files::check_writable(out, "-o")?;
-    }
-    if let Some(csv) = &a.csv_append {
-        not_an_input(csv, "--csv-append", &run)?;
-        files::check_writable(csv, "--csv-append")?;
-    }
-    if let Some(prom) = &a.prometheus_textfile {
-        not_an_input(prom, "--prometheus-textfile", &run)?;
-        files::check_writable(prom, "--prometheus-textfile")?;
-    }
+    check_output(a.output.as_deref(), "-o", &run)?;
+    check_output(a.csv_append.as_deref(), "--csv-append", &run)?;
+    check_output(
+        a.prometheus_textfile.as_deref(),
+        "--prometheus-textfile",
+        &run,
+    )?;
     if let Some(t) = &a.trace {
         if t.as_os_str() == "-" {
             return Err(flag_error(

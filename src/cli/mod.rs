@@ -120,7 +120,7 @@ fn estimate(a: &EstimateArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
     if let Some(out) = &a.output {
         not_an_input(out, "-o", &[&a.run])?;
     }
-    check_plot(a.plot.as_deref(), &[&a.run])?;
+    check_output(a.plot.as_deref(), "--plot", &[&a.run])?;
     let report = app::estimate(&a.run, profiles)?;
     if let Some(path) = &a.plot {
         let svg = report::estimate_svg(&report)
@@ -149,11 +149,8 @@ fn merge_cmd(a: &MergeArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
             "junit reports a budget: use `footprint check` on the merged report",
         ));
     }
-    if let Some(out) = &a.output {
-        let inputs: Vec<&Path> = a.reports.iter().map(|p| p.as_path()).collect();
-        not_an_input(out, "-o", &inputs)?;
-        files::check_writable(out, "-o")?;
-    }
+    let inputs: Vec<&Path> = a.reports.iter().map(|p| p.as_path()).collect();
+    check_output(a.output.as_deref(), "-o", &inputs)?;
     let report = app::merge::merge(&a.reports, a.force, a.region.as_deref(), profiles)?;
     if let Some(out) = &a.output {
         emit(&report::exporter(Format::Json).render(&report)?, Some(out))?;
@@ -177,7 +174,7 @@ fn sweep_cmd(a: &SweepArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
     if a.top == Some(0) {
         return Err(flag_error("--top", "must be at least 1"));
     }
-    check_plot(a.plot.as_deref(), &[&a.run])?;
+    check_output(a.plot.as_deref(), "--plot", &[&a.run])?;
     let axes = app::sweep::Axes {
         devices: a.device.clone(),
         regions: a.region.clone(),
@@ -204,20 +201,8 @@ fn sweep_cmd(a: &SweepArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
     Ok(EXIT_OK)
 }
 
-/// `--plot FILE.svg`: not one of the inputs, and writable, before any work is done.
-fn check_plot(plot: Option<&Path>, inputs: &[&Path]) -> anyhow::Result<()> {
-    if let Some(p) = plot {
-        not_an_input(p, "--plot", inputs)?;
-        files::check_writable(p, "--plot")?;
-    }
-    Ok(())
-}
-
 fn plot_cmd(a: &PlotArgs) -> anyhow::Result<i32> {
-    if let Some(out) = &a.output {
-        not_an_input(out, "-o", &[&a.trace])?;
-        files::check_writable(out, "-o")?;
-    }
+    check_output(a.output.as_deref(), "-o", &[&a.trace])?;
     let shown = a.trace.display().to_string();
     // A ten-hour trace of several sensors at 100 ms is a few hundred MB.
     let text = files::read_text(&a.trace, 2 << 30)?;
@@ -250,6 +235,16 @@ pub fn emit(text: &str, to: Option<&Path>) -> anyhow::Result<()> {
                 .map_err(|e| OutputError::new("stdout", e).into())
         }
     }
+}
+
+/// An output given by `flag`, checked before any work is done: not one of the inputs, and
+/// writable.
+fn check_output(out: Option<&Path>, flag: &str, inputs: &[&Path]) -> anyhow::Result<()> {
+    if let Some(out) = out {
+        not_an_input(out, flag, inputs)?;
+        files::check_writable(out, flag)?;
+    }
+    Ok(())
 }
 
 /// Refuses an output path that is also one of the inputs: writing it would destroy the input.
