@@ -181,10 +181,11 @@ pub(crate) fn people(m: &Measurement) -> String {
         }
     }
     out.push_str(&format!("{t}\n"));
-    let sensor_notes = m.sensors.iter().map(|d| d.notes.len()).sum::<usize>();
-    let all = notes(m);
-    for n in &all[..sensor_notes] {
-        out.push_str(&format!("  - {n}\n"));
+    // each sensor's notes under the sensors, the run's notices after the nodes
+    for d in &m.sensors {
+        for n in &d.notes {
+            out.push_str(&format!("  - {}: {n}\n", d.id));
+        }
     }
     if let Some((header, rows)) = node_rows(m) {
         let mut t = super::new_table();
@@ -194,7 +195,7 @@ pub(crate) fn people(m: &Measurement) -> String {
         }
         out.push_str(&format!("{t}\n"));
     }
-    for n in &all[sensor_notes..] {
+    for n in &m.notices {
         out.push_str(&format!("  - {n}\n"));
     }
     out
