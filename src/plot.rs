@@ -65,6 +65,7 @@ pub fn scale(q: Quantity, max: f64) -> (f64, &'static str) {
     let m = if max.is_finite() { max.abs() } else { 0.0 };
     match q {
         Quantity::MassKg if m >= 1000.0 => (1e-3, "t CO2e"),
+        Quantity::MassKg if m < 1e-6 => (1e9, "µg CO2e"),
         Quantity::MassKg if m < 1e-3 => (1e6, "mg CO2e"),
         Quantity::MassKg if m < 1.0 => (1e3, "g CO2e"),
         Quantity::MassKg => (1.0, "kg CO2e"),
@@ -103,17 +104,34 @@ const LABEL_W: f64 = 300.0;
 const PLOT_X0: f64 = LABEL_W + 12.0;
 const PLOT_X1: f64 = WIDTH - 150.0;
 
-/// Horizontal bar charts, one panel under the other, each with its own axis and unit.
-pub fn bar_chart(title: &str, subtitle: &str, panels: &[Panel]) -> String {
-    let mut body = String::new();
-    let mut y = 70.0;
-    for p in panels {
-        y = bar_panel(&mut body, p, y) + 18.0;
-    }
-    document(title, subtitle, y, &body)
+/// About how wide `text` is at `size` px in a sans-serif face (no font metrics here, so an
+/// average glyph width of 0.6 em: generous for digits and lower case).
+fn text_width(text: &str, size: f64) -> f64 {
+    text.chars().count() as f64 * size * 0.6
 }
 
-fn bar_panel(out: &mut String, p: &Panel, top: f64) -> f64 {
+/// Horizontal bar charts, one panel under the other, each with its own axis and unit. The
+/// drawing widens (and moves right) where labels or values would not fit the usual width.
+pub fn bar_chart(title: &str, subtitle: &str, panels: &[Panel]) -> String {
+    let mut body = String::new();
+    let (mut y, mut right) = (70.0, WIDTH);
+    for p in panels {
+        let (bottom, extent) = bar_panel(&mut body, p, y);
+        y = bottom + 18.0;
+        right = right.max(extent + 8.0);
+    }
+    let widest_label = panels
+        .iter()
+        .flat_map(|p| &p.bars)
+        .map(|b| text_width(&b.label, 12.0))
+        .fold(0.0, f64::max);
+    let shift = (widest_label - (LABEL_W - 8.0)).max(0.0);
+    let body = format!("<g transform=\"translate({shift:.1} 0)\">\n{body}</g>\n");
+    document(title, subtitle, right + shift, y, &body)
+}
+
+/// Draws one panel from `top`; returns its bottom and the rightmost point its text reaches.
+fn bar_panel(out: &mut String, p: &Panel, top: f64) -> (f64, f64) {
     let finite = |v: f64| if v.is_finite() { v.max(0.0) } else { 0.0 };
     let max = p
         .bars
@@ -130,6 +148,7 @@ fn bar_panel(out: &mut String, p: &Panel, top: f64) -> f64 {
     );
     let rows_top = top + 12.0;
     let bottom = rows_top + ROW * p.bars.len() as f64;
+    let mut extent = PLOT_X1;
     for (i, b) in p.bars.iter().enumerate() {
         let cy = rows_top + ROW * i as f64 + ROW / 2.0;
         let _ = writeln!(
@@ -180,17 +199,18 @@ fn bar_panel(out: &mut String, p: &Panel, top: f64) -> f64 {
         } else {
             format!("  {}", b.note)
         };
+        let text_x = hi.max(x(b.central)) + 6.0;
+        extent = extent.max(text_x + text_width(&format!("{value}{note}"), 11.0));
         let _ = writeln!(
             out,
-            r#"<text x="{:.1}" y="{:.1}" font-size="11">{}{}</text>"#,
-            hi.max(x(b.central)) + 6.0,
+            r#"<text x="{text_x:.1}" y="{:.1}" font-size="11">{}{}</text>"#,
             cy + 4.0,
             esc(&value),
             esc(&note)
         );
     }
     axis_x(out, &marks, axis_top, bottom, unit, rows_top);
-    bottom + 36.0
+    (bottom + 36.0, extent)
 }
 
 /// A horizontal axis at `y` with its ticks, grid lines up to `grid_top`, and its unit.
@@ -338,12 +358,12 @@ pub fn line_chart(
         );
         legend_y += 18.0;
     }
-    document(title, subtitle, legend_y + 6.0, &body)
+    document(title, subtitle, WIDTH, legend_y + 6.0, &body)
 }
 
-fn document(title: &str, subtitle: &str, height: f64, body: &str) -> String {
+fn document(title: &str, subtitle: &str, width: f64, height: f64, body: &str) -> String {
     format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height:.0}" viewBox="0 0 {WIDTH} {height:.0}" {FONT}>
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="{height:.0}" viewBox="0 0 {width:.0} {height:.0}" {FONT}>
 <title>{t}</title>
 <rect width="100%" height="100%" fill="#fff"/>
 <text x="16" y="24" font-size="17" font-weight="bold">{t}</text>
@@ -371,8 +391,41 @@ mod tests {
     #[test]
     fn units_follow_the_size_of_the_figures() {
         assert_eq!(scale(Quantity::MassKg, 0.25).1, "g CO2e");
+        assert_eq!(scale(Quantity::MassKg, 2e-9).1, "µg CO2e");
         assert_eq!(scale(Quantity::MassKg, 2500.0), (1e-3, "t CO2e"));
         assert_eq!(scale(Quantity::EnergyKwh, 0.5).1, "Wh");
+    }
+
+    #[test]
+    fn long_labels_and_values_widen_the_drawing_instead_of_leaving_it() {
+        let bar = |label: &str, note: &str| Bar {
+            label: label.into(),
+            low: 1.0,
+            central: 2.0,
+            high: 3.0,
+            note: note.into(),
+        };
+        let panel = |bars| Panel {
+            title: "CO2e".into(),
+            quantity: Quantity::MassKg,
+            bars,
+        };
+        let width = |svg: &str| -> f64 {
+            let w = svg.split("width=\"").nth(1).unwrap();
+            w[..w.find('"').unwrap()].parse().unwrap()
+        };
+        let short = bar_chart("t", "", &[panel(vec![bar("H100 · FR", "")])]);
+        assert_eq!(width(&short), WIDTH);
+        let long = bar_chart(
+            "t",
+            "",
+            &[panel(vec![bar(
+                &"A100-SXM4-80GB · aws:us-west-2 · 16 · 0.5 · 1.2 · ".repeat(2),
+                "cleanest, cheapest, fastest",
+            )])],
+        );
+        assert!(width(&long) > WIDTH + 100.0, "{}", width(&long));
+        assert!(long.contains("<g transform=\"translate("));
     }
 
     #[test]

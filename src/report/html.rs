@@ -8,10 +8,10 @@ use crate::plot::esc;
 pub struct HtmlExporter;
 
 const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#111}\
-table{border-collapse:collapse;margin:0.6em 0 1.4em}th,td{border:1px solid #bbb;padding:0.25em 0.6em;vertical-align:top}\
+table{border-collapse:collapse;margin:0.6em 0 1.4em;display:block;overflow-x:auto;max-width:100%}th,td{border:1px solid #bbb;padding:0.25em 0.6em;vertical-align:top}\
 th{background:#f0f0f0;text-align:left}td.n{text-align:right;white-space:nowrap}\
 .pass{font-weight:bold}.fail{font-weight:bold;text-decoration:underline}\
-figure{margin:1em 0}svg{max-width:100%;height:auto}small{color:#444}";
+figure{margin:1em 0;overflow-x:auto}svg{height:auto}small{color:#444}";
 
 /// A whole page around `body`.
 pub fn page(title: &str, body: &str) -> String {
@@ -24,11 +24,14 @@ pub fn page(title: &str, body: &str) -> String {
 
 /// A table; cells after the first are right-aligned when they start with a digit.
 pub fn table(header: &[String], rows: &[Vec<String>]) -> String {
-    let mut out = String::from("<table>\n<tr>");
-    for h in header {
-        out.push_str(&format!("<th>{}</th>", esc(h)));
+    let mut out = String::from("<table>\n");
+    if header.iter().any(|h| !h.is_empty()) {
+        out.push_str("<tr>");
+        for h in header {
+            out.push_str(&format!("<th>{}</th>", esc(h)));
+        }
+        out.push_str("</tr>\n");
     }
-    out.push_str("</tr>\n");
     for r in rows {
         out.push_str("<tr>");
         for (i, c) in r.iter().enumerate() {
