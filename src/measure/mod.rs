@@ -21,6 +21,7 @@ pub mod signal;
 pub mod textfile;
 mod track;
 mod train;
+mod vmath;
 pub mod workload;
 mod wrap;
 

@@ -7,7 +7,10 @@
 //! tanh approximation of GELU, the max-subtracted softmax), in f32. On other devices or dtypes
 //! the callers use candle's own ops.
 
-use candle_core::{CpuStorage, CustomOp1, CustomOp3, D, Layout, Result, Shape, Tensor, bail};
+use super::vmath;
+use candle_core::{
+    CpuStorage, CustomOp1, CustomOp2, CustomOp3, D, Layout, Result, Shape, Tensor, bail,
+};
 
 /// sqrt(2/π) and the cubic coefficient of the tanh approximation of GELU.
 const C: f32 = 0.797_884_6;
@@ -27,7 +30,21 @@ pub(super) fn fused(x: &Tensor) -> bool {
 }
 
 struct Gelu;
+/// GELU's backward pass: the incoming gradient times GELU's derivative, in one sweep.
 struct GeluGrad;
+
+/// 0.5·x·(1 + tanh(C·(x + A·x³))).
+#[inline(always)]
+fn gelu_value(x: f32) -> f32 {
+    0.5 * x * (1.0 + vmath::tanh(C * (x + A * x * x * x)))
+}
+
+/// d/dx of 0.5·x·(1 + tanh(u)), u = C·(x + A·x³).
+#[inline(always)]
+fn gelu_slope(x: f32) -> f32 {
+    let t = vmath::tanh(C * (x + A * x * x * x));
+    0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * C * (1.0 + 3.0 * A * x * x)
+}
 
 impl CustomOp1 for Gelu {
     fn name(&self) -> &'static str {
@@ -36,34 +53,36 @@ impl CustomOp1 for Gelu {
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
         let x = contiguous_f32(s, l, self.name())?;
-        let y = x
-            .iter()
-            .map(|&x| 0.5 * x * (1.0 + (C * (x + A * x * x * x)).tanh()))
-            .collect();
+        let mut y = vec![0f32; x.len()];
+        vmath::map(x, &mut y, gelu_value);
         Ok((CpuStorage::F32(y), l.shape().clone()))
     }
 
     fn bwd(&self, arg: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
-        Ok(Some(grad.mul(&arg.apply_op1_no_bwd(&GeluGrad)?)?))
+        Ok(Some(grad.contiguous()?.apply_op2_no_bwd(arg, &GeluGrad)?))
     }
 }
 
-impl CustomOp1 for GeluGrad {
+impl CustomOp2 for GeluGrad {
     fn name(&self) -> &'static str {
         "fused-gelu-grad"
     }
 
-    /// d/dx of 0.5·x·(1 + tanh(u)), u = C·(x + A·x³).
-    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        let x = contiguous_f32(s, l, self.name())?;
-        let d = x
-            .iter()
-            .map(|&x| {
-                let t = (C * (x + A * x * x * x)).tanh();
-                0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * C * (1.0 + 3.0 * A * x * x)
-            })
-            .collect();
-        Ok((CpuStorage::F32(d), l.shape().clone()))
+    fn cpu_fwd(
+        &self,
+        gs: &CpuStorage,
+        gl: &Layout,
+        xs: &CpuStorage,
+        xl: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let g = contiguous_f32(gs, gl, self.name())?;
+        let x = contiguous_f32(xs, xl, self.name())?;
+        if g.len() != x.len() {
+            bail!("fused-gelu-grad: gradient and input differ in size");
+        }
+        let mut d = vec![0f32; x.len()];
+        vmath::zip_map(g, x, &mut d, |g, x| g * gelu_slope(x));
+        Ok((CpuStorage::F32(d), xl.shape().clone()))
     }
 }
 
@@ -87,16 +106,16 @@ impl CustomOp1 for SoftmaxLastDim {
         let x = contiguous_f32(s, l, self.name())?;
         let n = l.dims().last().copied().unwrap_or(1).max(1);
         let mut y = vec![0f32; x.len()];
-        for (row, out) in x.chunks_exact(n).zip(y.chunks_exact_mut(n)) {
-            let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let mut sum = 0f32;
-            for (o, &v) in out.iter_mut().zip(row) {
-                *o = (v - max).exp();
-                sum += *o;
+        vmath::simd(|| {
+            for (row, out) in x.chunks_exact(n).zip(y.chunks_exact_mut(n)) {
+                let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                for (o, &v) in out.iter_mut().zip(row) {
+                    *o = vmath::exp(v - max);
+                }
+                let inv = 1.0 / out.iter().sum::<f32>();
+                out.iter_mut().for_each(|o| *o *= inv);
             }
-            let inv = 1.0 / sum;
-            out.iter_mut().for_each(|o| *o *= inv);
-        }
+        });
         Ok((CpuStorage::F32(y), l.shape().clone()))
     }
 
