@@ -238,16 +238,7 @@ impl Linear {
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let dims = x.dims().to_vec();
-        let input = *dims.last().expect("rank ≥ 1");
-        let rows: usize = dims[..dims.len() - 1].iter().product();
-        let y = x
-            .reshape((rows, input))?
-            .matmul(&self.w.as_tensor().t()?)?
-            .broadcast_add(self.b.as_tensor())?;
-        let mut out = dims;
-        *out.last_mut().expect("rank ≥ 1") = self.w.dims()[0];
-        y.reshape(out)
+        super::ops::linear(x, self.w.as_tensor(), self.b.as_tensor())
     }
 
     fn vars(&self) -> [Var; 2] {

@@ -8,9 +8,14 @@
 //! the callers use candle's own ops.
 
 use super::vmath;
+
+mod gemm;
+mod linear;
+
 use candle_core::{
     CpuStorage, CustomOp1, CustomOp2, CustomOp3, D, Layout, Result, Shape, Tensor, bail,
 };
+pub use linear::linear;
 
 /// sqrt(2/π) and the cubic coefficient of the tanh approximation of GELU.
 const C: f32 = 0.797_884_6;

@@ -1,0 +1,162 @@
+//! A bounds-checked front to the `gemm` crate (the matrix multiply candle's CPU backend uses),
+//! for the fused ops that multiply matrices inside one op: a linear layer with its bias, the
+//! attention of every head. Strides let a transposed operand be read in place instead of
+//! copied.
+
+use gemm::Parallelism;
+use std::sync::OnceLock;
+
+/// A read-only f32 matrix over a slice: element (i, j) is `data[i·rs + j·cs]`.
+#[derive(Clone, Copy, Debug)]
+pub struct Mat<'a> {
+    pub data: &'a [f32],
+    pub rows: usize,
+    pub cols: usize,
+    pub rs: usize,
+    pub cs: usize,
+}
+
+impl<'a> Mat<'a> {
+    /// A row-major `rows × cols` matrix.
+    pub fn new(data: &'a [f32], rows: usize, cols: usize) -> Mat<'a> {
+        Mat::strided(data, rows, cols, cols, 1)
+    }
+
+    pub fn strided(data: &'a [f32], rows: usize, cols: usize, rs: usize, cs: usize) -> Mat<'a> {
+        Mat {
+            data,
+            rows,
+            cols,
+            rs,
+            cs,
+        }
+    }
+
+    /// The transpose, read through the same slice.
+    pub fn t(self) -> Mat<'a> {
+        Mat::strided(self.data, self.cols, self.rows, self.cs, self.rs)
+    }
+
+    /// Whether every element's index lies inside the slice.
+    fn in_bounds(&self) -> bool {
+        self.rows == 0
+            || self.cols == 0
+            || (self.rows - 1)
+                .checked_mul(self.rs)
+                .zip((self.cols - 1).checked_mul(self.cs))
+                .and_then(|(a, b)| a.checked_add(b))
+                .is_some_and(|last| last < self.data.len())
+    }
+}
+
+/// Threads for one multiply: candle's count, read once (candle reads it per multiply, from
+/// /proc on Linux). Small products run on one thread; gemm decides from the sizes.
+fn parallelism(threads: bool) -> Parallelism {
+    static THREADS: OnceLock<usize> = OnceLock::new();
+    let n = *THREADS.get_or_init(candle_core::utils::get_num_threads);
+    if threads && n > 1 {
+        Parallelism::Rayon(n)
+    } else {
+        Parallelism::None
+    }
+}
+
+/// `out = a·b`, or `out += a·b` when `accumulate`; `out` is row-major `a.rows × b.cols`.
+/// `threads: false` keeps the multiply on the calling thread (for callers that are already
+/// spread across threads).
+///
+/// # Panics
+/// When the shapes do not match or a view reaches past its slice: a caller's bug, checked here
+/// because the multiply itself reads through raw pointers.
+pub fn matmul(out: &mut [f32], accumulate: bool, a: Mat, b: Mat, threads: bool) {
+    assert_eq!(a.cols, b.rows, "inner dimensions");
+    assert_eq!(out.len(), a.rows * b.cols, "output size");
+    assert!(a.in_bounds() && b.in_bounds(), "matrix view out of bounds");
+    let (m, n, k) = (a.rows, b.cols, a.cols);
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            out.fill(0.0);
+        }
+        return;
+    }
+    let stride = |s: usize| isize::try_from(s).expect("stride fits isize");
+    // SAFETY: every index the multiply reads (i·rs + j·cs within each view's shape) or writes
+    // (row-major m × n) was checked to lie inside its slice above; `out` is borrowed mutably,
+    // so it cannot alias the inputs.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            out.as_mut_ptr(),
+            1,
+            stride(n),
+            accumulate,
+            a.data.as_ptr(),
+            stride(a.cs),
+            stride(a.rs),
+            b.data.as_ptr(),
+            stride(b.cs),
+            stride(b.rs),
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            parallelism(threads),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(a: Mat, b: Mat) -> Vec<f32> {
+        let mut out = vec![0f32; a.rows * b.cols];
+        for i in 0..a.rows {
+            for j in 0..b.cols {
+                out[i * b.cols + j] = (0..a.cols)
+                    .map(|p| a.data[i * a.rs + p * a.cs] * b.data[p * b.rs + j * b.cs])
+                    .sum();
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn plain_transposed_and_accumulated_products_match_a_naive_loop() {
+        let x: Vec<f32> = (0..35).map(|i| (i as f32 * 0.37).sin()).collect();
+        let y: Vec<f32> = (0..35).map(|i| (i as f32 * 0.11).cos()).collect();
+        let (a, b) = (Mat::new(&x, 5, 7), Mat::new(&y, 7, 5));
+        for (a, b) in [(a, b), (a, Mat::new(&y, 5, 7).t()), (b.t(), a.t())] {
+            let mut out = vec![0f32; a.rows * b.cols];
+            matmul(&mut out, false, a, b, true);
+            let want = naive(a, b);
+            for (o, w) in out.iter().zip(&want) {
+                assert!((o - w).abs() < 1e-5);
+            }
+            matmul(&mut out, true, a, b, false);
+            for (o, w) in out.iter().zip(&want) {
+                assert!((o - 2.0 * w).abs() < 1e-5);
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "out of bounds")]
+    fn a_view_past_its_slice_is_refused() {
+        let x = vec![0f32; 10];
+        let mut out = vec![0f32; 9];
+        matmul(
+            &mut out,
+            false,
+            Mat::new(&x, 3, 4),
+            Mat::new(&x, 4, 3),
+            false,
+        );
+    }
+}
