@@ -390,7 +390,6 @@ pub struct Transformer {
     blocks: Vec<Block>,
     ln_f: LayerNorm,
     head: Linear,
-    mask: Tensor,
     opt: Optimizer,
     corpus: Vec<u32>,
     batch: usize,
@@ -437,11 +436,6 @@ impl Transformer {
         }
         let ln_f = LayerNorm::new(d, dev)?;
         let head = Linear::new(&mut rng, d, t.vocab, dev)?;
-        let n = t.seq_len;
-        let mask: Vec<f32> = (0..n * n)
-            .map(|i| if i % n > i / n { -1e9 } else { 0.0 })
-            .collect();
-        let mask = Tensor::from_vec(mask, (n, n), dev)?;
         let mut vars = vec![tok.clone(), pos.clone()];
         for b in &blocks {
             vars.extend(b.ln1.vars());
@@ -461,7 +455,6 @@ impl Transformer {
             blocks,
             ln_f,
             head,
-            mask,
             opt,
             corpus,
             batch: cfg.batch_size,
@@ -472,22 +465,10 @@ impl Transformer {
     }
 
     fn attention(&self, b: &Block, x: &Tensor) -> Result<Tensor> {
-        let (bs, t, d) = x.dims3()?;
-        let h = self.cfg.heads;
-        let dh = d / h;
-        let qkv = b.qkv.forward(x)?.reshape((bs, t, 3, h, dh))?;
-        let split = |i: usize| -> Result<Tensor> {
-            qkv.narrow(2, i, 1)?
-                .squeeze(2)?
-                .transpose(1, 2)?
-                .contiguous()
-        };
-        let (q, k, v) = (split(0)?, split(1)?, split(2)?);
-        let att = (q.matmul(&k.t()?.contiguous()?)? / (dh as f64).sqrt())?;
-        let att = att.broadcast_add(&self.mask)?;
-        let att = super::ops::softmax_last_dim(&att)?;
-        let y = att.matmul(&v)?.transpose(1, 2)?.reshape((bs, t, d))?;
-        b.proj.forward(&y)
+        b.proj.forward(&super::ops::causal_attention(
+            &b.qkv.forward(x)?,
+            self.cfg.heads,
+        )?)
     }
 }
 

@@ -69,23 +69,41 @@ fn parallelism(threads: bool) -> Parallelism {
 /// When the shapes do not match or a view reaches past its slice: a caller's bug, checked here
 /// because the multiply itself reads through raw pointers.
 pub fn matmul(out: &mut [f32], accumulate: bool, a: Mat, b: Mat, threads: bool) {
-    assert_eq!(a.cols, b.rows, "inner dimensions");
     assert_eq!(out.len(), a.rows * b.cols, "output size");
+    matmul_into(out, b.cols, accumulate, a, b, threads)
+}
+
+/// [`matmul`] into rows `out_rs` apart: `a.rows × b.cols` at the start of `out`, for writing
+/// one block of a wider matrix (one head's columns of the attention output).
+pub fn matmul_into(
+    out: &mut [f32],
+    out_rs: usize,
+    accumulate: bool,
+    a: Mat,
+    b: Mat,
+    threads: bool,
+) {
+    assert_eq!(a.cols, b.rows, "inner dimensions");
     assert!(a.in_bounds() && b.in_bounds(), "matrix view out of bounds");
     let (m, n, k) = (a.rows, b.cols, a.cols);
     if m == 0 || n == 0 {
         return;
     }
+    assert!(out_rs >= n, "output rows overlap");
+    let end = (m - 1).checked_mul(out_rs).and_then(|v| v.checked_add(n));
+    assert!(end.is_some_and(|e| e <= out.len()), "output out of bounds");
     if k == 0 {
         if !accumulate {
-            out.fill(0.0);
+            out.chunks_mut(out_rs)
+                .take(m)
+                .for_each(|r| r[..n].fill(0.0));
         }
         return;
     }
     let stride = |s: usize| isize::try_from(s).expect("stride fits isize");
     // SAFETY: every index the multiply reads (i·rs + j·cs within each view's shape) or writes
-    // (row-major m × n) was checked to lie inside its slice above; `out` is borrowed mutably,
-    // so it cannot alias the inputs.
+    // (i·out_rs + j, i < m, j < n) was checked to lie inside its slice above; `out` is
+    // borrowed mutably, so it cannot alias the inputs.
     unsafe {
         gemm::gemm(
             m,
@@ -93,7 +111,7 @@ pub fn matmul(out: &mut [f32], accumulate: bool, a: Mat, b: Mat, threads: bool) 
             k,
             out.as_mut_ptr(),
             1,
-            stride(n),
+            stride(out_rs),
             accumulate,
             a.data.as_ptr(),
             stride(a.cs),
@@ -144,6 +162,25 @@ mod tests {
                 assert!((o - 2.0 * w).abs() < 1e-5);
             }
         }
+    }
+
+    #[test]
+    fn a_block_of_a_wider_output_is_written_and_nothing_else() {
+        let x: Vec<f32> = (0..6).map(|i| i as f32).collect();
+        let mut out = vec![-1f32; 2 * 5];
+        // (2×3)·(3×2) into columns 1..3 of a 2×5 matrix.
+        matmul_into(
+            &mut out[1..],
+            5,
+            false,
+            Mat::new(&x, 2, 3),
+            Mat::new(&x, 3, 2),
+            false,
+        );
+        assert_eq!(
+            out,
+            [-1.0, 10.0, 13.0, -1.0, -1.0, -1.0, 28.0, 40.0, -1.0, -1.0]
+        );
     }
 
     #[test]

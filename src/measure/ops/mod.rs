@@ -1,20 +1,24 @@
-//! Fused CPU operations for the transformer workload, each with its backward pass.
+//! Fused CPU operations for the training workloads, each with its backward pass.
 //!
-//! candle composes the softmax from five element-wise ops and the tanh GELU's gradient from a
-//! dozen (two of them `powf`, a scalar libm call per element), each allocating its output.
-//! These do the same arithmetic in one pass forward and one or two backward, so the training
-//! loop measures the hardware rather than per-op overhead. Numerics follow candle's (the same
-//! tanh approximation of GELU, the max-subtracted softmax), in f32. On other devices or dtypes
-//! the callers use candle's own ops.
+//! candle composes a dense layer's bias, layer norm, the tanh GELU's gradient and attention
+//! from many element-wise ops (the GELU's with scalar libm calls per element), each allocating
+//! its output and each with a backward pass of its own. These do the same arithmetic in one
+//! sweep forward and one backward, with vectorised math ([`super::vmath`]) and the matrix
+//! multiplies candle itself uses ([`gemm`]), so the training loop measures the hardware rather
+//! than per-op overhead. Numerics follow candle's (the same tanh approximation of GELU, the
+//! max-subtracted softmax), in f32; each op is checked against candle's composed ops, values
+//! and gradients, in its tests. On other devices or dtypes the callers get candle's own ops.
 
 use super::vmath;
+use candle_core::{
+    CpuStorage, CustomOp1, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor, bail,
+};
 
+mod attention;
 mod gemm;
 mod linear;
 
-use candle_core::{
-    CpuStorage, CustomOp1, CustomOp2, CustomOp3, D, Layout, Result, Shape, Tensor, bail,
-};
+pub use attention::causal_attention;
 pub use linear::linear;
 
 /// sqrt(2/π) and the cubic coefficient of the tanh approximation of GELU.
@@ -97,46 +101,6 @@ pub fn gelu(x: &Tensor) -> Result<Tensor> {
         x.contiguous()?.apply_op1(Gelu)
     } else {
         x.gelu()
-    }
-}
-
-struct SoftmaxLastDim;
-
-impl CustomOp1 for SoftmaxLastDim {
-    fn name(&self) -> &'static str {
-        "fused-softmax-last-dim"
-    }
-
-    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        let x = contiguous_f32(s, l, self.name())?;
-        let n = l.dims().last().copied().unwrap_or(1).max(1);
-        let mut y = vec![0f32; x.len()];
-        vmath::simd(|| {
-            for (row, out) in x.chunks_exact(n).zip(y.chunks_exact_mut(n)) {
-                let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                for (o, &v) in out.iter_mut().zip(row) {
-                    *o = vmath::exp(v - max);
-                }
-                let inv = 1.0 / out.iter().sum::<f32>();
-                out.iter_mut().for_each(|o| *o *= inv);
-            }
-        });
-        Ok((CpuStorage::F32(y), l.shape().clone()))
-    }
-
-    /// dx = s ⊙ (g − Σ(g ⊙ s)) along the last dimension.
-    fn bwd(&self, _arg: &Tensor, res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
-        let dot = (grad * res)?.sum_keepdim(D::Minus1)?;
-        Ok(Some((res * grad.broadcast_sub(&dot)?)?))
-    }
-}
-
-/// Softmax over the last dimension, fused on the CPU.
-pub fn softmax_last_dim(x: &Tensor) -> Result<Tensor> {
-    if fused(x) {
-        x.contiguous()?.apply_op1(SoftmaxLastDim)
-    } else {
-        candle_nn::ops::softmax(x, D::Minus1)
     }
 }
 
@@ -321,10 +285,5 @@ mod tests {
             let d = max_diff(ga.get(v).unwrap(), gb.get(v).unwrap());
             assert!(d < 1e-4, "gradient differs by {d}");
         }
-    }
-
-    #[test]
-    fn fused_softmax_matches_candle() {
-        agrees(softmax_last_dim, |x| candle_nn::ops::softmax(x, D::Minus1));
     }
 }
