@@ -52,6 +52,7 @@ fn compute_device(cuda: Option<usize>) -> anyhow::Result<(candle_core::Device, S
 /// Trains the configured model and measures the steady-state window after warm-up.
 pub fn train(opts: &TrainOptions, reg: &Registry) -> anyhow::Result<Measurement> {
     signal::install();
+    super::platform::keep_freed_memory();
     let (device, device_label) = compute_device(opts.cuda)?;
     let mut trainer = workload::build(&opts.config, &device).map_err(|e| {
         MeasureError(format!(

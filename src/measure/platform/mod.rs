@@ -14,7 +14,7 @@ pub use unix::*;
 mod linux;
 #[cfg(target_os = "linux")]
 pub use linux::{
-    adopt_orphans, cpu_facts, descendants, leftover_children, process_rss_bytes,
+    adopt_orphans, cpu_facts, descendants, keep_freed_memory, leftover_children, process_rss_bytes,
     total_memory_bytes, tree_usage,
 };
 
@@ -24,6 +24,10 @@ mod macos;
 pub use macos::{cpu_facts, descendants, process_rss_bytes, total_memory_bytes, tree_usage};
 
 /// Outside Linux, processes orphaned by the command cannot be adopted and found again.
+/// Elsewhere the system allocator's policy is kept (see the Linux version for why).
+#[cfg(not(target_os = "linux"))]
+pub fn keep_freed_memory() {}
+
 #[cfg(not(target_os = "linux"))]
 pub fn adopt_orphans() -> bool {
     false
