@@ -3,8 +3,8 @@
 //! candle's `AdamW` computes each step with eleven tensor ops per parameter, each allocating a
 //! fresh buffer the size of the parameter, then copies three of them back: on the reference
 //! machine fresh buffers (page faults, zeroing) were a fifth of the training loop's time. This
-//! one does the same arithmetic in three passes over the parameter's memory, with no
-//! allocation: the moments, then the parameter. The update is candle's (and PyTorch's) AdamW:
+//! one does the same arithmetic in one vectorised pass over the parameter, its gradient and its
+//! moments, with no allocation. The update is candle's (and PyTorch's) AdamW:
 //!
 //! m ← β1·m + (1−β1)·g,  v ← β2·v + (1−β2)·g²,
 //! θ ← θ·(1 − lr·λ) − lr · (m / (1−β1^t)) / (sqrt(v / (1−β2^t)) + ε).
@@ -15,6 +15,8 @@ use candle_core::{CpuStorage, Layout, Result, Tensor, Var, backprop::GradStore, 
 use candle_nn::{AdamW, ParamsAdamW};
 
 use super::ops::{contiguous_f32, fused};
+use super::vmath;
+use std::sync::Mutex;
 
 /// The optimizer a workload trains with: the in-place one on the CPU, candle's elsewhere.
 pub enum Optimizer {
@@ -41,10 +43,10 @@ impl Optimizer {
     }
 }
 
+/// A parameter and its two moments. The moments are plain memory: only the update reads them.
 struct Moments {
     theta: Var,
-    m: Var,
-    v: Var,
+    mv: Mutex<(Vec<f32>, Vec<f32>)>,
 }
 
 pub struct InPlaceAdamW {
@@ -61,15 +63,28 @@ fn slice_mut<'a>(s: &'a mut CpuStorage, l: &Layout, op: &str) -> Result<&'a mut 
     }
 }
 
-/// m ← β·m + (1−β)·g, or with `square`, v ← β·v + (1−β)·g².
-struct Moment {
-    beta: f32,
-    square: bool,
+/// The step's coefficients, the same for every parameter.
+#[derive(Clone, Copy)]
+struct Coefficients {
+    beta1: f32,
+    beta2: f32,
+    decay: f32,
+    lr: f32,
+    scale_m: f32,
+    scale_v: f32,
+    eps: f32,
 }
 
-impl candle_core::InplaceOp2 for Moment {
+/// One parameter's update, in place on θ with its gradient, in one sweep:
+/// m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², θ ← θ·decay − lr · (m·sm) / (sqrt(v·sv) + ε).
+struct Update<'a> {
+    mv: &'a Mutex<(Vec<f32>, Vec<f32>)>,
+    c: Coefficients,
+}
+
+impl candle_core::InplaceOp2 for Update<'_> {
     fn name(&self) -> &'static str {
-        "adamw-moment"
+        "adamw-update"
     }
 
     fn cpu_fwd(
@@ -79,58 +94,23 @@ impl candle_core::InplaceOp2 for Moment {
         g: &CpuStorage,
         gl: &Layout,
     ) -> Result<()> {
-        let m = slice_mut(dst, dst_l, self.name())?;
-        let g = contiguous_f32(g, gl, self.name())?;
-        if m.len() != g.len() {
-            bail!("adamw-moment: {} values but {} gradients", m.len(), g.len());
-        }
-        let (b, c) = (self.beta, 1.0 - self.beta);
-        if self.square {
-            m.iter_mut()
-                .zip(g)
-                .for_each(|(m, g)| *m = b * *m + c * g * g);
-        } else {
-            m.iter_mut().zip(g).for_each(|(m, g)| *m = b * *m + c * g);
-        }
-        Ok(())
-    }
-}
-
-/// θ ← θ·decay − lr · (m·sm) / (sqrt(v·sv) + ε).
-struct Update {
-    decay: f32,
-    lr: f32,
-    scale_m: f32,
-    scale_v: f32,
-    eps: f32,
-}
-
-impl candle_core::InplaceOp3 for Update {
-    fn name(&self) -> &'static str {
-        "adamw-update"
-    }
-
-    fn cpu_fwd(
-        &self,
-        dst: &mut CpuStorage,
-        dst_l: &Layout,
-        m: &CpuStorage,
-        ml: &Layout,
-        v: &CpuStorage,
-        vl: &Layout,
-    ) -> Result<()> {
         let theta = slice_mut(dst, dst_l, self.name())?;
-        let (m, v) = (
-            contiguous_f32(m, ml, self.name())?,
-            contiguous_f32(v, vl, self.name())?,
-        );
-        if theta.len() != m.len() || theta.len() != v.len() {
-            bail!("adamw-update: parameter and moments differ in size");
+        let g = contiguous_f32(g, gl, self.name())?;
+        let mut mv = self.mv.lock().expect("AdamW moments");
+        let (m, v) = &mut *mv;
+        if theta.len() != g.len() || theta.len() != m.len() || theta.len() != v.len() {
+            bail!("adamw-update: parameter, gradient and moments differ in size");
         }
-        for ((t, m), v) in theta.iter_mut().zip(m).zip(v) {
-            let adjusted = (m * self.scale_m) / ((v * self.scale_v).sqrt() + self.eps);
-            *t = *t * self.decay - self.lr * adjusted;
-        }
+        let c = self.c;
+        let (c1, c2) = (1.0 - c.beta1, 1.0 - c.beta2);
+        vmath::simd(|| {
+            for (((t, &g), m), v) in theta.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+                *m = c.beta1 * *m + c1 * g;
+                *v = c.beta2 * *v + c2 * g * g;
+                let adjusted = (*m * c.scale_m) / ((*v * c.scale_v).sqrt() + c.eps);
+                *t = *t * c.decay - c.lr * adjusted;
+            }
+        });
         Ok(())
     }
 }
@@ -140,44 +120,32 @@ impl InPlaceAdamW {
         let vars = vars
             .into_iter()
             .map(|theta| {
-                let m = Var::zeros(theta.shape(), theta.dtype(), theta.device())?;
-                let v = Var::zeros(theta.shape(), theta.dtype(), theta.device())?;
-                Ok(Moments { theta, m, v })
+                let n = theta.elem_count();
+                let mv = Mutex::new((vec![0f32; n], vec![0f32; n]));
+                Moments { theta, mv }
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect();
         Ok(InPlaceAdamW { vars, params, t: 0 })
     }
 
     pub fn step(&mut self, grads: &GradStore) -> Result<()> {
         self.t += 1;
         let p = &self.params;
-        let update = Update {
+        let c = Coefficients {
+            beta1: p.beta1 as f32,
+            beta2: p.beta2 as f32,
             decay: (1.0 - p.lr * p.weight_decay) as f32,
             lr: p.lr as f32,
             scale_m: (1.0 / (1.0 - p.beta1.powi(self.t))) as f32,
             scale_v: (1.0 / (1.0 - p.beta2.powi(self.t))) as f32,
             eps: p.eps as f32,
         };
-        let (first, second) = (
-            Moment {
-                beta: p.beta1 as f32,
-                square: false,
-            },
-            Moment {
-                beta: p.beta2 as f32,
-                square: true,
-            },
-        );
         for x in &self.vars {
             let Some(g) = grads.get(&x.theta) else {
                 continue;
             };
-            let g = g.contiguous()?;
-            x.m.as_tensor().inplace_op2(&g, &first)?;
-            x.v.as_tensor().inplace_op2(&g, &second)?;
-            x.theta
-                .as_tensor()
-                .inplace_op3(x.m.as_tensor(), x.v.as_tensor(), &update)?;
+            let update = Update { mv: &x.mv, c };
+            x.theta.as_tensor().inplace_op2(&g.contiguous()?, &update)?;
         }
         Ok(())
     }
