@@ -86,6 +86,27 @@ pub fn zip_map(a: &[f32], b: &[f32], out: &mut [f32], f: impl Fn(f32, f32) -> f3
     })
 }
 
+/// Σ f(a[i], b[i]) with eight partial sums, so that the loop vectorises (one running float sum
+/// cannot: float addition is not associative, and the compiler keeps its order).
+#[inline(always)]
+pub fn sum_zip(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0f32; 8];
+    for (ca, cb) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        for l in 0..8 {
+            acc[l] += f(ca[l], cb[l]);
+        }
+    }
+    let tail = n - n % 8;
+    let rest: f32 = a[tail..]
+        .iter()
+        .zip(&b[tail..])
+        .map(|(&x, &y)| f(x, y))
+        .sum();
+    acc.iter().sum::<f32>() + rest
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,6 +146,16 @@ mod tests {
         assert!(worst < 3e-7, "{worst}");
         assert_eq!(tanh(100.0), 1.0);
         assert_eq!(tanh(-100.0), -1.0);
+    }
+
+    #[test]
+    fn sum_zip_adds_every_pair_including_the_tail() {
+        for n in [0, 1, 7, 8, 9, 64, 67] {
+            let a: Vec<f32> = (0..n).map(|i| i as f32).collect();
+            let b = vec![2f32; n];
+            let want: f32 = (0..n).map(|i| 2.0 * i as f32).sum();
+            assert_eq!(sum_zip(&a, &b, |x, y| x * y), want, "n = {n}");
+        }
     }
 
     #[test]

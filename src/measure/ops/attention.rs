@@ -81,12 +81,10 @@ fn causal_softmax(p: &mut [f32], t: usize, scale: f32) {
         for (i, row) in p.chunks_exact_mut(t).enumerate() {
             let (seen, future) = row.split_at_mut(i + 1);
             let max = seen.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v)) * scale;
-            let mut sum = 0.0;
             for v in seen.iter_mut() {
                 *v = vmath::exp(*v * scale - max);
-                sum += *v;
             }
-            let inv = 1.0 / sum;
+            let inv = 1.0 / vmath::sum_zip(seen, seen, |v, _| v);
             seen.iter_mut().for_each(|v| *v *= inv);
             future.fill(0.0);
         }
@@ -185,7 +183,7 @@ impl CustomOp2 for CausalAttentionGrad {
 fn softmax_backward(ds: &mut [f32], p: &[f32], t: usize, scale: f32) {
     vmath::simd(|| {
         for (row, pr) in ds.chunks_exact_mut(t).zip(p.chunks_exact(t)) {
-            let dot: f32 = row.iter().zip(pr).map(|(a, b)| a * b).sum();
+            let dot = vmath::sum_zip(row, pr, |a, b| a * b);
             for (g, &pv) in row.iter_mut().zip(pr) {
                 *g = pv * (*g - dot) * scale;
             }

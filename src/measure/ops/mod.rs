@@ -116,10 +116,11 @@ struct LayerNormGrad {
 }
 
 /// A row's mean and 1/sqrt(var + eps).
+#[inline(always)]
 fn moments(row: &[f32], eps: f32) -> (f32, f32) {
     let n = row.len() as f32;
-    let mean = row.iter().sum::<f32>() / n;
-    let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
+    let mean = vmath::sum_zip(row, row, |v, _| v) / n;
+    let var = vmath::sum_zip(row, row, |v, _| (v - mean) * (v - mean)) / n;
     (mean, 1.0 / (var + eps).sqrt())
 }
 
@@ -147,12 +148,14 @@ impl CustomOp3 for LayerNorm {
             bail!("fused-layer-norm: gamma and beta must match the last dimension");
         }
         let mut y = vec![0f32; x.len()];
-        for (row, out) in x.chunks_exact(d).zip(y.chunks_exact_mut(d)) {
-            let (mean, rstd) = moments(row, self.eps);
-            for i in 0..d {
-                out[i] = (row[i] - mean) * rstd * g[i] + b[i];
+        vmath::simd(|| {
+            for (row, out) in x.chunks_exact(d).zip(y.chunks_exact_mut(d)) {
+                let (mean, rstd) = moments(row, self.eps);
+                for (((o, &v), &g), &b) in out.iter_mut().zip(row).zip(g).zip(b) {
+                    *o = (v - mean) * rstd * g + b;
+                }
             }
-        }
+        });
         Ok((CpuStorage::F32(y), xl.shape().clone()))
     }
 
@@ -201,26 +204,34 @@ impl CustomOp3 for LayerNormGrad {
         let (dx_all, sums) = out.split_at_mut(rows * d);
         let (dgamma, dbeta) = sums.split_at_mut(d);
         let mut xhat = vec![0f32; d];
-        for ((row, dyr), dx) in x
-            .chunks_exact(d)
-            .zip(dy.chunks_exact(d))
-            .zip(dx_all.chunks_exact_mut(d))
-        {
-            let (mean, rstd) = moments(row, self.eps);
-            let (mut m1, mut m2) = (0f32, 0f32);
-            for i in 0..d {
-                xhat[i] = (row[i] - mean) * rstd;
-                let dxhat = dyr[i] * g[i];
-                m1 += dxhat;
-                m2 += dxhat * xhat[i];
-                dgamma[i] += dyr[i] * xhat[i];
-                dbeta[i] += dyr[i];
+        let mut dxhat = vec![0f32; d];
+        vmath::simd(|| {
+            for ((row, dyr), dx) in x
+                .chunks_exact(d)
+                .zip(dy.chunks_exact(d))
+                .zip(dx_all.chunks_exact_mut(d))
+            {
+                let (mean, rstd) = moments(row, self.eps);
+                for (h, &v) in xhat.iter_mut().zip(row) {
+                    *h = (v - mean) * rstd;
+                }
+                for ((a, &dy), &g) in dxhat.iter_mut().zip(dyr).zip(g) {
+                    *a = dy * g;
+                }
+                let m1 = vmath::sum_zip(&dxhat, &dxhat, |a, _| a) / d as f32;
+                let m2 = vmath::sum_zip(&dxhat, &xhat, |a, h| a * h) / d as f32;
+                for (((o, &a), &h), (dg, (db, &dy))) in dx
+                    .iter_mut()
+                    .zip(&dxhat)
+                    .zip(&xhat)
+                    .zip(dgamma.iter_mut().zip(dbeta.iter_mut().zip(dyr)))
+                {
+                    *o = rstd * (a - m1 - h * m2);
+                    *dg += dy * h;
+                    *db += dy;
+                }
             }
-            let (m1, m2) = (m1 / d as f32, m2 / d as f32);
-            for i in 0..d {
-                dx[i] = rstd * (dyr[i] * g[i] - m1 - xhat[i] * m2);
-            }
-        }
+        });
         Ok((CpuStorage::F32(out), Shape::from((rows + 2, d))))
     }
 }
