@@ -206,10 +206,10 @@ pub(super) struct MeasureArgs {
     /// The model to train.
     #[arg(long, value_enum, default_value_t = WorkloadArg::Mlp)]
     pub(super) workload: WorkloadArg,
-    /// Measured training steps (default 100 when --duration is not given).
+    /// Measured training steps (without this or --duration: 5 seconds of training).
     #[arg(long, conflicts_with = "duration")]
     pub(super) steps: Option<u64>,
-    /// Train for this long instead of a number of steps: 30s, 2m, 1h.
+    /// Train for this long instead of a number of steps: 30s, 2m, 1h (default 5s).
     #[arg(long, value_parser = units::parse::parse_duration, value_name = "TIME")]
     pub(super) duration: Option<units::Duration>,
     /// Steps before the measured window starts (not in the figures).

@@ -13,6 +13,10 @@ use crate::measure::{self, workload};
 use crate::report::{self, Format};
 use crate::units;
 
+/// How long the training loop trains, after its warm-up, when neither --steps nor --duration
+/// is given.
+const DEFAULT_TRAIN_SECONDS: f64 = 5.0;
+
 /// The workload configuration the flags ask for.
 fn workload_config(a: &MeasureArgs) -> anyhow::Result<workload::Config> {
     let mut c = workload::Config::sized(a.workload.into(), &a.sizes)
@@ -61,14 +65,18 @@ fn measure_mode(a: &MeasureArgs) -> anyhow::Result<MeasureMode> {
         if a.steps == Some(0) {
             return Err(flag_error("--steps", "must be at least 1"));
         }
+        // With neither --steps nor --duration, a fixed time rather than a fixed step count: the
+        // same calibration takes 0.3 s on one machine and minutes on another by steps, while
+        // power readings need a window of seconds whatever the speed (NVML averages over about
+        // a second; at the default 100 ms interval this is 50 readings).
+        let duration = match (a.steps, a.duration) {
+            (None, None) => Some(units::Duration::from_seconds(DEFAULT_TRAIN_SECONDS)),
+            (_, d) => d,
+        };
         return Ok(MeasureMode::Train(measure::TrainOptions {
             config: workload_config(a)?,
-            steps: a.steps.or(if a.duration.is_none() {
-                Some(100)
-            } else {
-                None
-            }),
-            duration: a.duration,
+            steps: a.steps,
+            duration,
             warmup: a.warmup,
             cuda,
             common,
