@@ -3,7 +3,7 @@ by footprint on the same machine in the same run, interleaved, medians.
 
     target/peers/venv/bin/python benches/peers/energy.py --repeat 3
 
-candle: `footprint measure --workload W --steps S` (the measured window excludes warm-up).
+candle: `footprint measure --workload W --duration 5s` (the measured window excludes warm-up).
 PyTorch: `footprint measure --samples N -- python torch_train.py --workload W --steps S` at two
 step counts; the energy difference over the sample difference is PyTorch's J/sample with the
 interpreter's start-up and `import torch` cancelled out. samples/s is torch_train.py's own
@@ -22,8 +22,8 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BATCH = {"mlp": 64, "transformer": 16}
-CANDLE_STEPS = {"mlp": 150, "transformer": 40}
-TORCH_STEPS = {"mlp": (100, 300), "transformer": (60, 180)}
+CANDLE_SECONDS = "5s"
+TORCH_STEPS = {"mlp": (500, 2500), "transformer": (100, 300)}
 
 
 def measure(fp, args):
@@ -40,8 +40,8 @@ def measure(fp, args):
 
 
 def candle(fp, w):
-    m, _ = measure(fp, ["--workload", w, "--steps", str(CANDLE_STEPS[w])])
-    return m["samples_per_second"], m["joules_per_sample"]
+    m, _ = measure(fp, ["--workload", w, "--duration", CANDLE_SECONDS])
+    return m["samples_per_second"], m["joules_per_sample"], m["joules_per_flop"]
 
 
 def torch(fp, w, threads):
@@ -56,7 +56,9 @@ def torch(fp, w, threads):
         )
         runs.append((n, m["energy_j"], json.loads(stdout.strip().splitlines()[-1])))
     (n1, e1, _), (n2, e2, own) = runs
-    return own["samples_per_second"], (e2 - e1) / (n2 - n1)
+    j_per_sample = (e2 - e1) / (n2 - n1)
+    flops_per_sample = own["flops_per_second"] / own["samples_per_second"]
+    return own["samples_per_second"], j_per_sample, j_per_sample / flops_per_sample
 
 
 def main():
@@ -73,15 +75,13 @@ def main():
             raw[w]["pytorch"].append(torch(a.footprint, w, a.threads))
     os.makedirs(os.path.dirname(a.json), exist_ok=True)
     json.dump(raw, open(a.json, "w"), indent=1)
-    print("| workload | candle samples/s | PyTorch samples/s | ratio | candle J/sample | PyTorch J/sample | ratio |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| workload | candle samples/s | PyTorch samples/s | ratio | candle J/sample | PyTorch J/sample | ratio | candle J/GFLOP | PyTorch J/GFLOP |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for w, r in raw.items():
-        cs = statistics.median(x[0] for x in r["candle"])
-        cj = statistics.median(x[1] for x in r["candle"])
-        ps = statistics.median(x[0] for x in r["pytorch"])
-        pj = statistics.median(x[1] for x in r["pytorch"])
-        print(f"| {w} | {cs:,.0f} | {ps:,.0f} | {cs / ps:.2f} | {cj:.3g} | {pj:.3g} | {cj / pj:.2f} |")
-
+        med = lambda who, i: statistics.median(x[i] for x in r[who])
+        cs, cj, cf = (med("candle", i) for i in range(3))
+        ps, pj, pf = (med("pytorch", i) for i in range(3))
+        print(f"| {w} | {cs:,.0f} | {ps:,.0f} | {cs / ps:.2f} | {cj:.3g} | {pj:.3g} | {cj / pj:.2f} | {cf * 1e9:.3g} | {pf * 1e9:.3g} |")
 
 if __name__ == "__main__":
     main()
