@@ -200,6 +200,22 @@ mod tests {
     }
 
     #[test]
+    fn the_composed_path_off_the_fused_case_gives_the_same_values() {
+        // f64 takes the path other devices take (candle's matmul + broadcast add).
+        let dev = Device::Cpu;
+        let x = Tensor::randn(0f32, 1.0, (2, 3, 5), &dev).unwrap();
+        let w = Tensor::randn(0f32, 0.5, (4, 5), &dev).unwrap();
+        let b = Tensor::randn(0f32, 0.5, 4, &dev).unwrap();
+        let f64s = |t: &Tensor| t.to_dtype(candle_core::DType::F64).unwrap();
+        let composed = linear(&f64s(&x), &f64s(&w), &f64s(&b))
+            .unwrap()
+            .to_dtype(candle_core::DType::F32)
+            .unwrap();
+        assert_eq!(composed.dims(), &[2, 3, 4]);
+        assert!(max_diff(&linear(&x, &w, &b).unwrap(), &composed) < 1e-5);
+    }
+
+    #[test]
     fn mismatched_shapes_are_an_error_not_a_panic() {
         let dev = Device::Cpu;
         let x = Tensor::zeros((2, 3), candle_core::DType::F32, &dev).unwrap();
