@@ -12,6 +12,9 @@
 #   3. transformer: `measure --cuda --workload transformer` for $STEPS steps;
 #   4. wrapped:     footprint measuring a command that loads the GPU (footprint's own
 #                   transformer training, or `gpu_burn`/a PyTorch matmul loop when at hand);
+#   5. peers:       when PyTorch with CUDA is importable (and PEERS is not 0), candle --cuda
+#                   beside PyTorch on CUDA, both measured by footprint
+#                   (benches/peers/energy.py --cuda: samples/s, J/sample, J/GFLOP; ~3 min);
 # and for each, NVML's energy counter beside the integral of the power samples over the same
 # window (`counter_energy_j` vs `power_integrated_energy_j`). The two should agree within a few
 # per cent; on Hopper, nvmlDeviceGetPowerUsage is a 1 s average, so short runs differ more.
@@ -98,4 +101,9 @@ print("| run | GPU | window s | mean W | counter J | integrated power J | power 
 print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 print("\n".join(rows))
 EOF
-echo "reports: $OUT/*.json; copy the table into docs/performance.md with the machine's name" >&2
+if [ "${PEERS:-1}" != 0 ] && python3 -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null; then
+    echo "== peers: candle --cuda beside PyTorch on CUDA (benches/peers/energy.py --cuda)" >&2
+    python3 benches/peers/energy.py --cuda --footprint "$BIN" --repeat 3 --json "$OUT/peers.json" \
+        || echo "   peers FAILED" >&2
+fi
+echo "reports: $OUT/*.json; copy the tables into docs/performance.md with the machine's name" >&2

@@ -9,6 +9,8 @@ step counts; the energy difference over the sample difference is PyTorch's J/sam
 interpreter's start-up and `import torch` cancelled out. samples/s is torch_train.py's own
 figure for its measured steps. J/sample is whatever footprint measures here: on a machine
 without RAPL that is the CPU-time model, i.e. proportional to CPU seconds.
+With --cuda both train on the GPU (candle needs a `--features cuda` build; PyTorch a CUDA
+install), and footprint's figures include the GPU's NVML energy.
 Prints a Markdown table; raw figures go to target/peers/energy.json.
 """
 
@@ -39,12 +41,12 @@ def measure(fp, args):
         return json.load(open(out))["measurement"], r.stdout
 
 
-def candle(fp, w):
-    m, _ = measure(fp, ["--workload", w, "--duration", CANDLE_SECONDS])
+def candle(fp, w, cuda):
+    m, _ = measure(fp, ["--workload", w, "--duration", CANDLE_SECONDS] + (["--cuda"] if cuda else []))
     return m["samples_per_second"], m["joules_per_sample"], m["joules_per_flop"]
 
 
-def torch(fp, w, threads):
+def torch(fp, w, threads, cuda):
     script = os.path.join(ROOT, "benches/peers/torch_train.py")
     runs = []
     for steps in TORCH_STEPS[w]:
@@ -52,7 +54,8 @@ def torch(fp, w, threads):
         m, stdout = measure(
             fp,
             ["--samples", str(n), "--", sys.executable, script, "--workload", w,
-             "--steps", str(steps), "--warmup", "0", "--threads", str(threads)],
+             "--steps", str(steps), "--warmup", "0", "--threads", str(threads)]
+            + (["--device", "cuda"] if cuda else []),
         )
         runs.append((n, m["energy_j"], json.loads(stdout.strip().splitlines()[-1])))
     (n1, e1, _), (n2, e2, own) = runs
@@ -67,12 +70,14 @@ def main():
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--json", default=os.path.join(ROOT, "target/peers/energy.json"))
+    p.add_argument("--cuda", action="store_true",
+                   help="train on the GPU: candle with --cuda (a cuda build), PyTorch on cuda")
     a = p.parse_args()
     raw = {w: {"candle": [], "pytorch": []} for w in BATCH}
     for _ in range(a.repeat):
         for w in BATCH:
-            raw[w]["candle"].append(candle(a.footprint, w))
-            raw[w]["pytorch"].append(torch(a.footprint, w, a.threads))
+            raw[w]["candle"].append(candle(a.footprint, w, a.cuda))
+            raw[w]["pytorch"].append(torch(a.footprint, w, a.threads, a.cuda))
     os.makedirs(os.path.dirname(a.json), exist_ok=True)
     json.dump(raw, open(a.json, "w"), indent=1)
     print("| workload | candle samples/s | PyTorch samples/s | ratio | candle J/sample | PyTorch J/sample | ratio | candle J/GFLOP | PyTorch J/GFLOP |")
