@@ -153,6 +153,7 @@ impl InPlaceAdamW {
 
 #[cfg(test)]
 mod tests {
+    use super::super::ops::max_diff;
     use super::*;
     use candle_core::{Device, Tensor};
 
@@ -189,23 +190,9 @@ mod tests {
             candle_nn::Optimizer::step(&mut theirs, &loss(&a).backward().unwrap()).unwrap();
             ours.step(&loss(&b).backward().unwrap()).unwrap();
         }
-        let diff = (a.as_tensor() - b.as_tensor())
-            .unwrap()
-            .abs()
-            .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
+        let diff = max_diff(a.as_tensor(), b.as_tensor());
         assert!(diff < 1e-5, "max difference {diff}");
-        let moved = (a.as_tensor() - &init)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
+        let moved = max_diff(a.as_tensor(), &init);
         assert!(moved > 1e-3, "the parameters did move ({moved})");
     }
 }

@@ -222,21 +222,9 @@ pub fn causal_attention(qkv: &Tensor, heads: usize) -> Result<Tensor> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::max_diff;
     use super::*;
     use candle_core::{Device, Var};
-
-    fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-        (a - b)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap()
-    }
 
     /// The composed path, forced (the public function takes it only off the CPU).
     fn composed(qkv: &Tensor, heads: usize) -> Tensor {

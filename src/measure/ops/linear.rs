@@ -7,7 +7,7 @@
 //! transposes in place plus one vectorised sum of the rows.
 
 use super::gemm::{Mat, matmul};
-use super::{contiguous_f32, fused, vmath};
+use super::{contiguous_f32, fused, unpack3, vmath};
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor, bail};
 
 struct Linear;
@@ -70,13 +70,7 @@ impl CustomOp3 for Linear {
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let packed = x.apply_op3_no_bwd(w, &grad.contiguous()?, &LinearGrad)?;
-        let (nx, nw) = (x.elem_count(), w.elem_count());
-        let dx = packed.narrow(0, 0, nx)?.reshape(x.shape())?;
-        let dw = packed.narrow(0, nx, nw)?.reshape(w.shape())?;
-        let db = packed
-            .narrow(0, nx + nw, b.elem_count())?
-            .reshape(b.shape())?;
-        Ok((Some(dx), Some(dw), Some(db)))
+        unpack3(&packed, [x, w, b])
     }
 }
 
@@ -145,21 +139,9 @@ pub fn linear(x: &Tensor, w: &Tensor, b: &Tensor) -> Result<Tensor> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::max_diff;
     use super::*;
     use candle_core::{Device, Var};
-
-    fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-        (a - b)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap()
-    }
 
     #[test]
     fn fused_linear_matches_matmul_plus_bias_with_all_three_gradients() {

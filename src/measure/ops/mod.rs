@@ -21,6 +21,38 @@ mod linear;
 pub use attention::causal_attention;
 pub use linear::linear;
 
+/// Splits a backward op's flat output into gradients shaped like the forward op's three
+/// inputs, in order (the ops that compute all three in one sweep return them packed).
+fn unpack3(
+    packed: &Tensor,
+    like: [&Tensor; 3],
+) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    let flat = packed.flatten_all()?;
+    let mut at = 0;
+    let mut part = |t: &Tensor| -> Result<Option<Tensor>> {
+        let n = t.elem_count();
+        let p = flat.narrow(0, at, n)?.reshape(t.shape())?;
+        at += n;
+        Ok(Some(p))
+    };
+    Ok((part(like[0])?, part(like[1])?, part(like[2])?))
+}
+
+/// The largest absolute difference between two tensors of one shape (for the tests).
+#[cfg(test)]
+pub(super) fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
+    (a - b)
+        .unwrap()
+        .abs()
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .max(0)
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap()
+}
+
 /// sqrt(2/π) and the cubic coefficient of the tanh approximation of GELU.
 const C: f32 = 0.797_884_6;
 const A: f32 = 0.044_715;
@@ -109,8 +141,7 @@ struct LayerNorm {
     eps: f32,
 }
 
-/// Its backward pass in one sweep over (x, gamma, dy): the rows of dx, then dgamma and dbeta,
-/// packed as one (rows + 2, d) tensor.
+/// Its backward pass in one sweep over (x, gamma, dy): dx, then dgamma and dbeta, packed flat.
 struct LayerNormGrad {
     eps: f32,
 }
@@ -163,18 +194,13 @@ impl CustomOp3 for LayerNorm {
         &self,
         x: &Tensor,
         gamma: &Tensor,
-        _beta: &Tensor,
+        beta: &Tensor,
         _res: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let d = gamma.elem_count();
-        let rows = x.elem_count() / d;
         let packed =
             x.apply_op3_no_bwd(gamma, &grad.contiguous()?, &LayerNormGrad { eps: self.eps })?;
-        let dx = packed.narrow(0, 0, rows)?.reshape(x.shape())?;
-        let dgamma = packed.narrow(0, rows, 1)?.reshape(gamma.shape())?;
-        let dbeta = packed.narrow(0, rows + 1, 1)?.reshape(gamma.shape())?;
-        Ok((Some(dx), Some(dgamma), Some(dbeta)))
+        unpack3(&packed, [x, gamma, beta])
     }
 }
 
@@ -232,7 +258,7 @@ impl CustomOp3 for LayerNormGrad {
                 }
             }
         });
-        Ok((CpuStorage::F32(out), Shape::from((rows + 2, d))))
+        Ok((CpuStorage::F32(out), Shape::from((rows + 2) * d)))
     }
 }
 
@@ -250,17 +276,6 @@ pub fn layer_norm(x: &Tensor, gamma: &Tensor, beta: &Tensor, eps: f32) -> Result
 mod tests {
     use super::*;
     use candle_core::{Device, Var};
-
-    fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-        (a - b)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap()
-    }
 
     /// Forward and gradient agree with candle's composed ops.
     fn agrees(fused: fn(&Tensor) -> Result<Tensor>, plain: fn(&Tensor) -> Result<Tensor>) {
