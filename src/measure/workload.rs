@@ -275,8 +275,9 @@ impl LayerNorm {
     }
 }
 
-/// One training run: a model, its data and its optimizer.
-pub trait Trainer {
+/// One training run: a model, its data and its optimizer. `Send`: its steps run on the
+/// training threads (`train::step_pool`).
+pub trait Trainer: Send {
     /// One optimizer step on the next batch; returns the loss.
     fn step(&mut self) -> Result<f32>;
     /// Samples consumed per step.
