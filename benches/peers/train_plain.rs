@@ -8,6 +8,7 @@
 use std::time::Instant;
 
 use clap::Parser;
+use footprint::measure::Stepper;
 use footprint::measure::workload::{self, Kind};
 
 #[derive(Parser)]
@@ -24,6 +25,10 @@ struct Args {
 }
 
 fn main() {
+    // The same setting as `footprint measure`'s loop: candle's workers park soon, the memory
+    // policy and the step pool (`Stepper`).
+    // SAFETY: the first thing main does: no other thread runs yet.
+    unsafe { footprint::measure::limit_candle_spinning() };
     let a = Args::parse();
     let kind = match a.workload.as_str() {
         "transformer" => Kind::Transformer,
@@ -32,7 +37,8 @@ fn main() {
     let cfg = workload::Config::sized(kind, &a.sizes)
         .unwrap_or_else(|(flag, msg)| panic!("{flag}: {msg}"));
     let dev = candle_core::Device::Cpu;
-    let mut m = workload::build(&cfg, &dev).expect("build the workload");
+    let mut m = Stepper::new(workload::build(&cfg, &dev).expect("build the workload"))
+        .expect("start the training threads");
     for _ in 0..a.warmup {
         m.step().expect("step");
     }
@@ -44,18 +50,19 @@ fn main() {
         first.get_or_insert(last);
     }
     let secs = t0.elapsed().as_secs_f64();
-    let samples = a.steps * m.samples_per_step();
+    let t = m.trainer();
+    let samples = a.steps * t.samples_per_step();
     println!(
         "{}",
         serde_json::json!({
             "framework": "candle",
             "workload": cfg,
-            "parameters": m.parameters(),
+            "parameters": t.parameters(),
             "steps": a.steps,
             "samples": samples,
             "seconds": secs,
             "samples_per_second": samples as f64 / secs,
-            "flops_per_second": m.flops_per_step() * a.steps as f64 / secs,
+            "flops_per_second": t.flops_per_step() * a.steps as f64 / secs,
             "loss_first": first,
             "loss_last": last,
         })

@@ -50,15 +50,11 @@ pub fn main() -> i32 {
     };
     if let Command::Measure(a) = &cli.command
         && a.command.is_empty()
-        && std::env::var_os("CANDLE_BARRIER_POOL_SPIN_LIMIT").is_none()
     {
-        // candle's CPU workers spin up to 25,000 times waiting for the next op before they
-        // park. On the reference machine that spinning was 40 % of the MLP's CPU time and 20 %
-        // of the transformer's, for no more samples per second (docs/performance.md): energy
-        // spent waiting is not training, and a calibration should not include it. A limit the
-        // user sets is kept; a command after `--` is never given this variable.
+        // The training loop: candle's workers park soon instead of spinning between ops
+        // (a command after `--` never sees this).
         // SAFETY: nothing else runs yet: no other thread reads the environment.
-        unsafe { std::env::set_var("CANDLE_BARRIER_POOL_SPIN_LIMIT", "1000") };
+        unsafe { crate::measure::limit_candle_spinning() };
     }
     match run(cli) {
         Ok(code) => code,

@@ -35,7 +35,7 @@ use crate::units::{Duration, Energy};
 use sampler::{SamplerOutput, Trace};
 use sensor::{DeviceKind, GpuSelection, Sensor};
 
-pub use train::{check_fits, train};
+pub use train::{Stepper, check_fits, limit_candle_spinning, train};
 
 /// Marks a measurement stopped by its runtime budget.
 pub(crate) fn mark_budget_exceeded(m: &mut Measurement, why: String) {

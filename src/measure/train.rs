@@ -54,34 +54,77 @@ fn compute_device(cuda: Option<usize>) -> anyhow::Result<(candle_core::Device, S
 /// thread's usual 8 MiB; this leaves a wide margin (only the pages used are committed).
 const STEP_STACK_BYTES: usize = 64 << 20;
 
-/// The threads a training step runs on. candle's CPU matrix multiplies (and the fused ops')
-/// run on rayon; called from an outside thread, every multiply handed its work to rayon's
-/// pool and slept until it was done: a wake-up and a context switch per op each way. A step
-/// run inside the pool is itself on a worker, which takes part in each multiply instead: on
-/// the reference machine that was 30 % more samples/s for both workloads at lower J/sample
-/// (docs/performance.md). As many threads as candle uses (`RAYON_NUM_THREADS`, else physical
-/// cores).
-fn step_pool() -> anyhow::Result<rayon::ThreadPool> {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(candle_core::utils::get_num_threads())
-        .stack_size(STEP_STACK_BYTES)
-        .thread_name(|i| format!("footprint-train-{i}"))
-        .build()
-        .map_err(|e| MeasureError(format!("cannot start the training threads: {e}")).into())
+/// candle's CPU workers spin this many times waiting for the next op before they park (its
+/// own default is 25,000).
+const CANDLE_SPIN_LIMIT: &str = "1000";
+
+/// Sets candle's worker spin limit for this process, unless the user set one.
+///
+/// candle's CPU workers spin up to 25,000 times waiting for the next op before they park. On
+/// the reference machine that spinning was 40 % of the MLP's CPU time and 20 % of the
+/// transformer's, for no more samples per second (docs/performance.md): energy spent waiting
+/// is not training, and a calibration should not include it. A command measured after `--`
+/// must never be given this: call it only for the training loop.
+///
+/// # Safety
+/// Changes the environment: call it before any other thread runs (start of `main`).
+pub unsafe fn limit_candle_spinning() {
+    if std::env::var_os("CANDLE_BARRIER_POOL_SPIN_LIMIT").is_none() {
+        // SAFETY: the caller guarantees no other thread reads the environment now.
+        unsafe { std::env::set_var("CANDLE_BARRIER_POOL_SPIN_LIMIT", CANDLE_SPIN_LIMIT) };
+    }
+}
+
+/// A trainer with the setting a training loop gives it, so that it measures the hardware
+/// rather than the framework's overheads: the memory it frees kept for reuse
+/// (`platform::keep_freed_memory`) and its steps run on a thread pool of their own.
+///
+/// The pool: candle's CPU matrix multiplies (and the fused ops') run on rayon; called from an
+/// outside thread, every multiply handed its work to rayon's pool and slept until it was done,
+/// a wake-up and a context switch per op each way. A step run inside the pool is itself on a
+/// worker, which takes part in each multiply instead: on the reference machine that was 30 %
+/// more samples/s for both workloads at lower J/sample (docs/performance.md). As many threads
+/// as candle uses (`RAYON_NUM_THREADS`, else physical cores). `measure` and the peer
+/// benchmark's plain trainer (benches/peers/train_plain.rs) both step through this.
+pub struct Stepper {
+    pool: rayon::ThreadPool,
+    trainer: Box<dyn workload::Trainer>,
+}
+
+impl Stepper {
+    pub fn new(trainer: Box<dyn workload::Trainer>) -> anyhow::Result<Stepper> {
+        super::platform::keep_freed_memory();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(candle_core::utils::get_num_threads())
+            .stack_size(STEP_STACK_BYTES)
+            .thread_name(|i| format!("footprint-train-{i}"))
+            .build()
+            .map_err(|e| MeasureError(format!("cannot start the training threads: {e}")))?;
+        Ok(Stepper { pool, trainer })
+    }
+
+    /// One optimizer step; returns the loss.
+    pub fn step(&mut self) -> workload::Result<f32> {
+        let trainer = &mut self.trainer;
+        self.pool.install(|| trainer.step())
+    }
+
+    pub fn trainer(&self) -> &dyn workload::Trainer {
+        self.trainer.as_ref()
+    }
 }
 
 /// Trains the configured model and measures the steady-state window after warm-up.
 pub fn train(opts: &TrainOptions, reg: &Registry) -> anyhow::Result<Measurement> {
     signal::install();
-    super::platform::keep_freed_memory();
     let (device, device_label) = compute_device(opts.cuda)?;
-    let mut trainer = workload::build(&opts.config, &device).map_err(|e| {
+    let built = workload::build(&opts.config, &device).map_err(|e| {
         MeasureError(format!(
             "cannot build the {} workload: {e}",
             opts.config.kind.as_str()
         ))
     })?;
-    let pool = step_pool()?;
+    let mut stepper = Stepper::new(built)?;
     let gpus = match opts.cuda {
         Some(i) => GpuSelection::CudaOrdinals(vec![i as u32]),
         None => GpuSelection::None,
@@ -101,7 +144,7 @@ pub fn train(opts: &TrainOptions, reg: &Registry) -> anyhow::Result<Measurement>
 
     let mut warm = 0;
     while warm < opts.warmup && signal::received().is_none() {
-        pool.install(|| trainer.step()).map_err(step_err)?;
+        stepper.step().map_err(step_err)?;
         warm += 1;
         progress.show(|| format!("warm-up {warm}/{}", opts.warmup));
     }
@@ -110,7 +153,7 @@ pub fn train(opts: &TrainOptions, reg: &Registry) -> anyhow::Result<Measurement>
     let mut steps = 0u64;
     let mut first = None;
     let mut last = f32::NAN;
-    let per_step = trainer.samples_per_step() as f64;
+    let per_step = stepper.trainer().samples_per_step() as f64;
     let mut over = None;
     loop {
         if let Some(b) = &opts.common.budget {
@@ -126,7 +169,7 @@ pub fn train(opts: &TrainOptions, reg: &Registry) -> anyhow::Result<Measurement>
         {
             break;
         }
-        last = pool.install(|| trainer.step()).map_err(step_err)?;
+        last = stepper.step().map_err(step_err)?;
         first.get_or_insert(last);
         steps += 1;
         progress.show(|| {
@@ -148,8 +191,8 @@ pub fn train(opts: &TrainOptions, reg: &Registry) -> anyhow::Result<Measurement>
         super::mark_budget_exceeded(&mut m, why);
     }
     let energy = m.energy_j;
-    let samples = steps * trainer.samples_per_step() as u64;
-    let flops = steps as f64 * trainer.flops_per_step();
+    let samples = steps * stepper.trainer().samples_per_step() as u64;
+    let flops = steps as f64 * stepper.trainer().flops_per_step();
     let have = |x: f64| (steps > 0 && window > 0.0).then_some(x);
     if let (Some(i), false) = (
         opts.cuda,
@@ -160,7 +203,8 @@ pub fn train(opts: &TrainOptions, reg: &Registry) -> anyhow::Result<Measurement>
     m.samples = Some(samples);
     m.samples_per_second = have(samples as f64 / window);
     m.joules_per_sample = (samples > 0).then(|| energy / samples as f64);
-    m.tokens_per_second = trainer
+    m.tokens_per_second = stepper
+        .trainer()
         .tokens_per_step()
         .and_then(|t| have(steps as f64 * t as f64 / window));
     m.flops = Some(flops);
@@ -175,9 +219,9 @@ pub fn train(opts: &TrainOptions, reg: &Registry) -> anyhow::Result<Measurement>
     m.workload = Some(WorkloadInfo {
         config: opts.config.clone(),
         device: device_label,
-        parameters: trainer.parameters(),
-        flops_per_step: trainer.flops_per_step(),
-        samples_per_step: trainer.samples_per_step(),
+        parameters: stepper.trainer().parameters(),
+        flops_per_step: stepper.trainer().flops_per_step(),
+        samples_per_step: stepper.trainer().samples_per_step(),
     });
     m.cpu_seconds = sensor::cputime::self_cpu_seconds();
     Ok(m)
