@@ -4,8 +4,9 @@
 //! in the transformer's GELU they were a quarter of a training step. These are written only
 //! with adds, multiplies, a clamp and bit manipulation, so the compiler turns a loop over them
 //! into vector code. The portable build targets baseline x86-64 (SSE2, 4 lanes); [`simd`] runs
-//! a closure compiled again for AVX2 and FMA (8 lanes) when the CPU has them, which is how a
-//! single binary uses a newer CPU without requiring one.
+//! a closure compiled again for AVX-512 (16 lanes) or AVX2 and FMA (8 lanes) when the CPU has
+//! them, which is how a single binary uses a newer CPU without requiring one. Each path gives
+//! the same bits (Rust does not fuse or reorder float operations), which a test checks.
 //!
 //! Accuracy: `exp` is within 2 ulp of the true value on [-87, 88] (it clamps outside, so it
 //! never overflows to infinity or returns a subnormal); `tanh` built on it has an absolute
@@ -45,18 +46,28 @@ pub fn tanh(x: f32) -> f32 {
     1.0 - 2.0 / (exp(2.0 * x) + 1.0)
 }
 
-/// Runs `f`, compiled for AVX2 and FMA when this CPU has them, else as built. `f` should be a
+/// Runs `f`, compiled for AVX-512 or for AVX2 and FMA when this CPU has them, else as built. `f` should be a
 /// loop over slices with its helpers `#[inline]`, so that the whole loop is compiled for the
 /// wider vectors.
 #[inline(always)]
 pub fn simd<R>(f: impl FnOnce() -> R) -> R {
     #[cfg(target_arch = "x86_64")]
     {
+        if std::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has the feature `avx512` is compiled for (checked above).
+            return unsafe { avx512(f) };
+        }
         if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
             // SAFETY: the CPU has the features `avx2_fma` is compiled for (checked above).
             return unsafe { avx2_fma(f) };
         }
     }
+    f()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn avx512<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
@@ -146,6 +157,40 @@ mod tests {
         assert!(worst < 3e-7, "{worst}");
         assert_eq!(tanh(100.0), 1.0);
         assert_eq!(tanh(-100.0), -1.0);
+    }
+
+    /// The same loop compiled for each instruction set this CPU has gives the same bits (Rust
+    /// never fuses or reorders float operations, whatever the vector width).
+    #[test]
+    fn every_compiled_path_this_cpu_runs_gives_the_same_bits() {
+        let x: Vec<f32> = (0..1003).map(|i| (i as f32 - 500.0) * 0.037).collect();
+        let run = |out: &mut Vec<f32>| {
+            for (o, &v) in out.iter_mut().zip(&x) {
+                *o = tanh(v) + exp(v * 0.5);
+            }
+            sum_zip(out, &x, |a, b| a * b)
+        };
+        let mut plain = vec![0f32; x.len()];
+        let plain_sum = run(&mut plain);
+        #[cfg(target_arch = "x86_64")]
+        {
+            let mut paths = 0;
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                let mut out = vec![0f32; x.len()];
+                // SAFETY: the features were checked just above.
+                let sum = unsafe { avx2_fma(|| run(&mut out)) };
+                assert_eq!((out, sum.to_bits()), (plain.clone(), plain_sum.to_bits()));
+                paths += 1;
+            }
+            if std::is_x86_feature_detected!("avx512f") {
+                let mut out = vec![0f32; x.len()];
+                // SAFETY: the feature was checked just above.
+                let sum = unsafe { avx512(|| run(&mut out)) };
+                assert_eq!((out, sum.to_bits()), (plain.clone(), plain_sum.to_bits()));
+                paths += 1;
+            }
+            eprintln!("compared {paths} vector paths with the baseline one");
+        }
     }
 
     #[test]
