@@ -172,6 +172,7 @@ mod tests {
         };
         let mut plain = vec![0f32; x.len()];
         let plain_sum = run(&mut plain);
+        assert!(plain_sum.is_finite() && plain.iter().all(|v| v.is_finite()));
         #[cfg(target_arch = "x86_64")]
         {
             let mut paths = 0;
