@@ -230,17 +230,6 @@ fn spawn(args: &[&str]) -> std::process::Child {
         .unwrap()
 }
 
-#[cfg(unix)]
-fn kill(pid: u32, sig: &str) {
-    assert!(
-        Command::new("kill")
-            .args([sig, &pid.to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
-}
-
 #[test]
 #[cfg(unix)] // runs Unix commands (sh, sleep, kill)
 fn sigint_in_wrap_mode_is_forwarded_and_the_report_marked_interrupted() {
@@ -249,7 +238,7 @@ fn sigint_in_wrap_mode_is_forwarded_and_the_report_marked_interrupted() {
     let child = spawn(&["measure", "-o", out.to_str().unwrap(), "--", "sleep", "30"]);
     std::thread::sleep(Duration::from_millis(700));
     let t0 = Instant::now();
-    kill(child.id(), "-INT");
+    send_signal(child.id(), "-INT");
     let res = child.wait_with_output().unwrap();
     assert!(
         t0.elapsed() < Duration::from_secs(10),
@@ -284,7 +273,7 @@ fn sigterm_during_training_still_writes_the_report() {
     args.extend_from_slice(SMALL);
     let child = spawn(&args);
     std::thread::sleep(Duration::from_millis(1500));
-    kill(child.id(), "-TERM");
+    send_signal(child.id(), "-TERM");
     let res = child.wait_with_output().unwrap();
     assert_eq!(
         res.status.code(),
@@ -492,25 +481,20 @@ fn a_killed_measurement_leaves_a_readable_trace() {
     let out = d.join("r.json");
     let trace = d.join("t.jsonl");
     // A duration no other test uses, so that the orphaned sleep can be found and stopped.
-    let mut child = Command::new(bin())
-        .args([
-            "measure",
-            "--interval-ms",
-            "10",
-            "--trace",
-            trace.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-            "--",
-            "sleep",
-            "31.25",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_quiet(&[
+        "measure",
+        "--interval-ms",
+        "10",
+        "--trace",
+        trace.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--",
+        "sleep",
+        "31.25",
+    ]);
     std::thread::sleep(Duration::from_millis(800));
-    kill(child.id(), "-KILL");
+    send_signal(child.id(), "-KILL");
     let status = child.wait().unwrap();
     let _ = Command::new("pkill").args(["-f", "sleep 31.25"]).status();
     assert_eq!(status.code(), None, "killed");

@@ -325,42 +325,25 @@ fn a_measurement_that_cannot_be_written_is_kept_elsewhere() {
 // ---- 8-9, 11-12: commands that misbehave ---------------------------------------------------
 
 #[cfg(unix)]
-fn signal(pid: u32, sig: &str) {
-    assert!(
-        Command::new("kill")
-            .args([sig, &pid.to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
-}
-
-#[cfg(unix)]
 #[test]
 fn a_command_that_ignores_sigterm_is_killed_after_the_grace_period() {
     let d = tempdir("stubborn");
     let out = d.join("r.json");
-    let mut child = Command::new(bin())
-        .args([
-            "measure",
-            "--no-progress",
-            "--kill-after",
-            "1",
-            "-o",
-            out.to_str().unwrap(),
-            "--",
-            "sh",
-            "-c",
-            "trap '' TERM INT; sleep 30; sleep 30",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_quiet(&[
+        "measure",
+        "--no-progress",
+        "--kill-after",
+        "1",
+        "-o",
+        out.to_str().unwrap(),
+        "--",
+        "sh",
+        "-c",
+        "trap '' TERM INT; sleep 30; sleep 30",
+    ]);
     std::thread::sleep(Duration::from_millis(600));
     let t0 = Instant::now();
-    signal(child.id(), "-TERM");
+    send_signal(child.id(), "-TERM");
     let status = child.wait().unwrap();
     assert!(
         t0.elapsed() < Duration::from_secs(8),
@@ -382,29 +365,23 @@ fn a_command_that_ignores_sigterm_is_killed_after_the_grace_period() {
 fn a_second_ctrl_c_kills_at_once_and_sighup_counts_as_a_stop() {
     let d = tempdir("twice");
     let out = d.join("r.json");
-    let mut child = Command::new(bin())
-        .args([
-            "measure",
-            "--no-progress",
-            "--kill-after",
-            "60",
-            "-o",
-            out.to_str().unwrap(),
-            "--",
-            "sh",
-            "-c",
-            "trap '' INT TERM HUP; sleep 30; sleep 30",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_quiet(&[
+        "measure",
+        "--no-progress",
+        "--kill-after",
+        "60",
+        "-o",
+        out.to_str().unwrap(),
+        "--",
+        "sh",
+        "-c",
+        "trap '' INT TERM HUP; sleep 30; sleep 30",
+    ]);
     std::thread::sleep(Duration::from_millis(600));
     let t0 = Instant::now();
-    signal(child.id(), "-HUP");
+    send_signal(child.id(), "-HUP");
     std::thread::sleep(Duration::from_millis(300));
-    signal(child.id(), "-INT");
+    send_signal(child.id(), "-INT");
     let status = child.wait().unwrap();
     assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
     assert!(matches!(status.code(), Some(129) | Some(130)), "{status:?}");
@@ -417,23 +394,17 @@ fn a_second_ctrl_c_kills_at_once_and_sighup_counts_as_a_stop() {
 fn sighup_writes_the_report_marked_interrupted() {
     let d = tempdir("hup");
     let out = d.join("r.json");
-    let mut child = Command::new(bin())
-        .args([
-            "measure",
-            "--no-progress",
-            "-o",
-            out.to_str().unwrap(),
-            "--",
-            "sleep",
-            "30",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_quiet(&[
+        "measure",
+        "--no-progress",
+        "-o",
+        out.to_str().unwrap(),
+        "--",
+        "sleep",
+        "30",
+    ]);
     std::thread::sleep(Duration::from_millis(600));
-    signal(child.id(), "-HUP");
+    send_signal(child.id(), "-HUP");
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(129));
     let m = &json(&std::fs::read_to_string(&out).unwrap())["measurement"];

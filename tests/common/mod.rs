@@ -23,6 +23,25 @@ pub struct Run {
     pub stderr: String,
 }
 
+/// The binary started with `args`, stdin, stdout and stderr all null: for tests that signal
+/// or kill it mid-run and then read what it wrote.
+pub fn spawn_quiet(args: &[&str]) -> std::process::Child {
+    Command::new(bin())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start footprint")
+}
+
+/// Sends a signal (`-TERM`, `-INT`, `-KILL`…) to a process with the `kill` command.
+#[cfg(unix)]
+pub fn send_signal(pid: u32, sig: &str) {
+    let sent = Command::new("kill").args([sig, &pid.to_string()]).status();
+    assert!(sent.is_ok_and(|s| s.success()), "kill {sig} {pid}");
+}
+
 /// The exit code and the output of a finished command.
 pub fn finish(out: Output) -> Run {
     Run {
