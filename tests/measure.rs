@@ -27,6 +27,22 @@ fn measure(extra: &[&str], out: &std::path::Path) -> Run {
     run(&args)
 }
 
+/// A report of `steps` steps of the small MLP, written to `out`.
+fn measure_small_steps(steps: u32, out: &std::path::Path) {
+    let steps = steps.to_string();
+    let mut args = vec!["--steps", &steps];
+    args.extend_from_slice(SMALL);
+    let r = measure(&args, out);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+/// `estimate RUN -f json`, which must succeed.
+fn estimate_json(run_file: &std::path::Path) -> serde_json::Value {
+    let r = run(&["estimate", run_file.to_str().unwrap(), "-f", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    json(&r.stdout)
+}
+
 #[test]
 fn training_loop_on_cpu_is_measured_and_labelled_modelled() {
     let d = tempdir("train");
@@ -356,18 +372,14 @@ fn measurement_extrapolated_to_a_run() {
 fn a_same_device_calibration_is_primary() {
     let d = tempdir("calib");
     let out = d.join("cpu.json");
-    let mut args = vec!["--steps", "10"];
-    args.extend_from_slice(SMALL);
-    assert_eq!(measure(&args, &out).code, 0);
+    measure_small_steps(10, &out);
     let run_file = d.join("run.toml");
     std::fs::write(
         &run_file,
         "name = \"cpu-run\"\n[dataset]\nsamples = 10000\n[compute]\nflops_per_sample = 2e9\n[measured]\nreport = \"cpu.json\"\n",
     )
     .unwrap();
-    let r = run(&["estimate", run_file.to_str().unwrap(), "-f", "json"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let v = json(&r.stdout);
+    let v = estimate_json(&run_file);
     assert_eq!(v["primary"], "calibrated");
     assert!(v["estimates"][0].get("advisory").is_none(), "not advisory");
     let m = &json(&std::fs::read_to_string(&out).unwrap())["measurement"];
@@ -398,18 +410,14 @@ fn a_same_device_calibration_is_primary() {
 fn a_run_file_reads_a_measurement_report() {
     let d = tempdir("measured");
     let out = d.join("measure.json");
-    let mut args = vec!["--steps", "10"];
-    args.extend_from_slice(SMALL);
-    assert_eq!(measure(&args, &out).code, 0);
+    measure_small_steps(10, &out);
     let run_file = d.join("run.toml");
     std::fs::write(
         &run_file,
         "name = \"from-measurement\"\n[dataset]\nsamples = 1000000\nepochs = 2\n[measured]\nreport = \"measure.json\"\nsame_workload = true\n[site]\nregion = \"DE\"\n",
     )
     .unwrap();
-    let r = run(&["estimate", run_file.to_str().unwrap(), "-f", "json"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let v = json(&r.stdout);
+    let v = estimate_json(&run_file);
     assert_eq!(v["primary"], "measured");
     let m = &json(&std::fs::read_to_string(&out).unwrap())["measurement"];
     let want = m["joules_per_sample"].as_f64().unwrap() * 2e6 / 3.6e6;
