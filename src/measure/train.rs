@@ -125,97 +125,25 @@ pub fn train(opts: &TrainOptions, reg: &Registry) -> anyhow::Result<Measurement>
         ))
     })?;
     let mut stepper = Stepper::new(built)?;
-    let gpus = match opts.cuda {
-        Some(i) => GpuSelection::CudaOrdinals(vec![i as u32]),
-        None => GpuSelection::None,
-    };
-    let (mut sensors, mut notices) = hardware_sensors(&gpus);
-    if opts.cuda.is_some() && !sensors.iter().any(|s| s.info().kind == DeviceKind::Gpu) {
-        notices.push(
-            "the GPU's energy is not measured (NVML unavailable): only the host CPU is counted"
-                .to_string(),
-        );
-    }
-    sensors.push(Box::new(CpuModel::here(Scope::SelfProcess, reg.cpus())));
+    let (sensors, notices) = training_sensors(opts.cuda, reg);
     let started = now_unix();
     let sampler = super::start_sampler(sensors, &opts.common)?;
-    let mut progress = Progress::new(opts.common.progress);
-    let step_err = |e: candle_core::Error| MeasureError(format!("training step failed: {e}"));
-
-    let mut warm = 0;
-    while warm < opts.warmup && signal::received().is_none() {
-        stepper.step().map_err(step_err)?;
-        warm += 1;
-        progress.show(|| format!("warm-up {warm}/{}", opts.warmup));
-    }
-    sampler.mark();
-    let t0 = Instant::now();
-    let mut steps = 0u64;
-    let mut first = None;
-    let mut last = f32::NAN;
-    let per_step = stepper.trainer().samples_per_step() as f64;
-    let mut over = None;
-    loop {
-        if let Some(b) = &opts.common.budget {
-            let l = sampler.live();
-            over = b.exceeded(l.energy, l.elapsed, l.devices);
-        }
-        if over.is_some()
-            || signal::received().is_some()
-            || opts.steps.is_some_and(|n| steps >= n)
-            || opts
-                .duration
-                .is_some_and(|d| t0.elapsed().as_secs_f64() >= d.seconds())
-        {
-            break;
-        }
-        last = stepper.step().map_err(step_err)?;
-        first.get_or_insert(last);
-        steps += 1;
-        progress.show(|| {
-            let of = opts.steps.map(|n| format!("/{n}")).unwrap_or_default();
-            format!(
-                "step {steps}{of} · {} samples/s · {}",
-                sig4(steps as f64 * per_step / t0.elapsed().as_secs_f64()),
-                live_line(&sampler)
-            )
-        });
-    }
+    let run = run_steps(&mut stepper, &sampler, opts)?;
     let _ = device.synchronize();
-    let window = t0.elapsed().as_secs_f64();
+    let seconds = run.started.elapsed().as_secs_f64();
     let out = sampler.stop();
-    progress.done();
 
-    let mut m = from_sampler(Mode::Training, started, window, out, notices);
-    if let Some(why) = over {
+    let mut m = from_sampler(Mode::Training, started, seconds, out, notices);
+    if let Some(why) = run.over.clone() {
         super::mark_budget_exceeded(&mut m, why);
     }
-    let energy = m.energy_j;
-    let samples = steps * stepper.trainer().samples_per_step() as u64;
-    let flops = steps as f64 * stepper.trainer().flops_per_step();
-    let have = |x: f64| (steps > 0 && window > 0.0).then_some(x);
     if let (Some(i), false) = (
         opts.cuda,
         m.sensors.iter().any(|d| d.kind == DeviceKind::Gpu),
     ) {
         m.device = format!("CUDA device {i}");
     }
-    m.samples = Some(samples);
-    m.samples_per_second = have(samples as f64 / window);
-    m.joules_per_sample = (samples > 0).then(|| energy / samples as f64);
-    m.tokens_per_second = stepper
-        .trainer()
-        .tokens_per_step()
-        .and_then(|t| have(steps as f64 * t as f64 / window));
-    m.flops = Some(flops);
-    m.flops_per_second = have(flops / window);
-    m.joules_per_flop = (flops > 0.0).then(|| energy / flops);
-    m.steps = Some(steps);
-    m.warmup_steps = Some(warm);
-    m.loss = first.map(|f| LossSummary {
-        first: f64::from(f),
-        last: f64::from(last),
-    });
+    fill_training_figures(&mut m, &run, seconds, stepper.trainer());
     m.workload = Some(WorkloadInfo {
         config: opts.config.clone(),
         device: device_label,
@@ -225,4 +153,122 @@ pub fn train(opts: &TrainOptions, reg: &Registry) -> anyhow::Result<Measurement>
     });
     m.cpu_seconds = sensor::cputime::self_cpu_seconds();
     Ok(m)
+}
+
+/// The sensors a training run reads: the GPU it trains on (if any, and readable) and this
+/// process's CPU time; with a notice when a CUDA run's GPU cannot be read.
+fn training_sensors(
+    cuda: Option<usize>,
+    reg: &Registry,
+) -> (Vec<Box<dyn sensor::Sensor>>, Vec<String>) {
+    let gpus = match cuda {
+        Some(i) => GpuSelection::CudaOrdinals(vec![i as u32]),
+        None => GpuSelection::None,
+    };
+    let (mut sensors, mut notices) = hardware_sensors(&gpus);
+    if cuda.is_some() && !sensors.iter().any(|s| s.info().kind == DeviceKind::Gpu) {
+        notices.push(
+            "the GPU's energy is not measured (NVML unavailable): only the host CPU is counted"
+                .to_string(),
+        );
+    }
+    sensors.push(Box::new(CpuModel::here(Scope::SelfProcess, reg.cpus())));
+    (sensors, notices)
+}
+
+/// What the stepping did: the warm-up, the measured steps and their losses, and why it
+/// stopped early if a budget did.
+struct StepRun {
+    warmup: u64,
+    steps: u64,
+    started: Instant,
+    first: Option<f32>,
+    last: f32,
+    over: Option<String>,
+}
+
+/// Warm-up, then [`Sampler::mark`](super::sampler::Sampler::mark), then steps until the step
+/// count, the duration, a budget or a signal says stop.
+fn run_steps(
+    stepper: &mut Stepper,
+    sampler: &super::sampler::Sampler,
+    opts: &TrainOptions,
+) -> anyhow::Result<StepRun> {
+    let mut progress = Progress::new(opts.common.progress);
+    let step_err = |e: candle_core::Error| MeasureError(format!("training step failed: {e}"));
+    let mut warm = 0;
+    while warm < opts.warmup && signal::received().is_none() {
+        stepper.step().map_err(step_err)?;
+        warm += 1;
+        progress.show(|| format!("warm-up {warm}/{}", opts.warmup));
+    }
+    sampler.mark();
+    let mut run = StepRun {
+        warmup: warm,
+        steps: 0,
+        started: Instant::now(),
+        first: None,
+        last: f32::NAN,
+        over: None,
+    };
+    let per_step = stepper.trainer().samples_per_step() as f64;
+    loop {
+        if let Some(b) = &opts.common.budget {
+            let l = sampler.live();
+            run.over = b.exceeded(l.energy, l.elapsed, l.devices);
+        }
+        let elapsed = run.started.elapsed().as_secs_f64();
+        if run.over.is_some()
+            || signal::received().is_some()
+            || opts.steps.is_some_and(|n| run.steps >= n)
+            || opts.duration.is_some_and(|d| elapsed >= d.seconds())
+        {
+            break;
+        }
+        run.last = stepper.step().map_err(step_err)?;
+        run.first.get_or_insert(run.last);
+        run.steps += 1;
+        progress.show(|| {
+            let of = opts.steps.map(|n| format!("/{n}")).unwrap_or_default();
+            let rate = run.steps as f64 * per_step / run.started.elapsed().as_secs_f64();
+            format!(
+                "step {}{of} · {} samples/s · {}",
+                run.steps,
+                sig4(rate),
+                live_line(sampler)
+            )
+        });
+    }
+    progress.done();
+    Ok(run)
+}
+
+/// The training figures of a measured window of `seconds`: samples, tokens and FLOPs and their
+/// rates, energy per sample and per FLOP, steps and losses.
+fn fill_training_figures(
+    m: &mut Measurement,
+    run: &StepRun,
+    seconds: f64,
+    trainer: &dyn workload::Trainer,
+) {
+    let energy = m.energy_j;
+    let steps = run.steps;
+    let samples = steps * trainer.samples_per_step() as u64;
+    let flops = steps as f64 * trainer.flops_per_step();
+    let rate = |x: f64| (steps > 0 && seconds > 0.0).then_some(x / seconds);
+    m.samples = Some(samples);
+    m.samples_per_second = rate(samples as f64);
+    m.joules_per_sample = (samples > 0).then(|| energy / samples as f64);
+    m.tokens_per_second = trainer
+        .tokens_per_step()
+        .and_then(|t| rate(steps as f64 * t as f64));
+    m.flops = Some(flops);
+    m.flops_per_second = rate(flops);
+    m.joules_per_flop = (flops > 0.0).then(|| energy / flops);
+    m.steps = Some(steps);
+    m.warmup_steps = Some(run.warmup);
+    m.loss = run.first.map(|f| LossSummary {
+        first: f64::from(f),
+        last: f64::from(run.last),
+    });
 }
