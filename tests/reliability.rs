@@ -673,3 +673,50 @@ fn a_fifo_is_not_read_as_a_run_file() {
     let r = run(&["--profiles", d.to_str().unwrap(), "estimate", SEED]);
     assert_input_error(&r, &["not a regular file"]);
 }
+
+/// A long training step does not hold up a stop: Ctrl-C answers within a second or two with
+/// an interrupted report, even though the step in progress (several seconds on a 2-core
+/// machine) has not finished.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_a_long_training_step_stops_at_once() {
+    let d = tempdir("long-step");
+    let out = d.join("r.json");
+    let mut child = spawn_quiet(&[
+        "measure",
+        "--no-progress",
+        "--workload",
+        "transformer",
+        "--seq-len",
+        "4096",
+        "--width",
+        "512",
+        "--heads",
+        "1",
+        "--batch-size",
+        "4",
+        "--depth",
+        "2",
+        "--warmup",
+        "0",
+        "--steps",
+        "3",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    std::thread::sleep(Duration::from_millis(1500));
+    let t0 = Instant::now();
+    send_signal(child.id(), "-INT");
+    let status = child.wait().unwrap();
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+    assert_eq!(status.code(), Some(130));
+    let m = &json(&std::fs::read_to_string(&out).unwrap())["measurement"];
+    assert_eq!(m["status"], "interrupted");
+    if m["steps"] == 0 {
+        assert!(
+            m["notices"].to_string().contains("middle of a step"),
+            "{}",
+            m["notices"]
+        );
+    }
+}

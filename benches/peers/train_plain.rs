@@ -50,19 +50,19 @@ fn main() {
         first.get_or_insert(last);
     }
     let secs = t0.elapsed().as_secs_f64();
-    let t = m.trainer();
-    let samples = a.steps * t.samples_per_step();
+    let t = *m.facts();
+    let samples = a.steps * t.samples_per_step;
     println!(
         "{}",
         serde_json::json!({
             "framework": "candle",
             "workload": cfg,
-            "parameters": t.parameters(),
+            "parameters": t.parameters,
             "steps": a.steps,
             "samples": samples,
             "seconds": secs,
             "samples_per_second": samples as f64 / secs,
-            "flops_per_second": t.flops_per_step() * a.steps as f64 / secs,
+            "flops_per_second": t.flops_per_step * a.steps as f64 / secs,
             "loss_first": first,
             "loss_last": last,
         })

@@ -18,6 +18,7 @@ mod progress;
 pub mod sampler;
 pub mod sensor;
 pub mod signal;
+mod stepper;
 pub mod textfile;
 mod track;
 mod train;
@@ -35,7 +36,8 @@ use crate::units::{Duration, Energy};
 use sampler::{SamplerOutput, Trace};
 use sensor::{DeviceKind, GpuSelection, Sensor};
 
-pub use train::{Stepper, check_fits, limit_candle_spinning, train};
+pub use stepper::{StepFacts, Stepper, limit_candle_spinning};
+pub use train::{check_fits, train};
 
 /// Marks a measurement stopped by its runtime budget.
 pub(crate) fn mark_budget_exceeded(m: &mut Measurement, why: String) {

@@ -5,7 +5,7 @@ use std::time::Instant;
 use super::progress::{Progress, live_line};
 use super::sensor::cputime::{CpuModel, Scope};
 use super::sensor::{DeviceKind, GpuSelection};
-use super::{TrainOptions, from_sampler, hardware_sensors, now_unix};
+use super::{StepFacts, Stepper, TrainOptions, from_sampler, hardware_sensors, now_unix};
 use super::{sensor, signal, workload};
 use crate::error::{InputError, MeasureError};
 use crate::profiles::Registry;
@@ -49,71 +49,6 @@ fn compute_device(cuda: Option<usize>) -> anyhow::Result<(candle_core::Device, S
     }
 }
 
-/// Stack for the training threads: candle's backward pass walks the autograd graph
-/// recursively, and the size flags' bounds were set so that the deepest graph fits the main
-/// thread's usual 8 MiB; this leaves a wide margin (only the pages used are committed).
-const STEP_STACK_BYTES: usize = 64 << 20;
-
-/// candle's CPU workers spin this many times waiting for the next op before they park (its
-/// own default is 25,000).
-const CANDLE_SPIN_LIMIT: &str = "1000";
-
-/// Sets candle's worker spin limit for this process, unless the user set one.
-///
-/// candle's CPU workers spin up to 25,000 times waiting for the next op before they park. On
-/// the reference machine that spinning was 40 % of the MLP's CPU time and 20 % of the
-/// transformer's, for no more samples per second (docs/performance.md): energy spent waiting
-/// is not training, and a calibration should not include it. A command measured after `--`
-/// must never be given this: call it only for the training loop.
-///
-/// # Safety
-/// Changes the environment: call it before any other thread runs (start of `main`).
-pub unsafe fn limit_candle_spinning() {
-    if std::env::var_os("CANDLE_BARRIER_POOL_SPIN_LIMIT").is_none() {
-        // SAFETY: the caller guarantees no other thread reads the environment now.
-        unsafe { std::env::set_var("CANDLE_BARRIER_POOL_SPIN_LIMIT", CANDLE_SPIN_LIMIT) };
-    }
-}
-
-/// A trainer with the setting a training loop gives it, so that it measures the hardware
-/// rather than the framework's overheads: the memory it frees kept for reuse
-/// (`platform::keep_freed_memory`) and its steps run on a thread pool of their own.
-///
-/// The pool: candle's CPU matrix multiplies (and the fused ops') run on rayon; called from an
-/// outside thread, every multiply handed its work to rayon's pool and slept until it was done,
-/// a wake-up and a context switch per op each way. A step run inside the pool is itself on a
-/// worker, which takes part in each multiply instead: on the reference machine that was 30 %
-/// more samples/s for both workloads at lower J/sample (docs/performance.md). As many threads
-/// as candle uses (`RAYON_NUM_THREADS`, else physical cores). `measure` and the peer
-/// benchmark's plain trainer (benches/peers/train_plain.rs) both step through this.
-pub struct Stepper {
-    pool: rayon::ThreadPool,
-    trainer: Box<dyn workload::Trainer>,
-}
-
-impl Stepper {
-    pub fn new(trainer: Box<dyn workload::Trainer>) -> anyhow::Result<Stepper> {
-        super::platform::keep_freed_memory();
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(candle_core::utils::get_num_threads())
-            .stack_size(STEP_STACK_BYTES)
-            .thread_name(|i| format!("footprint-train-{i}"))
-            .build()
-            .map_err(|e| MeasureError(format!("cannot start the training threads: {e}")))?;
-        Ok(Stepper { pool, trainer })
-    }
-
-    /// One optimizer step; returns the loss.
-    pub fn step(&mut self) -> workload::Result<f32> {
-        let trainer = &mut self.trainer;
-        self.pool.install(|| trainer.step())
-    }
-
-    pub fn trainer(&self) -> &dyn workload::Trainer {
-        self.trainer.as_ref()
-    }
-}
-
 /// Trains the configured model and measures the steady-state window after warm-up.
 pub fn train(opts: &TrainOptions, reg: &Registry) -> anyhow::Result<Measurement> {
     signal::install();
@@ -129,9 +64,20 @@ pub fn train(opts: &TrainOptions, reg: &Registry) -> anyhow::Result<Measurement>
     let started = now_unix();
     let sampler = super::start_sampler(sensors, &opts.common)?;
     let run = run_steps(&mut stepper, &sampler, opts)?;
-    let _ = device.synchronize();
+    if !run.abandoned {
+        // Queued GPU work belongs in the window. (A step that was left running would make
+        // this wait for it.)
+        let _ = device.synchronize();
+    }
     let seconds = run.started.elapsed().as_secs_f64();
     let out = sampler.stop();
+    let mut notices = notices;
+    if run.abandoned {
+        notices.push(
+            "stopped in the middle of a step: that step's energy so far is in the figures, its samples are not"
+                .to_string(),
+        );
+    }
 
     let mut m = from_sampler(Mode::Training, started, seconds, out, notices);
     if let Some(why) = run.over.clone() {
@@ -143,13 +89,14 @@ pub fn train(opts: &TrainOptions, reg: &Registry) -> anyhow::Result<Measurement>
     ) {
         m.device = format!("CUDA device {i}");
     }
-    fill_training_figures(&mut m, &run, seconds, stepper.trainer());
+    let facts = stepper.facts();
+    fill_training_figures(&mut m, &run, seconds, facts);
     m.workload = Some(WorkloadInfo {
         config: opts.config.clone(),
         device: device_label,
-        parameters: stepper.trainer().parameters(),
-        flops_per_step: stepper.trainer().flops_per_step(),
-        samples_per_step: stepper.trainer().samples_per_step(),
+        parameters: facts.parameters,
+        flops_per_step: facts.flops_per_step,
+        samples_per_step: facts.samples_per_step,
     });
     m.cpu_seconds = sensor::cputime::self_cpu_seconds();
     Ok(m)
@@ -176,8 +123,8 @@ fn training_sensors(
     (sensors, notices)
 }
 
-/// What the stepping did: the warm-up, the measured steps and their losses, and why it
-/// stopped early if a budget did.
+/// What the stepping did: the warm-up, the measured steps and their losses, why it stopped
+/// early if a budget did, and whether a step was left unfinished by a stop.
 struct StepRun {
     warmup: u64,
     steps: u64,
@@ -185,10 +132,12 @@ struct StepRun {
     first: Option<f32>,
     last: f32,
     over: Option<String>,
+    abandoned: bool,
 }
 
 /// Warm-up, then [`Sampler::mark`](super::sampler::Sampler::mark), then steps until the step
-/// count, the duration, a budget or a signal says stop.
+/// count or the duration is reached (a step in progress finishes), or a signal or a budget says
+/// stop (at once, even in the middle of a step).
 fn run_steps(
     stepper: &mut Stepper,
     sampler: &super::sampler::Sampler,
@@ -196,37 +145,52 @@ fn run_steps(
 ) -> anyhow::Result<StepRun> {
     let mut progress = Progress::new(opts.common.progress);
     let step_err = |e: candle_core::Error| MeasureError(format!("training step failed: {e}"));
-    let mut warm = 0;
-    while warm < opts.warmup && signal::received().is_none() {
-        stepper.step().map_err(step_err)?;
-        warm += 1;
-        progress.show(|| format!("warm-up {warm}/{}", opts.warmup));
-    }
-    sampler.mark();
     let mut run = StepRun {
-        warmup: warm,
+        warmup: 0,
         steps: 0,
         started: Instant::now(),
         first: None,
         last: f32::NAN,
         over: None,
+        abandoned: false,
     };
-    let per_step = stepper.trainer().samples_per_step() as f64;
-    loop {
+    let signalled = || signal::received().is_some();
+    while run.warmup < opts.warmup && !signalled() {
+        if stepper.step_unless(signalled).map_err(step_err)?.is_none() {
+            run.abandoned = true;
+            return Ok(run);
+        }
+        run.warmup += 1;
+        progress.show(|| format!("warm-up {}/{}", run.warmup, opts.warmup));
+    }
+    sampler.mark();
+    run.started = Instant::now();
+    let per_step = stepper.facts().samples_per_step as f64;
+    // A budget or a signal: checked before each step and while one runs.
+    let stop_now = |over: &mut Option<String>| {
         if let Some(b) = &opts.common.budget {
             let l = sampler.live();
-            run.over = b.exceeded(l.energy, l.elapsed, l.devices);
+            *over = b.exceeded(l.energy, l.elapsed, l.devices);
         }
+        over.is_some() || signalled()
+    };
+    loop {
         let elapsed = run.started.elapsed().as_secs_f64();
-        if run.over.is_some()
-            || signal::received().is_some()
+        if stop_now(&mut run.over)
             || opts.steps.is_some_and(|n| run.steps >= n)
             || opts.duration.is_some_and(|d| elapsed >= d.seconds())
         {
             break;
         }
-        run.last = stepper.step().map_err(step_err)?;
-        run.first.get_or_insert(run.last);
+        let Some(loss) = stepper
+            .step_unless(|| stop_now(&mut run.over))
+            .map_err(step_err)?
+        else {
+            run.abandoned = true;
+            break;
+        };
+        run.last = loss;
+        run.first.get_or_insert(loss);
         run.steps += 1;
         progress.show(|| {
             let of = opts.steps.map(|n| format!("/{n}")).unwrap_or_default();
@@ -245,22 +209,17 @@ fn run_steps(
 
 /// The training figures of a measured window of `seconds`: samples, tokens and FLOPs and their
 /// rates, energy per sample and per FLOP, steps and losses.
-fn fill_training_figures(
-    m: &mut Measurement,
-    run: &StepRun,
-    seconds: f64,
-    trainer: &dyn workload::Trainer,
-) {
+fn fill_training_figures(m: &mut Measurement, run: &StepRun, seconds: f64, facts: &StepFacts) {
     let energy = m.energy_j;
     let steps = run.steps;
-    let samples = steps * trainer.samples_per_step() as u64;
-    let flops = steps as f64 * trainer.flops_per_step();
+    let samples = steps * facts.samples_per_step as u64;
+    let flops = steps as f64 * facts.flops_per_step;
     let rate = |x: f64| (steps > 0 && seconds > 0.0).then_some(x / seconds);
     m.samples = Some(samples);
     m.samples_per_second = rate(samples as f64);
     m.joules_per_sample = (samples > 0).then(|| energy / samples as f64);
-    m.tokens_per_second = trainer
-        .tokens_per_step()
+    m.tokens_per_second = facts
+        .tokens_per_step
         .and_then(|t| rate(steps as f64 * t as f64));
     m.flops = Some(flops);
     m.flops_per_second = rate(flops);
