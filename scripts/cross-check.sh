@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Type-checks every target (lib, binary, tests, benches, examples) for macOS on Apple silicon
-# and for Windows, from Linux: the portability gate of `.ci/run`.
+# and for Windows, from Linux, and the `cuda` feature on Linux: the portability gate of
+# `.ci/run`.
 #
 # Rust needs only the targets' standard libraries (rustup). One C file does need compiling:
 # the build script of `alloca`, a dependency of criterion (benches only), which the cc crate
@@ -40,3 +41,13 @@ echo "cross-check: x86_64-pc-windows-msvc"
 PATH="$tools:$PATH" CC_x86_64_pc_windows_msvc=clang-cl AR_x86_64_pc_windows_msvc=llvm-lib \
     CFLAGS_x86_64_pc_windows_msvc="-I$tools/include" \
     cargo check --release --all-targets --target x86_64-pc-windows-msvc
+
+# The `cuda` feature's code (the GPU training path) on a machine without a GPU or the CUDA
+# toolkit: the toolkit's nvcc, or a stand-in that lets the CUDA crates' build scripts finish
+# (scripts/no-cuda-toolkit/nvcc; `cargo check` runs nothing it builds). Its own target
+# directory, so the default build's artefacts are not rebuilt.
+echo "cross-check: --features cuda"
+nvcc_path=$PATH
+command -v nvcc >/dev/null || nvcc_path="$PWD/scripts/no-cuda-toolkit:$PATH"
+PATH="$nvcc_path" CUDA_COMPUTE_CAP="${CUDA_COMPUTE_CAP:-90}" \
+    cargo check --release --all-targets --features cuda --target-dir target/cuda-check

@@ -7,7 +7,7 @@ use super::sensor::cputime::{CpuModel, Scope};
 use super::sensor::{DeviceKind, GpuSelection};
 use super::{StepFacts, Stepper, TrainOptions, from_sampler, hardware_sensors, now_unix};
 use super::{sensor, signal, workload};
-use crate::error::{InputError, MeasureError};
+use crate::error::MeasureError;
 use crate::profiles::Registry;
 use crate::record::{LossSummary, Measurement, Mode, WorkloadInfo};
 use crate::units::sig4;
@@ -42,7 +42,7 @@ fn compute_device(cuda: Option<usize>) -> anyhow::Result<(candle_core::Device, S
             Ok((d, format!("cuda:{i}")))
         }
         #[cfg(not(feature = "cuda"))]
-        Some(_) => Err(InputError::new(
+        Some(_) => Err(crate::error::InputError::new(
             "--cuda: this footprint was built without CUDA support; rebuild with `cargo build --release --features cuda` (needs the CUDA toolkit's nvcc; see docs/cuda.md)",
         )
         .into()),
