@@ -211,10 +211,10 @@ pub fn causal_attention(qkv: &Tensor, heads: usize) -> Result<Tensor> {
             .contiguous()
     };
     let (q, k, v) = (split(0)?, split(1)?, split(2)?);
-    let mask: Vec<f32> = (0..t * t)
-        .map(|i| if i % t > i / t { -1e9 } else { 0.0 })
-        .collect();
-    let mask = Tensor::from_vec(mask, (t, t), qkv.device())?.to_dtype(qkv.dtype())?;
+    // -1e9 where the key comes after the query, built on the device (no t×t upload per call).
+    let pos = Tensor::arange(0u32, t as u32, qkv.device())?;
+    let future = pos.unsqueeze(0)?.broadcast_gt(&pos.unsqueeze(1)?)?;
+    let mask = (future.to_dtype(qkv.dtype())? * -1e9)?;
     let att = (q.matmul(&k.t()?.contiguous()?)? / (dh as f64).sqrt())?.broadcast_add(&mask)?;
     let att = candle_nn::ops::softmax(&att, candle_core::D::Minus1)?;
     att.matmul(&v)?.transpose(1, 2)?.reshape((bs, t, d))
