@@ -72,98 +72,21 @@ pub fn merge_measurements(
     reports: &[(String, Measurement)],
     force: bool,
 ) -> Result<Measurement, InputError> {
-    let jobs: BTreeSet<Option<String>> = reports
-        .iter()
-        .map(|(_, m)| m.placement.as_ref().and_then(|p| p.job_id.clone()))
-        .collect();
-    if jobs.len() > 1 && !force {
-        let shown: Vec<String> = jobs
-            .iter()
-            .map(|j| j.clone().unwrap_or_else(|| "(none)".to_string()))
-            .collect();
-        return Err(InputError::new(format!(
-            "the reports are from different jobs ({}): merge one job's reports, or pass --force",
-            shown.join(", ")
-        )));
-    }
-    // The same device of the same node in two reports whose windows overlap is the same
-    // energy twice. (One node in two jobs at different times, merged with --force, is not.)
-    let mut seen: Vec<(String, &str, f64, f64)> = Vec::new();
-    for (name, m) in reports {
-        let (a, b) = (m.started_at_unix_s, m.started_at_unix_s + m.duration_s);
-        for d in m.sensors.iter().filter(|d| m.counted.contains(&d.id)) {
-            let node = node_of(m);
-            let twice = seen
-                .iter()
-                .any(|(n, id, s, e)| *n == node && *id == d.id && a <= *e && *s <= b);
-            if twice {
-                return Err(InputError::new(format!(
-                    "{} of node {node} is in two reports over the same time (the second: {name}): the same devices measured twice would be counted twice; measure once per node (--once-per-node)",
-                    d.id
-                )));
-            }
-            seen.push((node, &d.id, a, b));
-        }
-    }
-    let start = reports
-        .iter()
-        .map(|(_, m)| m.started_at_unix_s)
-        .fold(f64::INFINITY, f64::min);
-    let end = reports
-        .iter()
-        .map(|(_, m)| m.started_at_unix_s + m.duration_s)
-        .fold(f64::NEG_INFINITY, f64::max);
-    let span = (end - start).max(0.0);
+    check_one_job(reports, force)?;
+    check_no_device_twice(reports)?;
+    let (start, span) = window(reports);
     let energy: f64 = reports.iter().map(|(_, m)| m.energy_j).sum();
     let samples = reports
         .iter()
         .map(|(_, m)| m.samples)
         .collect::<Option<Vec<u64>>>()
         .map(|v| v.iter().sum::<u64>());
-    let prefix = |m: &Measurement, id: &str| format!("{}/{id}", node_of(m));
-    let sensors: Vec<DeviceEnergy> = reports
-        .iter()
-        .flat_map(|(_, m)| {
-            m.sensors.iter().map(move |d| DeviceEnergy {
-                id: prefix(m, &d.id),
-                name: format!("{} on {}", d.name, node_of(m)),
-                ..d.clone()
-            })
-        })
-        .collect();
-    let counted: Vec<String> = reports
-        .iter()
-        .flat_map(|(_, m)| m.counted.iter().map(move |id| prefix(m, id)))
-        .collect();
-    let quality = reports
-        .iter()
-        .map(|(_, m)| m.quality)
-        .max()
-        .unwrap_or(Quality::Modelled);
+    let (sensors, counted) = devices(reports);
     let sources: BTreeSet<String> = reports
         .iter()
         .map(|(_, m)| format!("{}: {}", node_of(m), m.energy_source))
         .collect();
-    let nodes: Vec<NodeRow> = reports
-        .iter()
-        .map(|(_, m)| NodeRow {
-            node: node_of(m),
-            rank: m.placement.as_ref().and_then(|p| p.rank),
-            started_at_unix_s: m.started_at_unix_s,
-            duration_s: m.duration_s,
-            energy_j: m.energy_j,
-            energy_source: m.energy_source.clone(),
-            quality: m.quality,
-            devices_used: m.devices_used,
-            status: m.status,
-        })
-        .collect();
     let first = &reports[0].1;
-    let status = reports
-        .iter()
-        .map(|(_, m)| m.status)
-        .find(|s| *s != Status::Complete)
-        .unwrap_or(Status::Complete);
     let mut notices = Vec::new();
     for (_, m) in reports {
         notices.extend(m.notices.iter().map(|n| format!("{}: {n}", node_of(m))));
@@ -171,7 +94,11 @@ pub fn merge_measurements(
     let have = |x: f64| (span > 0.0).then_some(x);
     Ok(Measurement {
         schema_version: crate::record::MEASUREMENT_SCHEMA,
-        status,
+        status: reports
+            .iter()
+            .map(|(_, m)| m.status)
+            .find(|s| *s != Status::Complete)
+            .unwrap_or(Status::Complete),
         interrupted_by: reports.iter().find_map(|(_, m)| m.interrupted_by.clone()),
         mode: if reports.iter().all(|(_, m)| m.mode == Mode::Command) {
             Mode::Command
@@ -182,7 +109,11 @@ pub fn merge_measurements(
         duration_s: span,
         energy_j: energy,
         energy_source: sources.into_iter().collect::<Vec<_>>().join("; "),
-        quality,
+        quality: reports
+            .iter()
+            .map(|(_, m)| m.quality)
+            .max()
+            .unwrap_or(Quality::Modelled),
         device: format!("{} nodes", reports.len()),
         devices_used: reports.iter().map(|(_, m)| m.devices_used).sum(),
         samples,
@@ -206,29 +137,127 @@ pub fn merge_measurements(
         sensors,
         counted,
         notices,
-        sampler: crate::record::SamplerStats {
-            interval_ms: first.sampler.interval_ms,
-            ticks: reports.iter().map(|(_, m)| m.sampler.ticks).sum(),
-            cpu_seconds: reports.iter().map(|(_, m)| m.sampler.cpu_seconds).sum(),
-            overhead_pct_of_one_core: reports
-                .iter()
-                .map(|(_, m)| m.sampler.overhead_pct_of_one_core)
-                .fold(0.0, f64::max),
-        },
+        sampler: sampler_stats(reports),
         trace_error: None,
         budget_exceeded: reports.iter().find_map(|(_, m)| m.budget_exceeded.clone()),
-        placement: Some(Placement {
-            launcher: first
-                .placement
-                .as_ref()
-                .map_or(crate::record::Launcher::None, |p| p.launcher),
-            job_id: first.placement.as_ref().and_then(|p| p.job_id.clone()),
-            node: format!("{} nodes", reports.len()),
-            node_index: None,
-            rank: None,
-            local_rank: None,
-            world_size: first.placement.as_ref().and_then(|p| p.world_size),
-        }),
-        nodes: Some(nodes),
+        placement: Some(placement(reports)),
+        nodes: Some(reports.iter().map(|(_, m)| node_row(m)).collect()),
     })
+}
+
+/// Refuses reports of different jobs unless `force`.
+fn check_one_job(reports: &[(String, Measurement)], force: bool) -> Result<(), InputError> {
+    let jobs: BTreeSet<Option<String>> = reports
+        .iter()
+        .map(|(_, m)| m.placement.as_ref().and_then(|p| p.job_id.clone()))
+        .collect();
+    if jobs.len() > 1 && !force {
+        let shown: Vec<String> = jobs
+            .iter()
+            .map(|j| j.clone().unwrap_or_else(|| "(none)".to_string()))
+            .collect();
+        return Err(InputError::new(format!(
+            "the reports are from different jobs ({}): merge one job's reports, or pass --force",
+            shown.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// The same device of the same node in two reports whose windows overlap is the same energy
+/// twice: refused. (One node in two jobs at different times, merged with --force, is not.)
+fn check_no_device_twice(reports: &[(String, Measurement)]) -> Result<(), InputError> {
+    let mut seen: Vec<(String, &str, f64, f64)> = Vec::new();
+    for (name, m) in reports {
+        let (a, b) = (m.started_at_unix_s, m.started_at_unix_s + m.duration_s);
+        for d in m.sensors.iter().filter(|d| m.counted.contains(&d.id)) {
+            let node = node_of(m);
+            let twice = seen
+                .iter()
+                .any(|(n, id, s, e)| *n == node && *id == d.id && a <= *e && *s <= b);
+            if twice {
+                return Err(InputError::new(format!(
+                    "{} of node {node} is in two reports over the same time (the second: {name}): the same devices measured twice would be counted twice; measure once per node (--once-per-node)",
+                    d.id
+                )));
+            }
+            seen.push((node, &d.id, a, b));
+        }
+    }
+    Ok(())
+}
+
+/// The first start and the span to the last end.
+fn window(reports: &[(String, Measurement)]) -> (f64, f64) {
+    let start = reports
+        .iter()
+        .map(|(_, m)| m.started_at_unix_s)
+        .fold(f64::INFINITY, f64::min);
+    let end = reports
+        .iter()
+        .map(|(_, m)| m.started_at_unix_s + m.duration_s)
+        .fold(f64::NEG_INFINITY, f64::max);
+    (start, (end - start).max(0.0))
+}
+
+/// Every node's sensors, their ids prefixed with the node ("node-a/gpu0"), and which count.
+fn devices(reports: &[(String, Measurement)]) -> (Vec<DeviceEnergy>, Vec<String>) {
+    let prefix = |m: &Measurement, id: &str| format!("{}/{id}", node_of(m));
+    let sensors = reports
+        .iter()
+        .flat_map(|(_, m)| {
+            m.sensors.iter().map(move |d| DeviceEnergy {
+                id: prefix(m, &d.id),
+                name: format!("{} on {}", d.name, node_of(m)),
+                ..d.clone()
+            })
+        })
+        .collect();
+    let counted = reports
+        .iter()
+        .flat_map(|(_, m)| m.counted.iter().map(move |id| prefix(m, id)))
+        .collect();
+    (sensors, counted)
+}
+
+/// A node's row in the merged report.
+fn node_row(m: &Measurement) -> NodeRow {
+    NodeRow {
+        node: node_of(m),
+        rank: m.placement.as_ref().and_then(|p| p.rank),
+        started_at_unix_s: m.started_at_unix_s,
+        duration_s: m.duration_s,
+        energy_j: m.energy_j,
+        energy_source: m.energy_source.clone(),
+        quality: m.quality,
+        devices_used: m.devices_used,
+        status: m.status,
+    }
+}
+
+/// The samplers together: readings and their CPU time summed, the worst overhead.
+fn sampler_stats(reports: &[(String, Measurement)]) -> crate::record::SamplerStats {
+    crate::record::SamplerStats {
+        interval_ms: reports[0].1.sampler.interval_ms,
+        ticks: reports.iter().map(|(_, m)| m.sampler.ticks).sum(),
+        cpu_seconds: reports.iter().map(|(_, m)| m.sampler.cpu_seconds).sum(),
+        overhead_pct_of_one_core: reports
+            .iter()
+            .map(|(_, m)| m.sampler.overhead_pct_of_one_core)
+            .fold(0.0, f64::max),
+    }
+}
+
+/// The job's placement: its launcher, id and world size, on "N nodes".
+fn placement(reports: &[(String, Measurement)]) -> Placement {
+    let first = reports[0].1.placement.as_ref();
+    Placement {
+        launcher: first.map_or(crate::record::Launcher::None, |p| p.launcher),
+        job_id: first.and_then(|p| p.job_id.clone()),
+        node: format!("{} nodes", reports.len()),
+        node_index: None,
+        rank: None,
+        local_rank: None,
+        world_size: first.and_then(|p| p.world_size),
+    }
 }
