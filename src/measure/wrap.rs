@@ -26,39 +26,14 @@ pub fn wrap(
 ) -> anyhow::Result<Result<(Measurement, i32), SpawnFailure>> {
     signal::install();
     let (mut sensors, mut notices) = hardware_sensors(&opts.gpus);
-    if let GpuSelection::Indices(asked) = &opts.gpus {
-        // GPUs asked for by number must be read: measuring without them would report a
-        // CPU-only figure for a GPU job. Refuse before the command starts.
-        let gpus = sensors.iter().filter(|s| s.info().kind == DeviceKind::Gpu);
-        if gpus.count() < asked.len() {
-            let why = notices
-                .iter()
-                .find_map(|n| n.strip_prefix("amdgpu: "))
-                .or_else(|| notices.iter().find_map(|n| n.strip_prefix("NVML: ")))
-                .unwrap_or("not every GPU asked for can be read");
-            return Err(crate::error::InputError::new(why).for_key("--gpus").into());
-        }
-    }
+    require_asked_gpus(&opts.gpus, &sensors, &notices)?;
     let adopting = platform::adopt_orphans();
     let program = opts.command[0].to_string_lossy().into_owned();
     let started = now_unix();
     let t0 = Instant::now();
-    let mut child = match std::process::Command::new(&opts.command[0])
-        .args(&opts.command[1..])
-        .spawn()
-    {
+    let mut child = match spawn(opts, &program) {
         Ok(c) => c,
-        Err(e) => {
-            let (what, code) = match e.kind() {
-                std::io::ErrorKind::NotFound => ("not found", 127),
-                std::io::ErrorKind::PermissionDenied => ("permission denied", 126),
-                _ => ("cannot start", 126),
-            };
-            return Ok(Err(SpawnFailure {
-                message: format!("cannot run '{program}': {what} ({e})"),
-                code,
-            }));
-        }
+        Err(failure) => return Ok(Err(failure)),
     };
     let pid = child.id() as i32;
     signal::forward_to(pid);
@@ -66,52 +41,12 @@ pub fn wrap(
     cpu.start_at_zero();
     sensors.push(Box::new(cpu));
     let sampler = super::start_sampler(sensors, &opts.common)?;
-    let mut progress = Progress::new(opts.common.progress);
-    let mut stop = Escalation::default();
-    let mut over: Option<String> = None;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(s)) => break s,
-            Ok(None) => {
-                if over.is_none()
-                    && let Some(b) = &opts.common.budget
-                {
-                    let l = sampler.live();
-                    over = b.exceeded(l.energy, l.elapsed, l.devices);
-                    if over.is_some() {
-                        // Ask the command to stop, as a scheduler would; it gets the same grace.
-                        platform::terminate(pid);
-                        stop.requested();
-                    }
-                }
-                if let Some(note) = stop.tick(pid, opts.kill_after) {
-                    notices.push(note);
-                }
-                progress.show(|| format!("{program} · {}", live_line(&sampler)));
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            Err(e) => return Err(MeasureError(format!("waiting for '{program}': {e}")).into()),
-        }
-    };
+    let (status, over) = wait_measuring(&mut child, &sampler, opts, &program, &mut notices)?;
     let window = t0.elapsed().as_secs_f64();
     let out = sampler.stop();
     signal::forward_to(0);
-    progress.done();
-    let leftover = if adopting {
-        platform::leftover_children()
-    } else {
-        Vec::new()
-    };
-    if !leftover.is_empty() {
-        notices.push(format!(
-            "{} process(es) started by the command were still running when it exited (pid {}): what they use from then on is not counted",
-            leftover.len(),
-            leftover
-                .iter()
-                .map(i32::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+    if adopting {
+        notices.extend(leftover_notice(&platform::leftover_children()));
     }
     // Interrupted: exit as the interrupted footprint would (130, 143, 129), not with whatever
     // the command chose to return; stopped by its budget: 1, as `check` does.
@@ -140,6 +75,104 @@ pub fn wrap(
     m.exit_code = Some(platform::exit_code_of(status));
     m.cpu_seconds = sensor::cputime::children_cpu_seconds();
     Ok(Ok((m, code)))
+}
+
+/// GPUs asked for by number must be read: measuring without them would report a CPU-only
+/// figure for a GPU job. Refused (exit 2) before the command starts, with the reason the
+/// vendor's reader gave.
+fn require_asked_gpus(
+    gpus: &GpuSelection,
+    sensors: &[Box<dyn sensor::Sensor>],
+    notices: &[String],
+) -> Result<(), crate::error::InputError> {
+    let GpuSelection::Indices(asked) = gpus else {
+        return Ok(());
+    };
+    let read = sensors.iter().filter(|s| s.info().kind == DeviceKind::Gpu);
+    if read.count() >= asked.len() {
+        return Ok(());
+    }
+    let why = notices
+        .iter()
+        .find_map(|n| n.strip_prefix("amdgpu: "))
+        .or_else(|| notices.iter().find_map(|n| n.strip_prefix("NVML: ")))
+        .unwrap_or("not every GPU asked for can be read");
+    Err(crate::error::InputError::new(why).for_key("--gpus"))
+}
+
+/// Starts the command, no shell in between; a failure carries the exit code `env` would use.
+fn spawn(opts: &WrapOptions, program: &str) -> Result<std::process::Child, SpawnFailure> {
+    std::process::Command::new(&opts.command[0])
+        .args(&opts.command[1..])
+        .spawn()
+        .map_err(|e| {
+            let (what, code) = match e.kind() {
+                std::io::ErrorKind::NotFound => ("not found", 127),
+                std::io::ErrorKind::PermissionDenied => ("permission denied", 126),
+                _ => ("cannot start", 126),
+            };
+            SpawnFailure {
+                message: format!("cannot run '{program}': {what} ({e})"),
+                code,
+            }
+        })
+}
+
+/// Waits for the command while the sampler runs: checks the runtime budget (asking the command
+/// to stop when it is spent), escalates a stop the command ignores, shows progress. Returns
+/// its exit status and the budget it exceeded, if one.
+fn wait_measuring(
+    child: &mut std::process::Child,
+    sampler: &super::sampler::Sampler,
+    opts: &WrapOptions,
+    program: &str,
+    notices: &mut Vec<String>,
+) -> anyhow::Result<(std::process::ExitStatus, Option<String>)> {
+    let pid = child.id() as i32;
+    let mut progress = Progress::new(opts.common.progress);
+    let mut stop = Escalation::default();
+    let mut over: Option<String> = None;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(s)) => break s,
+            Ok(None) => {
+                if over.is_none()
+                    && let Some(b) = &opts.common.budget
+                {
+                    let l = sampler.live();
+                    over = b.exceeded(l.energy, l.elapsed, l.devices);
+                    if over.is_some() {
+                        // Ask the command to stop, as a scheduler would; it gets the same grace.
+                        platform::terminate(pid);
+                        stop.requested();
+                    }
+                }
+                if let Some(note) = stop.tick(pid, opts.kill_after) {
+                    notices.push(note);
+                }
+                progress.show(|| format!("{program} · {}", live_line(sampler)));
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => return Err(MeasureError(format!("waiting for '{program}': {e}")).into()),
+        }
+    };
+    progress.done();
+    Ok((status, over))
+}
+
+/// The notice for processes the command started that outlived it (adopted as orphans).
+fn leftover_notice(leftover: &[i32]) -> Option<String> {
+    (!leftover.is_empty()).then(|| {
+        format!(
+            "{} process(es) started by the command were still running when it exited (pid {}): what they use from then on is not counted",
+            leftover.len(),
+            leftover
+                .iter()
+                .map(i32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
 }
 
 /// What happens after a stop signal reached a command that keeps running: after `kill_after`
