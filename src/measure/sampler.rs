@@ -107,135 +107,25 @@ impl Sampler {
 
     /// Same, also replacing a Prometheus text file at every tick.
     pub fn start_with(
-        mut sensors: Vec<Box<dyn Sensor>>,
+        sensors: Vec<Box<dyn Sensor>>,
         interval: Duration,
-        mut trace: Option<Trace>,
+        trace: Option<Trace>,
         textfile: Option<super::textfile::Textfile>,
     ) -> Sampler {
         let (tx, rx): (Sender<Cmd>, Receiver<Cmd>) = channel();
         let live = Arc::new(Mutex::new(Live::default()));
         let ticks = Arc::new(AtomicU64::new(0));
-        let (live2, ticks2) = (live.clone(), ticks.clone());
+        let worker = Worker::new(
+            sensors,
+            interval,
+            trace,
+            textfile,
+            live.clone(),
+            ticks.clone(),
+        );
         let handle = std::thread::Builder::new()
             .name("footprint-sampler".into())
-            .spawn(move || {
-                let start = Instant::now();
-                let mut window_start = 0.0;
-                let mut tracks: Vec<Track> = sensors
-                    .iter()
-                    .map(|s| Track::new(s.info().clone()))
-                    .collect();
-                // A counter that starts at zero when the measured thing starts (a child's CPU
-                // time) loses nothing between the start and the first reading.
-                for tr in tracks.iter_mut().filter(|t| t.info.counts_from_zero) {
-                    tr.add(
-                        0.0,
-                        Ok(Reading {
-                            counter: Some(Energy::ZERO),
-                            ..Reading::default()
-                        }),
-                    );
-                }
-                if let Some(tr) = trace.as_mut() {
-                    tr.line(serde_json::json!({
-                        "trace": "footprint", "version": 1,
-                        "interval_ms": interval.seconds() * 1e3,
-                        "sensors": sensors.iter().map(|s| s.info()).collect::<Vec<_>>(),
-                    }));
-                }
-                let read_all = |sensors: &mut Vec<Box<dyn Sensor>>,
-                                tracks: &mut Vec<Track>,
-                                trace: &mut Option<Trace>| {
-                    for (s, tr) in sensors.iter_mut().zip(tracks.iter_mut()) {
-                        let r = s.read();
-                        let t = start.elapsed().as_secs_f64();
-                        if let Some(out) = trace.as_mut() {
-                            out.line(match &r {
-                                Ok(r) => serde_json::json!({
-                                    "t": t, "sensor": tr.info.id,
-                                    "power_w": r.power.map(|p| p.watts()),
-                                    "counter_j": r.counter.map(|c| c.joules()),
-                                }),
-                                Err(e) => {
-                                    serde_json::json!({"t": t, "sensor": tr.info.id, "error": e})
-                                }
-                            });
-                        }
-                        tr.add(t, r);
-                    }
-                };
-                let period = std::time::Duration::from_secs_f64(interval.seconds().max(0.001));
-                let mut textfile_error: Option<String> = None;
-                let mut next = Instant::now();
-                let mut n = 0u64;
-                loop {
-                    read_all(&mut sensors, &mut tracks, &mut trace);
-                    n += 1;
-                    ticks2.store(n, Ordering::Relaxed);
-                    if let Ok(mut l) = live2.lock() {
-                        let has_rapl = tracks.iter().any(|t| t.info.id.starts_with("rapl:"));
-                        let counted = || {
-                            tracks
-                                .iter()
-                                .filter(|t| super::counts(t.info.kind, &t.info.id, has_rapl))
-                        };
-                        let gpus = counted()
-                            .filter(|t| t.info.kind == super::sensor::DeviceKind::Gpu)
-                            .count();
-                        *l = Live {
-                            power: counted().filter_map(Track::last_power).sum(),
-                            energy: counted().map(Track::energy_so_far).sum(),
-                            elapsed: Duration::from_seconds(
-                                start.elapsed().as_secs_f64() - window_start,
-                            ),
-                            devices: gpus.max(1) as f64,
-                        };
-                    }
-                    if let Some(out) = trace.as_mut() {
-                        out.flush();
-                    }
-                    if let Some(tf) = &textfile
-                        && let Err(e) = tf.write(&tracks)
-                    {
-                        textfile_error.get_or_insert_with(|| e.to_string());
-                    }
-                    next += period;
-                    let now = Instant::now();
-                    if next < now {
-                        next = now; // fell behind (a slow sensor): no burst to catch up
-                    }
-                    match rx.recv_timeout(next - now) {
-                        Err(RecvTimeoutError::Timeout) => {}
-                        Ok(Cmd::Mark) => {
-                            read_all(&mut sensors, &mut tracks, &mut trace);
-                            tracks.iter_mut().for_each(Track::reset);
-                            window_start = start.elapsed().as_secs_f64();
-                            if let Some(out) = trace.as_mut() {
-                                out.line(serde_json::json!({"t": window_start, "event": "mark"}));
-                            }
-                        }
-                        Ok(Cmd::Stop) | Err(RecvTimeoutError::Disconnected) => {
-                            read_all(&mut sensors, &mut tracks, &mut trace);
-                            break;
-                        }
-                    }
-                }
-                let end = start.elapsed().as_secs_f64();
-                if let Some(out) = trace.as_mut() {
-                    out.line(serde_json::json!({"t": end, "event": "stop"}));
-                    out.flush();
-                }
-                SamplerOutput {
-                    devices: tracks.iter().map(Track::result).collect(),
-                    window: Duration::from_seconds(end - window_start),
-                    sampler_cpu: thread_cpu(),
-                    ticks: n,
-                    interval,
-                    trace_error: trace
-                        .and_then(|t| t.error.map(|e| format!("the trace: {e}")))
-                        .or(textfile_error.map(|e| format!("the Prometheus text file: {e}"))),
-                }
-            })
+            .spawn(move || worker.run(rx))
             .expect("spawn the sampler thread");
         Sampler {
             tx,
@@ -267,6 +157,177 @@ impl Sampler {
             .expect("stopped once")
             .join()
             .expect("the sampler thread does not panic")
+    }
+}
+
+/// The sampler thread's state: the sensors, one [`Track`] each, and where readings go.
+struct Worker {
+    sensors: Vec<Box<dyn Sensor>>,
+    tracks: Vec<Track>,
+    interval: Duration,
+    trace: Option<Trace>,
+    textfile: Option<super::textfile::Textfile>,
+    textfile_error: Option<String>,
+    live: Arc<Mutex<Live>>,
+    ticks: Arc<AtomicU64>,
+    start: Instant,
+    /// Seconds from `start` to the mark (0 without one).
+    window_start: f64,
+}
+
+impl Worker {
+    fn new(
+        sensors: Vec<Box<dyn Sensor>>,
+        interval: Duration,
+        trace: Option<Trace>,
+        textfile: Option<super::textfile::Textfile>,
+        live: Arc<Mutex<Live>>,
+        ticks: Arc<AtomicU64>,
+    ) -> Worker {
+        let tracks = sensors
+            .iter()
+            .map(|s| Track::new(s.info().clone()))
+            .collect();
+        Worker {
+            sensors,
+            tracks,
+            interval,
+            trace,
+            textfile,
+            textfile_error: None,
+            live,
+            ticks,
+            start: Instant::now(),
+            window_start: 0.0,
+        }
+    }
+
+    /// Reads every `interval` until told to stop; a mark restarts the window.
+    fn run(mut self, rx: Receiver<Cmd>) -> SamplerOutput {
+        self.start = Instant::now();
+        // A counter that starts at zero when the measured thing starts (a child's CPU time)
+        // loses nothing between the start and the first reading.
+        for tr in self.tracks.iter_mut().filter(|t| t.info.counts_from_zero) {
+            tr.add(
+                0.0,
+                Ok(Reading {
+                    counter: Some(Energy::ZERO),
+                    ..Reading::default()
+                }),
+            );
+        }
+        if let Some(tr) = self.trace.as_mut() {
+            tr.line(serde_json::json!({
+                "trace": "footprint", "version": 1,
+                "interval_ms": self.interval.seconds() * 1e3,
+                "sensors": self.sensors.iter().map(|s| s.info()).collect::<Vec<_>>(),
+            }));
+        }
+        let period = std::time::Duration::from_secs_f64(self.interval.seconds().max(0.001));
+        let mut next = Instant::now();
+        let mut n = 0u64;
+        loop {
+            self.read_all();
+            n += 1;
+            self.ticks.store(n, Ordering::Relaxed);
+            self.publish();
+            next += period;
+            let now = Instant::now();
+            if next < now {
+                next = now; // fell behind (a slow sensor): no burst to catch up
+            }
+            match rx.recv_timeout(next - now) {
+                Err(RecvTimeoutError::Timeout) => {}
+                Ok(Cmd::Mark) => self.mark(),
+                Ok(Cmd::Stop) | Err(RecvTimeoutError::Disconnected) => {
+                    self.read_all();
+                    break;
+                }
+            }
+        }
+        self.finish(n)
+    }
+
+    /// One reading of every sensor, traced and integrated.
+    fn read_all(&mut self) {
+        for (s, tr) in self.sensors.iter_mut().zip(self.tracks.iter_mut()) {
+            let r = s.read();
+            let t = self.start.elapsed().as_secs_f64();
+            if let Some(out) = self.trace.as_mut() {
+                out.line(match &r {
+                    Ok(r) => serde_json::json!({
+                        "t": t, "sensor": tr.info.id,
+                        "power_w": r.power.map(|p| p.watts()),
+                        "counter_j": r.counter.map(|c| c.joules()),
+                    }),
+                    Err(e) => serde_json::json!({"t": t, "sensor": tr.info.id, "error": e}),
+                });
+            }
+            tr.add(t, r);
+        }
+    }
+
+    /// After a tick: the live figures (counted sensors only), the trace's lines, the
+    /// Prometheus text file.
+    fn publish(&mut self) {
+        if let Ok(mut l) = self.live.lock() {
+            let has_rapl = self.tracks.iter().any(|t| t.info.id.starts_with("rapl:"));
+            let counted = || {
+                self.tracks
+                    .iter()
+                    .filter(|t| super::counts(t.info.kind, &t.info.id, has_rapl))
+            };
+            let gpus = counted()
+                .filter(|t| t.info.kind == super::sensor::DeviceKind::Gpu)
+                .count();
+            *l = Live {
+                power: counted().filter_map(Track::last_power).sum(),
+                energy: counted().map(Track::energy_so_far).sum(),
+                elapsed: Duration::from_seconds(
+                    self.start.elapsed().as_secs_f64() - self.window_start,
+                ),
+                devices: gpus.max(1) as f64,
+            };
+        }
+        if let Some(out) = self.trace.as_mut() {
+            out.flush();
+        }
+        if let Some(tf) = &self.textfile
+            && let Err(e) = tf.write(&self.tracks)
+        {
+            self.textfile_error.get_or_insert_with(|| e.to_string());
+        }
+    }
+
+    /// The measured window starts now: a reading, then everything before it is dropped.
+    fn mark(&mut self) {
+        self.read_all();
+        self.tracks.iter_mut().for_each(Track::reset);
+        self.window_start = self.start.elapsed().as_secs_f64();
+        if let Some(out) = self.trace.as_mut() {
+            out.line(serde_json::json!({"t": self.window_start, "event": "mark"}));
+        }
+    }
+
+    fn finish(mut self, ticks: u64) -> SamplerOutput {
+        let end = self.start.elapsed().as_secs_f64();
+        if let Some(out) = self.trace.as_mut() {
+            out.line(serde_json::json!({"t": end, "event": "stop"}));
+            out.flush();
+        }
+        SamplerOutput {
+            devices: self.tracks.iter().map(Track::result).collect(),
+            window: Duration::from_seconds(end - self.window_start),
+            sampler_cpu: thread_cpu(),
+            ticks,
+            interval: self.interval,
+            trace_error: self
+                .trace
+                .and_then(|t| t.error.map(|e| format!("the trace: {e}")))
+                .or(self
+                    .textfile_error
+                    .map(|e| format!("the Prometheus text file: {e}"))),
+        }
     }
 }
 
