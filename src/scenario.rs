@@ -342,6 +342,7 @@ fn measured_model(
         origin,
         format!("{}: {}", m.report.value, fig.energy_source),
     );
+    // Throughput is timed by the clock: measured even where the energy is modelled.
     b.assume(
         &format!("measured.{}s_per_second", fig.per.as_str()),
         AssumedValue::Number(fig.samples_per_second),
@@ -349,7 +350,7 @@ fn measured_model(
             crate::record::Per::Sample => "samples/s",
             crate::record::Per::Run => "runs/s",
         }),
-        origin,
+        Origin::Measured,
         format!("{} on {}", m.report.value, fig.device),
     );
     let price = hw
@@ -398,11 +399,13 @@ fn calibrated_model(
         origin,
         format!("{}: {}", m.report.value, fig.energy_source),
     );
+    // FLOPs counted from the shapes over a timed window: measured even where the energy is
+    // modelled.
     b.assume(
         "measured.flops_per_second_per_device",
         AssumedValue::Number(per_device),
         Some("FLOP/s"),
-        origin,
+        Origin::Measured,
         format!("{} on {}", m.report.value, fig.device),
     );
     let flops = flop_source(b, c, epochs);
