@@ -60,7 +60,7 @@ pub fn train(opts: &TrainOptions, reg: &Registry) -> anyhow::Result<Measurement>
         ))
     })?;
     let mut stepper = Stepper::new(built)?;
-    let (sensors, notices) = training_sensors(opts.cuda, reg);
+    let (sensors, mut notices) = training_sensors(opts.cuda, reg);
     let started = now_unix();
     let sampler = super::start_sampler(sensors, &opts.common)?;
     let run = run_steps(&mut stepper, &sampler, opts)?;
@@ -71,7 +71,6 @@ pub fn train(opts: &TrainOptions, reg: &Registry) -> anyhow::Result<Measurement>
     }
     let seconds = run.started.elapsed().as_secs_f64();
     let out = sampler.stop();
-    let mut notices = notices;
     if run.abandoned {
         notices.push(
             "stopped in the middle of a step: that step's energy so far is in the figures, its samples are not"
