@@ -16,6 +16,7 @@ use candle_nn::{AdamW, ParamsAdamW};
 
 use super::ops::{contiguous_f32, fused};
 use super::vmath;
+use rayon::prelude::*;
 use std::sync::Mutex;
 
 /// The optimizer a workload trains with: the in-place one on the CPU, candle's elsewhere.
@@ -103,14 +104,28 @@ impl candle_core::InplaceOp2 for Update<'_> {
         }
         let c = self.c;
         let (c1, c2) = (1.0 - c.beta1, 1.0 - c.beta2);
-        vmath::simd(|| {
-            for (((t, &g), m), v) in theta.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
-                *m = c.beta1 * *m + c1 * g;
-                *v = c.beta2 * *v + c2 * g * g;
-                let adjusted = (*m * c.scale_m) / ((*v * c.scale_v).sqrt() + c.eps);
-                *t = *t * c.decay - c.lr * adjusted;
-            }
-        });
+        let sweep = |theta: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]| {
+            vmath::simd(|| {
+                for (((t, &g), m), v) in theta.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut())
+                {
+                    *m = c.beta1 * *m + c1 * g;
+                    *v = c.beta2 * *v + c2 * g * g;
+                    let adjusted = (*m * c.scale_m) / ((*v * c.scale_v).sqrt() + c.eps);
+                    *t = *t * c.decay - c.lr * adjusted;
+                }
+            })
+        };
+        // Large parameters in pieces over the pool (element-wise: no order to keep).
+        if theta.len() <= vmath::TASK {
+            sweep(theta, g, m, v);
+        } else {
+            let n = vmath::TASK;
+            theta
+                .par_chunks_mut(n)
+                .zip(g.par_chunks(n))
+                .zip(m.par_chunks_mut(n).zip(v.par_chunks_mut(n)))
+                .for_each(|((t, g), (m, v))| sweep(t, g, m, v));
+        }
         Ok(())
     }
 }
@@ -161,8 +176,15 @@ mod tests {
     /// precision after several steps, weight decay included.
     #[test]
     fn matches_candles_adamw() {
+        // The second shape is large enough to be updated in pieces over the pool.
+        for shape in [(64, 33), (256, 200)] {
+            agrees_with_candle(shape);
+        }
+    }
+
+    fn agrees_with_candle(shape: (usize, usize)) {
         let dev = Device::Cpu;
-        let init = Tensor::randn(0f32, 1.0, (64, 33), &dev).unwrap();
+        let init = Tensor::randn(0f32, 1.0, shape, &dev).unwrap();
         let params = ParamsAdamW {
             lr: 1e-2,
             weight_decay: 0.1,
@@ -176,7 +198,7 @@ mod tests {
             <AdamW as candle_nn::Optimizer>::new(vec![a.clone()], params.clone()).unwrap();
         let mut ours = InPlaceAdamW::new(vec![b.clone()], params).unwrap();
         for step in 0..5 {
-            let target = Tensor::randn(0f32, 1.0, (64, 33), &dev).unwrap();
+            let target = Tensor::randn(0f32, 1.0, shape, &dev).unwrap();
             let loss = |v: &Var| {
                 (v.as_tensor() - &target)
                     .unwrap()

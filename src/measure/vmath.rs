@@ -8,9 +8,13 @@
 //! them, which is how a single binary uses a newer CPU without requiring one. Each path gives
 //! the same bits (Rust does not fuse or reorder float operations), which a test checks.
 //!
+//! [`map`] and [`zip_map`] also spread long loops over the current rayon pool.
+//!
 //! Accuracy: `exp` is within 2 ulp of the true value on [-87, 88] (it clamps outside, so it
 //! never overflows to infinity or returns a subnormal); `tanh` built on it has an absolute
 //! error below 3e-7 everywhere. Both are checked against libm in the tests below.
+
+use rayon::prelude::*;
 
 /// 1.5 · 2²³: adding it to a float of magnitude below 2²² rounds to an integer, which then
 /// sits in the low bits of the sum's mantissa.
@@ -77,24 +81,50 @@ unsafe fn avx2_fma<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// `out[i] = f(x[i])`, vectorised.
-#[inline(always)]
-pub fn map(x: &[f32], out: &mut [f32], f: impl Fn(f32) -> f32) {
-    simd(|| {
-        for (o, &v) in out.iter_mut().zip(x) {
-            *o = f(v);
-        }
-    })
+/// Elements per task when a loop is spread over threads. Shorter loops stay on the calling
+/// thread: handing out smaller pieces costs more than it saves. Fixed, so that where a sum is
+/// split (and so its rounding) does not depend on the number of threads.
+pub const TASK: usize = 1 << 15;
+
+/// `out[i] = f(x[i])`, vectorised, and spread over the current rayon pool when long (the
+/// training loop's own pool: on a many-core machine a single-threaded element-wise pass beside
+/// parallel matrix multiplies would soon be most of a step).
+pub fn map(x: &[f32], out: &mut [f32], f: impl Fn(f32) -> f32 + Sync) {
+    let run = |x: &[f32], out: &mut [f32]| {
+        simd(|| {
+            for (o, &v) in out.iter_mut().zip(x) {
+                *o = f(v);
+            }
+        })
+    };
+    if x.len() <= TASK {
+        return run(x, out);
+    }
+    out.par_chunks_mut(TASK)
+        .zip(x.par_chunks(TASK))
+        .for_each(|(o, x)| run(x, o));
 }
 
-/// `out[i] = f(a[i], b[i])`, vectorised.
-#[inline(always)]
-pub fn zip_map(a: &[f32], b: &[f32], out: &mut [f32], f: impl Fn(f32, f32) -> f32) {
-    simd(|| {
-        for ((o, &u), &v) in out.iter_mut().zip(a).zip(b) {
-            *o = f(u, v);
-        }
-    })
+/// `out[i] = f(a[i], b[i])`, vectorised, spread over the pool when long (as [`map`]).
+pub fn zip_map(a: &[f32], b: &[f32], out: &mut [f32], f: impl Fn(f32, f32) -> f32 + Sync) {
+    let run = |a: &[f32], b: &[f32], out: &mut [f32]| {
+        simd(|| {
+            for ((o, &u), &v) in out.iter_mut().zip(a).zip(b) {
+                *o = f(u, v);
+            }
+        })
+    };
+    if out.len() <= TASK {
+        return run(a, b, out);
+    }
+    out.par_chunks_mut(TASK)
+        .zip(a.par_chunks(TASK).zip(b.par_chunks(TASK)))
+        .for_each(|(o, (a, b))| run(a, b, o));
+}
+
+/// Rows of `width` per task, for loops over rows (at least one row).
+pub fn rows_per_task(width: usize) -> usize {
+    (TASK / width.max(1)).max(1)
 }
 
 /// Σ f(a[i], b[i]) with eight partial sums, so that the loop vectorises (one running float sum
@@ -206,8 +236,15 @@ mod tests {
 
     #[test]
     fn map_and_zip_map_cover_every_element_including_the_tail() {
-        let x: Vec<f32> = (0..37).map(|i| i as f32 * 0.1 - 1.0).collect();
-        let mut out = vec![0f32; 37];
+        for n in [37, 3 * TASK + 5] {
+            map_and_zip_map_cover(n);
+        }
+    }
+
+    /// Short (one thread) and long (tasks over the pool, with a short last one).
+    fn map_and_zip_map_cover(n: usize) {
+        let x: Vec<f32> = (0..n).map(|i| (i % 41) as f32 * 0.1 - 1.0).collect();
+        let mut out = vec![0f32; n];
         map(&x, &mut out, exp);
         for (o, v) in out.iter().zip(&x) {
             assert!((o - v.exp()).abs() <= 1e-6 * v.exp());
