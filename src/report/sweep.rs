@@ -145,138 +145,150 @@ fn band(r: &Row, f: Field) -> String {
 pub fn render(s: &Sweep, by: SortBy, top: Option<usize>, format: Format) -> String {
     let rows = ranked(s, by, top);
     match format {
-        Format::Json => {
-            let doc = SweepJson {
-                schema_version: crate::record::REPORT_SCHEMA,
-                command: "sweep",
-                name: &s.name,
-                sort: by.as_str(),
-                options_evaluated: s.rows.len(),
-                options: rows
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (r, marks))| OptionJson {
-                        rank: i + 1,
-                        device: r.device.as_deref(),
-                        region: r.region.as_deref(),
-                        count: r.count,
-                        utilization: r.utilization,
-                        pue: r.pue,
-                        epochs: r.epochs,
-                        price_usd_per_device_hour: r.price,
-                        marks: marks.clone(),
-                        estimate: EstimateRecord::from(&r.estimate),
-                    })
-                    .collect(),
-            };
-            let mut t = serde_json::to_string_pretty(&doc).expect("serializable");
-            t.push('\n');
-            t
+        Format::Json => render_json(s, by, &rows),
+        Format::Csv => render_csv(s, &rows),
+        _ => render_for_people(s, by, top, format, &rows),
+    }
+}
+
+/// The ranked options with every estimate, as JSON.
+fn render_json(s: &Sweep, by: SortBy, rows: &[(&Row, Vec<&'static str>)]) -> String {
+    let doc = SweepJson {
+        schema_version: crate::record::REPORT_SCHEMA,
+        command: "sweep",
+        name: &s.name,
+        sort: by.as_str(),
+        options_evaluated: s.rows.len(),
+        options: rows
+            .iter()
+            .enumerate()
+            .map(|(i, (r, marks))| OptionJson {
+                rank: i + 1,
+                device: r.device.as_deref(),
+                region: r.region.as_deref(),
+                count: r.count,
+                utilization: r.utilization,
+                pue: r.pue,
+                epochs: r.epochs,
+                price_usd_per_device_hour: r.price,
+                marks: marks.clone(),
+                estimate: EstimateRecord::from(&r.estimate),
+            })
+            .collect(),
+    };
+    let mut t = serde_json::to_string_pretty(&doc).expect("serializable");
+    t.push('\n');
+    t
+}
+
+/// One line per ranked option: its settings, then each figure's low, central and high.
+fn render_csv(s: &Sweep, rows: &[(&Row, Vec<&'static str>)]) -> String {
+    let cols = option_columns(s);
+    let mut out = String::from("rank");
+    for (name, _) in &cols {
+        out.push(',');
+        out.push_str(&name.to_lowercase());
+    }
+    out.push_str(",model,co2e_kg_low,co2e_kg,co2e_kg_high,energy_kwh_low,energy_kwh,energy_kwh_high,cost_usd_low,cost_usd,cost_usd_high,wall_clock_hours,device_hours,marks\n");
+    for (i, (r, marks)) in rows.iter().enumerate() {
+        let mut cells = vec![(i + 1).to_string()];
+        for (_, f) in &cols {
+            cells.push(f(r).unwrap_or_default().replace(',', " "));
         }
-        Format::Csv => {
-            let cols = option_columns(s);
-            let mut out = String::from("rank");
-            for (name, _) in &cols {
-                out.push(',');
-                out.push_str(&name.to_lowercase());
+        cells.push(r.model.as_str().to_string());
+        for f in [Field::Co2e, Field::Energy, Field::Cost] {
+            let b = f.band(&r.estimate);
+            for x in [b.map(|b| b.low), b.map(|b| b.central), b.map(|b| b.high)] {
+                cells.push(
+                    x.map(|x| crate::record::tidy(x).to_string())
+                        .unwrap_or_default(),
+                );
             }
-            out.push_str(",model,co2e_kg_low,co2e_kg,co2e_kg_high,energy_kwh_low,energy_kwh,energy_kwh_high,cost_usd_low,cost_usd,cost_usd_high,wall_clock_hours,device_hours,marks\n");
-            for (i, (r, marks)) in rows.iter().enumerate() {
-                let mut cells = vec![(i + 1).to_string()];
-                for (_, f) in &cols {
-                    cells.push(f(r).unwrap_or_default().replace(',', " "));
-                }
-                cells.push(r.model.as_str().to_string());
-                for f in [Field::Co2e, Field::Energy, Field::Cost] {
-                    let b = f.band(&r.estimate);
-                    for x in [b.map(|b| b.low), b.map(|b| b.central), b.map(|b| b.high)] {
-                        cells.push(
-                            x.map(|x| crate::record::tidy(x).to_string())
-                                .unwrap_or_default(),
-                        );
-                    }
-                }
-                for f in [Field::WallClock, Field::DeviceHours] {
-                    cells.push(
-                        f.value(&r.estimate.central)
-                            .map(|x| crate::record::tidy(x).to_string())
-                            .unwrap_or_default(),
-                    );
-                }
-                cells.push(marks.join(" "));
-                out.push_str(&cells.join(","));
-                out.push('\n');
-            }
-            out
         }
-        _ => {
-            let cols = option_columns(s);
-            let mut header: Vec<String> = vec!["#".to_string()];
-            header.extend(cols.iter().map(|(n, _)| n.to_string()));
-            header
-                .extend(["Model", "CO2e", "Energy (× PUE)", "Cost", "Time", ""].map(String::from));
-            let body: Vec<Vec<String>> = rows
-                .iter()
-                .enumerate()
-                .map(|(i, (r, marks))| {
-                    let mut cells = vec![(i + 1).to_string()];
-                    cells.extend(cols.iter().map(|(_, f)| f(r).unwrap_or_default()));
-                    cells.push(r.model.as_str().replace('_', "-"));
-                    cells.push(band(r, Field::Co2e));
-                    cells.push(band(r, Field::Energy));
-                    cells.push(band(r, Field::Cost));
-                    cells.push(
-                        Field::WallClock
-                            .human(&r.estimate.central)
-                            .or_else(|| Field::DeviceHours.human(&r.estimate.central))
-                            .unwrap_or_else(|| "—".to_string()),
-                    );
-                    cells.push(marks.join(", "));
-                    cells
-                })
-                .collect();
-            let title = format!(
-                "footprint sweep: {}: {} options by {}{}",
-                s.name,
-                s.rows.len(),
-                by.as_str(),
-                top.filter(|t| *t < s.rows.len())
-                    .map(|t| format!(", best {t} shown"))
-                    .unwrap_or_default()
+        for f in [Field::WallClock, Field::DeviceHours] {
+            cells.push(
+                f.value(&r.estimate.central)
+                    .map(|x| crate::record::tidy(x).to_string())
+                    .unwrap_or_default(),
             );
-            if format == Format::Html {
-                let mut out = super::html::table(&header, &body);
-                out.push_str("<p>Central figures, with the range where the inputs have one.</p>\n");
-                out.push_str(&super::html::figure(&chart(s, by, top)));
-                super::html::page(&title, &out)
-            } else if format == Format::Markdown {
-                let line = |c: &[String]| {
-                    format!(
-                        "| {} |\n",
-                        c.iter()
-                            .map(|x| x.replace('|', "\\|"))
-                            .collect::<Vec<_>>()
-                            .join(" | ")
-                    )
-                };
-                let mut out = format!("### {title}\n\n");
-                out.push_str(&line(&header));
-                out.push_str(&line(&vec!["---".to_string(); header.len()]));
-                for r in &body {
-                    out.push_str(&line(r));
-                }
-                out
-            } else {
-                let mut t = super::new_table();
-                t.set_header(header);
-                for r in body {
-                    t.add_row(r);
-                }
-                format!(
-                    "{title}\n{t}\nCentral figures, with the range where the inputs have one.\n"
-                )
-            }
         }
+        cells.push(marks.join(" "));
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// A table (terminal, Markdown) or an HTML page with the chart.
+fn render_for_people(
+    s: &Sweep,
+    by: SortBy,
+    top: Option<usize>,
+    format: Format,
+    rows: &[(&Row, Vec<&'static str>)],
+) -> String {
+    let cols = option_columns(s);
+    let mut header: Vec<String> = vec!["#".to_string()];
+    header.extend(cols.iter().map(|(n, _)| n.to_string()));
+    header.extend(["Model", "CO2e", "Energy (× PUE)", "Cost", "Time", ""].map(String::from));
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (r, marks))| {
+            let mut cells = vec![(i + 1).to_string()];
+            cells.extend(cols.iter().map(|(_, f)| f(r).unwrap_or_default()));
+            cells.push(r.model.as_str().replace('_', "-"));
+            cells.push(band(r, Field::Co2e));
+            cells.push(band(r, Field::Energy));
+            cells.push(band(r, Field::Cost));
+            cells.push(
+                Field::WallClock
+                    .human(&r.estimate.central)
+                    .or_else(|| Field::DeviceHours.human(&r.estimate.central))
+                    .unwrap_or_else(|| "—".to_string()),
+            );
+            cells.push(marks.join(", "));
+            cells
+        })
+        .collect();
+    let title = format!(
+        "footprint sweep: {}: {} options by {}{}",
+        s.name,
+        s.rows.len(),
+        by.as_str(),
+        top.filter(|t| *t < s.rows.len())
+            .map(|t| format!(", best {t} shown"))
+            .unwrap_or_default()
+    );
+    if format == Format::Html {
+        let mut out = super::html::table(&header, &body);
+        out.push_str("<p>Central figures, with the range where the inputs have one.</p>\n");
+        out.push_str(&super::html::figure(&chart(s, by, top)));
+        super::html::page(&title, &out)
+    } else if format == Format::Markdown {
+        let line = |c: &[String]| {
+            format!(
+                "| {} |\n",
+                c.iter()
+                    .map(|x| x.replace('|', "\\|"))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            )
+        };
+        let mut out = format!("### {title}\n\n");
+        out.push_str(&line(&header));
+        out.push_str(&line(&vec!["---".to_string(); header.len()]));
+        for r in &body {
+            out.push_str(&line(r));
+        }
+        out
+    } else {
+        let mut t = super::new_table();
+        t.set_header(header);
+        for r in body {
+            t.add_row(r);
+        }
+        format!("{title}\n{t}\nCentral figures, with the range where the inputs have one.\n")
     }
 }
 
