@@ -99,143 +99,149 @@ struct CpusJson<'a> {
 
 /// Lists one kind of profile as a table or JSON.
 pub fn list(reg: &Registry, kind: Kind, as_json: bool) -> Result<String, InputError> {
-    let text = match (kind, as_json) {
-        (Kind::Accelerators, false) => {
-            let mut t = table(&[
-                "Name",
-                "Aliases",
-                "TDP",
-                "Peak (dense)",
-                "Memory",
-                "Price/h",
-                "Embodied",
-            ]);
-            for a in reg.accelerators() {
-                t.add_row(vec![
-                    a.name.clone(),
-                    a.aliases.join(", "),
-                    opt(&a.tdp_w, |v| format!("{} W", sig4(v))),
-                    opt(&a.peak_flops, |v| format!("{} TFLOP/s", sig4(v / 1e12))),
-                    opt(&a.memory_gb, |v| format!("{} GB", sig4(v))),
-                    opt(&a.price_usd_per_hour, |v| format!("${v:.2}")),
-                    opt(&a.embodied_kg_co2e, |v| format!("{} kg", sig4(v))),
-                ]);
-            }
-            right_align(&mut t, &[2, 3, 4, 5, 6]);
-            format!("{t}\n`footprint profiles show NAME` gives the source of each value.\n")
-        }
-        (Kind::Accelerators, true) => to_json(
-            &reg.accelerators()
-                .iter()
-                .map(|a| AcceleratorJson {
-                    aliases: &a.aliases,
-                    description: &a.description,
-                    embodied_kg_co2e: sourced_json(&a.embodied_kg_co2e),
-                    memory_gb: sourced_json(&a.memory_gb),
-                    name: &a.name,
-                    peak_flops: sourced_json(&a.peak_flops),
-                    price_usd_per_hour: sourced_json(&a.price_usd_per_hour),
-                    prices: a
-                        .prices
-                        .iter()
-                        .map(|(k, v)| (k.clone(), SourcedJson::from(v)))
-                        .collect(),
-                    tdp_w: sourced_json(&a.tdp_w),
-                })
-                .collect::<Vec<_>>(),
-        ),
-        (Kind::Grids, false) => {
-            let mut t = table(&["Code", "Name", "gCO2e/kWh", "Year"]);
-            for g in reg.grids() {
-                t.add_row(vec![
-                    g.code.clone(),
-                    g.name.clone(),
-                    sig4(g.carbon_intensity_g_per_kwh.value),
-                    year(&g.carbon_intensity_g_per_kwh),
-                ]);
-            }
-            right_align(&mut t, &[2, 3]);
-            format!("{t}\n")
-        }
-        (Kind::Grids, true) => to_json(
-            &reg.grids()
-                .iter()
-                .map(|g| GridJson {
-                    aliases: &g.aliases,
-                    carbon_intensity_g_per_kwh: Some(SourcedJson::from(
-                        &g.carbon_intensity_g_per_kwh,
-                    )),
-                    code: &g.code,
-                    name: &g.name,
-                    note: &g.note,
-                })
-                .collect::<Vec<_>>(),
-        ),
-        (Kind::Clouds, false) => {
-            let mut t = table(&["Region", "Place", "gCO2e/kWh", "Basis"]);
-            for c in reg.clouds() {
-                let r = reg
-                    .region(&c.code)
-                    .map_err(|e| InputError::new(e.to_string()))?;
-                let basis = match &c.intensity {
-                    CloudIntensity::Own(s) => format!("provider figure, {}", year(s)),
-                    CloudIntensity::Grid(g) => format!("{g} grid, {}", year(&r.intensity)),
-                };
-                t.add_row(vec![
-                    c.code.clone(),
-                    c.place.clone(),
-                    sig4(r.intensity.value),
-                    basis,
-                ]);
-            }
-            right_align(&mut t, &[2]);
-            format!("{t}\n")
-        }
-        (Kind::Clouds, true) => {
-            let mut v = Vec::new();
-            for c in reg.clouds() {
-                let r = reg
-                    .region(&c.code)
-                    .map_err(|e| InputError::new(e.to_string()))?;
-                v.push(CloudJson {
-                    carbon_intensity_g_per_kwh: SourcedJson::from(&r.intensity),
-                    code: c.code.clone(),
-                    grid: match &c.intensity {
-                        CloudIntensity::Grid(g) => Some(g.clone()),
-                        CloudIntensity::Own(_) => None,
-                    },
-                    place: c.place.clone(),
-                });
-            }
-            to_json(&v)
-        }
-        (Kind::Cpus, false) => {
-            let cpus = reg.cpus();
-            let mut t = table(&["CPU", "TDP"]);
-            for (n, w) in &cpus.entries {
-                t.add_row(vec![n.clone(), format!("{} W", sig4(*w))]);
-            }
-            right_align(&mut t, &[1]);
-            format!(
-                "{t}\nSource: {}{}\n",
-                cpus.source,
-                cpus.year.map(|y| format!(", {y}")).unwrap_or_default()
-            )
-        }
-        (Kind::Cpus, true) => {
-            let cpus = reg.cpus();
-            to_json(&CpusJson {
-                source: &cpus.source,
-                tdp_w: cpus
-                    .entries
+    Ok(match kind {
+        Kind::Accelerators => accelerators(reg, as_json),
+        Kind::Grids => grids(reg, as_json),
+        Kind::Clouds => clouds(reg, as_json)?,
+        Kind::Cpus => cpus(reg, as_json),
+    })
+}
+
+fn accelerators(reg: &Registry, as_json: bool) -> String {
+    if as_json {
+        let all: Vec<AcceleratorJson> = reg
+            .accelerators()
+            .iter()
+            .map(|a| AcceleratorJson {
+                aliases: &a.aliases,
+                description: &a.description,
+                embodied_kg_co2e: sourced_json(&a.embodied_kg_co2e),
+                memory_gb: sourced_json(&a.memory_gb),
+                name: &a.name,
+                peak_flops: sourced_json(&a.peak_flops),
+                price_usd_per_hour: sourced_json(&a.price_usd_per_hour),
+                prices: a
+                    .prices
                     .iter()
-                    .map(|(n, w)| CpuJson { name: n, tdp_w: *w })
+                    .map(|(k, v)| (k.clone(), SourcedJson::from(v)))
                     .collect(),
-                year: cpus.year,
+                tdp_w: sourced_json(&a.tdp_w),
             })
+            .collect();
+        return to_json(&all);
+    }
+    let mut t = table(&[
+        "Name",
+        "Aliases",
+        "TDP",
+        "Peak (dense)",
+        "Memory",
+        "Price/h",
+        "Embodied",
+    ]);
+    for a in reg.accelerators() {
+        t.add_row(vec![
+            a.name.clone(),
+            a.aliases.join(", "),
+            opt(&a.tdp_w, |v| format!("{} W", sig4(v))),
+            opt(&a.peak_flops, |v| format!("{} TFLOP/s", sig4(v / 1e12))),
+            opt(&a.memory_gb, |v| format!("{} GB", sig4(v))),
+            opt(&a.price_usd_per_hour, |v| format!("${v:.2}")),
+            opt(&a.embodied_kg_co2e, |v| format!("{} kg", sig4(v))),
+        ]);
+    }
+    right_align(&mut t, &[2, 3, 4, 5, 6]);
+    format!("{t}\n`footprint profiles show NAME` gives the source of each value.\n")
+}
+
+fn grids(reg: &Registry, as_json: bool) -> String {
+    if as_json {
+        let all: Vec<GridJson> = reg
+            .grids()
+            .iter()
+            .map(|g| GridJson {
+                aliases: &g.aliases,
+                carbon_intensity_g_per_kwh: Some(SourcedJson::from(&g.carbon_intensity_g_per_kwh)),
+                code: &g.code,
+                name: &g.name,
+                note: &g.note,
+            })
+            .collect();
+        return to_json(&all);
+    }
+    let mut t = table(&["Code", "Name", "gCO2e/kWh", "Year"]);
+    for g in reg.grids() {
+        t.add_row(vec![
+            g.code.clone(),
+            g.name.clone(),
+            sig4(g.carbon_intensity_g_per_kwh.value),
+            year(&g.carbon_intensity_g_per_kwh),
+        ]);
+    }
+    right_align(&mut t, &[2, 3]);
+    format!("{t}\n")
+}
+
+fn clouds(reg: &Registry, as_json: bool) -> Result<String, InputError> {
+    let mut json = Vec::new();
+    let mut t = table(&["Region", "Place", "gCO2e/kWh", "Basis"]);
+    for c in reg.clouds() {
+        let r = reg
+            .region(&c.code)
+            .map_err(|e| InputError::new(e.to_string()))?;
+        if as_json {
+            json.push(CloudJson {
+                carbon_intensity_g_per_kwh: SourcedJson::from(&r.intensity),
+                code: c.code.clone(),
+                grid: match &c.intensity {
+                    CloudIntensity::Grid(g) => Some(g.clone()),
+                    CloudIntensity::Own(_) => None,
+                },
+                place: c.place.clone(),
+            });
+            continue;
         }
-    };
-    Ok(text)
+        let basis = match &c.intensity {
+            CloudIntensity::Own(s) => format!("provider figure, {}", year(s)),
+            CloudIntensity::Grid(g) => format!("{g} grid, {}", year(&r.intensity)),
+        };
+        t.add_row(vec![
+            c.code.clone(),
+            c.place.clone(),
+            sig4(r.intensity.value),
+            basis,
+        ]);
+    }
+    if as_json {
+        return Ok(to_json(&json));
+    }
+    right_align(&mut t, &[2]);
+    Ok(format!("{t}\n"))
+}
+
+fn cpus(reg: &Registry, as_json: bool) -> String {
+    let cpus = reg.cpus();
+    if as_json {
+        return to_json(&CpusJson {
+            source: &cpus.source,
+            tdp_w: cpus
+                .entries
+                .iter()
+                .map(|(n, w)| CpuJson { name: n, tdp_w: *w })
+                .collect(),
+            year: cpus.year,
+        });
+    }
+    let mut t = table(&["CPU", "TDP"]);
+    for (n, w) in &cpus.entries {
+        t.add_row(vec![n.clone(), format!("{} W", sig4(*w))]);
+    }
+    right_align(&mut t, &[1]);
+    format!(
+        "{t}\nSource: {}{}\n",
+        cpus.source,
+        cpus.year.map(|y| format!(", {y}")).unwrap_or_default()
+    )
 }
 
 fn to_json(v: &impl Serialize) -> String {
