@@ -88,112 +88,116 @@ fn summary_lines(s: &ValidationSummary) -> Vec<String> {
 /// The cases as a table, Markdown or JSON (CSV and JUnit are not offered for this report).
 pub fn render(cases: &[CaseCheck], s: &ValidationSummary, format: Format) -> String {
     match format {
-        Format::Json => {
-            let doc = Doc {
-                figures: rows(cases)
-                    .into_iter()
-                    .map(|(c, f)| FigureJson {
-                        case: &c.name,
-                        file: &c.file,
-                        model: c.model.map(|m| m.as_str()),
-                        figure: f.field.key(),
-                        published: f.published,
-                        low: f.low,
-                        central: f.central,
-                        high: f.high,
-                        width: (f.low > 0.0).then(|| f.high / f.low),
-                        error: (f.central - f.published) / f.published,
-                        tier: if f.tolerance.is_some() {
-                            "reproduction"
-                        } else {
-                            "prediction"
-                        },
-                        tolerance: f.tolerance,
-                        pass: f.pass,
-                        source: c.source.as_deref(),
-                    })
-                    .collect(),
-                summary: SummaryJson {
-                    prediction_figures: s.prediction_figures,
-                    prediction_inside: s.prediction_inside,
-                    prediction_coverage: (s.prediction_figures > 0)
-                        .then(|| s.prediction_inside as f64 / s.prediction_figures as f64),
-                    median_width: s.median_width,
-                    median_error: s.median_error,
-                    reproduction_figures: s.reproduction_figures,
-                    reproduction_within: s.reproduction_within,
-                },
-            };
-            let mut text = serde_json::to_string_pretty(&doc).expect("serializable");
-            text.push('\n');
-            text
-        }
-        Format::Markdown => {
-            let mut out = String::from(
-                "| Case | Figure | Published | Low | Central | High | Width | Error | Result |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n",
-            );
-            for (c, f) in rows(cases) {
-                out.push_str(&format!(
-                    "| {} | {} | {} | {} | {} | {} | ×{} | {} | {} |\n",
-                    c.name.replace('|', "\\|"),
-                    f.field.key(),
-                    sig4(f.published),
-                    sig4(f.low),
-                    sig4(f.central),
-                    sig4(f.high),
-                    sig4(if f.low > 0.0 {
-                        f.high / f.low
-                    } else {
-                        f64::NAN
-                    }),
-                    pct((f.central - f.published) / f.published),
-                    result(f)
-                ));
-            }
-            out.push('\n');
-            for l in summary_lines(s) {
-                out.push_str(&format!("- {l}\n"));
-            }
-            out
-        }
-        _ => {
-            let mut t = super::new_table();
-            t.set_header(vec![
-                "Case",
-                "Figure",
-                "Published",
-                "Low",
-                "Central",
-                "High",
-                "Width",
-                "Error",
-                "Result",
-            ]);
-            for (c, f) in rows(cases) {
-                t.add_row(vec![
-                    c.name.clone(),
-                    f.field.key().to_string(),
-                    sig4(f.published),
-                    sig4(f.low),
-                    sig4(f.central),
-                    sig4(f.high),
-                    format!(
-                        "×{}",
-                        sig4(if f.low > 0.0 {
-                            f.high / f.low
-                        } else {
-                            f64::NAN
-                        })
-                    ),
-                    pct((f.central - f.published) / f.published),
-                    result(f).to_string(),
-                ]);
-            }
-            let mut out = format!("{t}\n");
-            for l in summary_lines(s) {
-                out.push_str(&format!("{l}\n"));
-            }
-            out
-        }
+        Format::Json => render_json(cases, s),
+        Format::Markdown => render_markdown(cases, s),
+        _ => render_table(cases, s),
     }
+}
+
+/// High ÷ low: how wide the estimate's range is (NaN when low is 0).
+fn width(f: &FigureCheck) -> f64 {
+    if f.low > 0.0 {
+        f.high / f.low
+    } else {
+        f64::NAN
+    }
+}
+
+fn render_json(cases: &[CaseCheck], s: &ValidationSummary) -> String {
+    let doc = Doc {
+        figures: rows(cases)
+            .into_iter()
+            .map(|(c, f)| FigureJson {
+                case: &c.name,
+                file: &c.file,
+                model: c.model.map(|m| m.as_str()),
+                figure: f.field.key(),
+                published: f.published,
+                low: f.low,
+                central: f.central,
+                high: f.high,
+                width: (f.low > 0.0).then(|| f.high / f.low),
+                error: (f.central - f.published) / f.published,
+                tier: if f.tolerance.is_some() {
+                    "reproduction"
+                } else {
+                    "prediction"
+                },
+                tolerance: f.tolerance,
+                pass: f.pass,
+                source: c.source.as_deref(),
+            })
+            .collect(),
+        summary: SummaryJson {
+            prediction_figures: s.prediction_figures,
+            prediction_inside: s.prediction_inside,
+            prediction_coverage: (s.prediction_figures > 0)
+                .then(|| s.prediction_inside as f64 / s.prediction_figures as f64),
+            median_width: s.median_width,
+            median_error: s.median_error,
+            reproduction_figures: s.reproduction_figures,
+            reproduction_within: s.reproduction_within,
+        },
+    };
+    let mut text = serde_json::to_string_pretty(&doc).expect("serializable");
+    text.push('\n');
+    text
+}
+
+fn render_markdown(cases: &[CaseCheck], s: &ValidationSummary) -> String {
+    let mut out = String::from(
+        "| Case | Figure | Published | Low | Central | High | Width | Error | Result |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n",
+    );
+    for (c, f) in rows(cases) {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | ×{} | {} | {} |\n",
+            c.name.replace('|', "\\|"),
+            f.field.key(),
+            sig4(f.published),
+            sig4(f.low),
+            sig4(f.central),
+            sig4(f.high),
+            sig4(width(f)),
+            pct((f.central - f.published) / f.published),
+            result(f)
+        ));
+    }
+    out.push('\n');
+    for l in summary_lines(s) {
+        out.push_str(&format!("- {l}\n"));
+    }
+    out
+}
+
+fn render_table(cases: &[CaseCheck], s: &ValidationSummary) -> String {
+    let mut t = super::new_table();
+    t.set_header(vec![
+        "Case",
+        "Figure",
+        "Published",
+        "Low",
+        "Central",
+        "High",
+        "Width",
+        "Error",
+        "Result",
+    ]);
+    for (c, f) in rows(cases) {
+        t.add_row(vec![
+            c.name.clone(),
+            f.field.key().to_string(),
+            sig4(f.published),
+            sig4(f.low),
+            sig4(f.central),
+            sig4(f.high),
+            format!("×{}", sig4(width(f))),
+            pct((f.central - f.published) / f.published),
+            result(f).to_string(),
+        ]);
+    }
+    let mut out = format!("{t}\n");
+    for l in summary_lines(s) {
+        out.push_str(&format!("{l}\n"));
+    }
+    out
 }
