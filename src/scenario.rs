@@ -713,14 +713,29 @@ fn site(b: &mut Builder<'_>, reg: &Registry) -> Result<Site, InputError> {
 }
 
 fn device_use(b: &mut Builder<'_>, device: Option<&Accelerator>) -> Result<DeviceUse, InputError> {
-    let spec = b.spec;
-    let h = spec
+    let h = b
+        .spec
         .hardware
         .as_ref()
         .expect("device models have [hardware]");
     // The device's TDP, where its profile has one: what power defaults scale from.
     let tdp = device.and_then(|acc| acc.tdp_w.as_ref().map(|t| (acc, t)));
-    let power = match (&h.power_w, tdp) {
+    Ok(DeviceUse {
+        power: device_power(b, h, device, tdp)?,
+        host_power: host_power(b, h, tdp),
+        price: device_price(b, h, device),
+    })
+}
+
+/// Average power per device: given, else a share of the profile's TDP, else an error.
+fn device_power(
+    b: &mut Builder<'_>,
+    h: &crate::runfile::Hardware,
+    device: Option<&Accelerator>,
+    tdp: Option<(&Accelerator, &crate::profiles::Sourced)>,
+) -> Result<Param<Power>, InputError> {
+    let spec = b.spec;
+    Ok(match (&h.power_w, tdp) {
         (Some(p), _) => b.param(p.value, Power::from_watts),
         (None, Some((acc, tdp))) => {
             let d = crate::defaults::POWER_FRACTION_OF_TDP;
@@ -752,8 +767,17 @@ fn device_use(b: &mut Builder<'_>, device: Option<&Accelerator>) -> Result<Devic
                 .error_at(h.line, "hardware.power_w", why)
                 .for_key("hardware.power_w"));
         }
-    };
-    let host_power = match (&h.host_power_w, tdp) {
+    })
+}
+
+/// Host (CPU, RAM, network) power per device: given, else a share of the device's TDP, else 0
+/// (said so).
+fn host_power(
+    b: &mut Builder<'_>,
+    h: &crate::runfile::Hardware,
+    tdp: Option<(&Accelerator, &crate::profiles::Sourced)>,
+) -> Param<Power> {
+    match (&h.host_power_w, tdp) {
         (Some(p), _) => b.param(p.value, Power::from_watts),
         (None, Some((acc, tdp))) => {
             let d = if crate::defaults::generation(acc) == crate::defaults::Generation::Tpu {
@@ -786,9 +810,19 @@ fn device_use(b: &mut Builder<'_>, device: Option<&Accelerator>) -> Result<Devic
             );
             b.param(host, Power::from_watts)
         }
-    };
+    }
+}
+
+/// Rental price per device-hour: given, else the profile's list price for the run's cloud
+/// (flagged when it is another cloud's or the site is not a cloud region).
+fn device_price(
+    b: &mut Builder<'_>,
+    h: &crate::runfile::Hardware,
+    device: Option<&Accelerator>,
+) -> Option<Param<TimePrice>> {
+    let spec = b.spec;
     let region = spec.site.region.as_ref().map(|r| r.value.as_str());
-    let price = match (
+    match (
         &h.price_usd_per_device_hour,
         device.and_then(|d| d.price_for(region).map(|(p, m)| (d, p, m))),
     ) {
@@ -819,12 +853,7 @@ fn device_use(b: &mut Builder<'_>, device: Option<&Accelerator>) -> Result<Devic
             Some(b.inputs.point(TimePrice::from_usd_per_hour(p.value)))
         }
         (None, None) => None,
-    };
-    Ok(DeviceUse {
-        power,
-        host_power,
-        price,
-    })
+    }
 }
 
 fn embodied(
