@@ -546,8 +546,23 @@ impl Registry {
         Ok(r)
     }
 
+    /// One profile file's entries: new ones added, existing ones (same name, code) overridden.
     fn add(&mut self, origin: &str, file: ProfileFile) -> Result<(), InputError> {
-        for a in file.accelerator {
+        self.add_accelerators(origin, file.accelerator)?;
+        self.add_grids(origin, file.grid)?;
+        self.add_clouds(origin, file.cloud)?;
+        if let Some(cpus) = file.cpus {
+            self.add_cpus(origin, cpus)?;
+        }
+        Ok(())
+    }
+
+    fn add_accelerators(
+        &mut self,
+        origin: &str,
+        defs: Vec<AcceleratorDef>,
+    ) -> Result<(), InputError> {
+        for a in defs {
             let what = format!("accelerator {}", a.name);
             let key = normalize(&a.name);
             let existing = self.accel_keys.get(&key).copied();
@@ -639,7 +654,11 @@ impl Registry {
                 self.accel_keys.entry(normalize(k)).or_insert(i);
             }
         }
-        for g in file.grid {
+        Ok(())
+    }
+
+    fn add_grids(&mut self, origin: &str, defs: Vec<GridDef>) -> Result<(), InputError> {
+        for g in defs {
             let grid = Grid {
                 code: g.code,
                 name: g.name,
@@ -663,7 +682,11 @@ impl Registry {
                 }
             }
         }
-        for c in file.cloud {
+        Ok(())
+    }
+
+    fn add_clouds(&mut self, origin: &str, defs: Vec<CloudDef>) -> Result<(), InputError> {
+        for c in defs {
             let intensity = match (c.carbon_intensity_g_per_kwh, c.grid) {
                 (Some(s), None) => CloudIntensity::Own(s.resolve(origin)),
                 (None, Some(g)) => CloudIntensity::Grid(g),
@@ -698,29 +721,32 @@ impl Registry {
                 }
             }
         }
-        if let Some(cpus) = file.cpus {
-            for (name, tdp) in &cpus.tdp_w {
-                let v = Sourced {
-                    value: *tdp,
-                    source: String::new(),
-                    year: None,
-                };
-                check_value(origin, &format!("cpus.tdp_w \"{name}\""), &v, CPU_TDP)?;
-            }
-            for (k, v, b) in [
-                ("cpus.ram_w_per_gb", &cpus.ram_w_per_gb, RAM_W_PER_GB),
-                (
-                    "cpus.default_w_per_thread",
-                    &cpus.default_w_per_thread,
-                    W_PER_THREAD,
-                ),
-            ] {
-                if let Some(v) = v {
-                    check_value(origin, k, &v.clone().resolve(origin), b)?;
-                }
-            }
-            self.cpu_overrides.push((origin.to_string(), cpus));
+        Ok(())
+    }
+
+    /// A CPU table's values are checked here; the table itself is merged when looked up.
+    fn add_cpus(&mut self, origin: &str, cpus: CpuTableDef) -> Result<(), InputError> {
+        for (name, tdp) in &cpus.tdp_w {
+            let v = Sourced {
+                value: *tdp,
+                source: String::new(),
+                year: None,
+            };
+            check_value(origin, &format!("cpus.tdp_w \"{name}\""), &v, CPU_TDP)?;
         }
+        for (k, v, b) in [
+            ("cpus.ram_w_per_gb", &cpus.ram_w_per_gb, RAM_W_PER_GB),
+            (
+                "cpus.default_w_per_thread",
+                &cpus.default_w_per_thread,
+                W_PER_THREAD,
+            ),
+        ] {
+            if let Some(v) = v {
+                check_value(origin, k, &v.clone().resolve(origin), b)?;
+            }
+        }
+        self.cpu_overrides.push((origin.to_string(), cpus));
         Ok(())
     }
 
