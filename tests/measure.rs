@@ -652,3 +652,36 @@ fn without_steps_or_duration_the_loop_trains_for_five_seconds() {
     let secs = v["measurement"]["duration_s"].as_f64().unwrap();
     assert!((5.0..6.0).contains(&secs), "measured window {secs} s");
 }
+
+/// The deepest models the size flags allow train end to end on the training threads (whose
+/// stacks candle's backward pass uses).
+#[test]
+fn the_deepest_allowed_models_train() {
+    let d = tempdir("deep");
+    for (i, args) in [
+        &["--workload", "mlp", "--width", "8", "--batch-size", "2"][..],
+        &[
+            "--workload",
+            "transformer",
+            "--width",
+            "16",
+            "--heads",
+            "2",
+            "--seq-len",
+            "8",
+            "--batch-size",
+            "2",
+        ][..],
+    ]
+    .iter()
+    .enumerate()
+    {
+        let out = d.join(format!("r{i}.json"));
+        let mut all = vec!["--depth", "256", "--steps", "2", "--warmup", "0"];
+        all.extend_from_slice(args);
+        let r = measure(&all, &out);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let m = &json(&std::fs::read_to_string(&out).unwrap())["measurement"];
+        assert_eq!(m["steps"], 2);
+    }
+}

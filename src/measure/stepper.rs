@@ -11,8 +11,9 @@ use crate::error::MeasureError;
 
 /// Stack for the training threads: candle's backward pass walks the autograd graph
 /// recursively, and the size flags' bounds were set so that the deepest graph fits the main
-/// thread's usual 8 MiB; this leaves a wide margin (only the pages used are committed).
-const STEP_STACK_BYTES: usize = 64 << 20;
+/// thread's usual 8 MiB; twice that leaves a margin without reserving much per thread (a
+/// node with strict overcommit counts every thread's stack against its limit).
+const STEP_STACK_BYTES: usize = 16 << 20;
 
 /// How often a waiting caller asks whether to stop while a step runs.
 const POLL: Duration = Duration::from_millis(20);
