@@ -11,7 +11,7 @@
 //! a report (`-o report.json`), which `[measured] report = ...` and `footprint check` read back.
 
 mod adamw;
-mod ops;
+pub mod ops;
 pub mod placement;
 pub(crate) mod platform;
 mod progress;
@@ -36,6 +36,7 @@ use crate::units::{Duration, Energy};
 use sampler::{SamplerOutput, Trace};
 use sensor::{DeviceKind, GpuSelection, Sensor};
 
+pub use platform::keep_freed_memory;
 pub use stepper::{StepFacts, Stepper, limit_candle_spinning};
 pub use train::{check_fits, train};
 

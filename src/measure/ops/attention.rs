@@ -201,6 +201,12 @@ pub fn causal_attention(qkv: &Tensor, heads: usize) -> Result<Tensor> {
             probs: Mutex::new(None),
         });
     }
+    causal_attention_composed(qkv, heads)
+}
+
+/// The same attention from candle's own ops, on any device: what other devices get, and the
+/// fused op's peer in `benches/ops.rs`.
+pub fn causal_attention_composed(qkv: &Tensor, heads: usize) -> Result<Tensor> {
     let (bs, t, d3) = qkv.dims3()?;
     let (d, dh) = (d3 / 3, d3 / 3 / heads.max(1));
     let qkv = qkv.reshape((bs, t, 3, heads, dh))?;

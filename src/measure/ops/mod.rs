@@ -18,7 +18,7 @@ mod gemm;
 mod layer_norm;
 mod linear;
 
-pub use attention::causal_attention;
+pub use attention::{causal_attention, causal_attention_composed};
 pub use gelu::gelu;
 pub use layer_norm::layer_norm;
 pub use linear::linear;
