@@ -108,16 +108,7 @@ pub fn cpu_facts() -> crate::measure::sensor::cputime::CpuFacts {
 
 /// Every live descendant of `root` (not `root` itself), parents before children.
 pub fn descendants(root: i32) -> Vec<i32> {
-    let mut out = Vec::new();
-    let mut stack = children(root);
-    while let Some(pid) = stack.pop() {
-        if out.len() > 100_000 || out.contains(&pid) {
-            break;
-        }
-        out.push(pid);
-        stack.extend(children(pid));
-    }
-    out
+    super::unix::walk_descendants(root, children)
 }
 
 /// Makes footprint the reaper of processes the wrapped command orphans (`work &` then exit),

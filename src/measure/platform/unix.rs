@@ -116,3 +116,20 @@ pub fn terminate(pid: i32) {
         libc::kill(pid, libc::SIGTERM);
     }
 }
+
+/// Every process below `root` that `children` finds (not `root` itself), parents before
+/// children. A pid seen twice (reused while the walk runs) or more than 100,000 processes end
+/// the walk.
+#[cfg_attr(not(any(target_os = "linux", target_os = "macos")), allow(dead_code))]
+pub(super) fn walk_descendants(root: i32, children: impl Fn(i32) -> Vec<i32>) -> Vec<i32> {
+    let mut out = Vec::new();
+    let mut stack = children(root);
+    while let Some(pid) = stack.pop() {
+        if out.len() > 100_000 || out.contains(&pid) {
+            break;
+        }
+        out.push(pid);
+        stack.extend(children(pid));
+    }
+    out
+}
