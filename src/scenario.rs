@@ -312,6 +312,15 @@ pub fn build(
     })
 }
 
+/// Where a measurement's energy figures come from: read from hardware, or the CPU-time model.
+fn energy_origin(fig: &MeasuredFigures) -> Origin {
+    if fig.modelled {
+        Origin::Modelled
+    } else {
+        Origin::Measured
+    }
+}
+
 /// Model 4, measured: the measurement's J/sample and samples/s, extrapolated to the run.
 fn measured_model(
     b: &mut Builder<'_>,
@@ -330,16 +339,11 @@ fn measured_model(
     };
     let energy_per_sample = b.inputs.point(Energy::from_joules(fig.joules_per_sample));
     let samples_per_second = b.inputs.point(fig.samples_per_second);
-    let origin = if fig.modelled {
-        Origin::Modelled
-    } else {
-        Origin::Measured
-    };
     b.assume(
         &format!("measured.joules_per_{}", fig.per.as_str()),
         AssumedValue::Number(fig.joules_per_sample),
         Some("J"),
-        origin,
+        energy_origin(fig),
         format!("{}: {}", m.report.value, fig.energy_source),
     );
     // Throughput is timed by the clock: measured even where the energy is modelled.
@@ -386,17 +390,12 @@ fn calibrated_model(
             "a calibration needs [compute] FLOPs in the run and J/FLOP in the measurement (footprint's training loop)",
         ));
     };
-    let origin = if fig.modelled {
-        Origin::Modelled
-    } else {
-        Origin::Measured
-    };
     let per_device = rate / fig.devices.max(1.0);
     b.assume(
         "measured.joules_per_flop",
         AssumedValue::Number(jpf),
         Some("J"),
-        origin,
+        energy_origin(fig),
         format!("{}: {}", m.report.value, fig.energy_source),
     );
     // FLOPs counted from the shapes over a timed window: measured even where the energy is
