@@ -105,18 +105,19 @@ fn dash_is_stdout_and_a_device_is_written_in_place() {
     }
 }
 
+/// A named pipe at `path`.
+#[cfg(unix)]
+fn mkfifo(path: &Path) {
+    let made = Command::new("mkfifo").arg(path).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo {}", path.display());
+}
+
 #[cfg(unix)]
 #[test]
 fn a_fifo_output_is_written_through() {
     let d = tempdir("fifo-out");
     let fifo = d.join("pipe");
-    assert!(
-        Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    mkfifo(&fifo);
     let reader = {
         let fifo = fifo.clone();
         std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
@@ -658,13 +659,7 @@ fn a_terminal_of_zero_columns_does_not_shred_tables() {
 fn a_fifo_is_not_read_as_a_run_file() {
     let d = tempdir("fifo-in");
     let fifo = d.join("run.toml");
-    assert!(
-        Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    mkfifo(&fifo);
     let t0 = Instant::now();
     let r = run(&["estimate", fifo.to_str().unwrap()]);
     assert_input_error(&r, &["not a regular file"]);
