@@ -4,7 +4,6 @@
 //! copied.
 
 use gemm::Parallelism;
-use std::sync::OnceLock;
 
 /// A read-only f32 matrix over a slice: element (i, j) is `data[i·rs + j·cs]`.
 #[derive(Clone, Copy, Debug)]
@@ -49,11 +48,10 @@ impl<'a> Mat<'a> {
     }
 }
 
-/// Threads for one multiply: candle's count, read once (candle reads it per multiply, from
-/// /proc on Linux). Small products run on one thread; gemm decides from the sizes.
+/// Threads for one multiply: those of the rayon pool it runs in (the training loop's, sized
+/// by candle's count). Small products run on one thread; gemm decides from the sizes.
 fn parallelism(threads: bool) -> Parallelism {
-    static THREADS: OnceLock<usize> = OnceLock::new();
-    let n = *THREADS.get_or_init(candle_core::utils::get_num_threads);
+    let n = rayon::current_num_threads();
     if threads && n > 1 {
         Parallelism::Rayon(n)
     } else {
