@@ -4,9 +4,8 @@
 //! its range) with each limit. A value exactly at its limit passes. The verdict is plain data;
 //! turning it into an exit code is the CLI's job (`EXIT_BUDGET` when not ok).
 
-use serde::Serialize;
-
-use crate::impact::{Estimate, ModelKind};
+use crate::impact::Estimate;
+pub use crate::record::{Basis, Check, Metric, Verdict};
 pub use crate::units::parse::{parse_energy, parse_mass, parse_money};
 use crate::units::{Energy, Mass, Money};
 
@@ -31,67 +30,6 @@ impl Limits {
     pub fn is_empty(&self) -> bool {
         self.co2e.is_none() && self.energy.is_none() && self.cost.is_none()
     }
-}
-
-/// Which end of a range a check used.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Basis {
-    Central,
-    High,
-}
-
-/// What a limit limits. Serialised as the JSON field of the estimate it checks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum Metric {
-    #[serde(rename = "co2e_kg")]
-    Co2e,
-    #[serde(rename = "energy_kwh")]
-    Energy,
-    #[serde(rename = "cost_usd")]
-    Cost,
-}
-
-impl Metric {
-    /// The estimate field it checks, whose unit `limit` and `value` are in.
-    pub fn field(self) -> crate::record::Field {
-        use crate::record::Field;
-        match self {
-            Metric::Co2e => Field::Co2e,
-            Metric::Energy => Field::Energy,
-            Metric::Cost => Field::Cost,
-        }
-    }
-
-    /// What it is, for people.
-    pub fn noun(self) -> &'static str {
-        match self {
-            Metric::Co2e => "CO2e",
-            Metric::Energy => "energy",
-            Metric::Cost => "cost",
-        }
-    }
-}
-
-/// One limit against one figure; `limit` and `value` are in the unit of the metric's field
-/// (kg, kWh, USD).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Check {
-    pub metric: Metric,
-    pub limit: f64,
-    pub value: f64,
-    pub ok: bool,
-    /// How far over the limit (0 when within), in the same unit.
-    pub excess: f64,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Verdict {
-    pub ok: bool,
-    pub checks: Vec<Check>,
-    /// The model whose figures were checked.
-    pub model: ModelKind,
-    pub basis: Basis,
 }
 
 /// Why a limit could not be checked.
@@ -141,6 +79,7 @@ pub fn check(est: &Estimate, limits: &Limits, strict: bool) -> Result<Verdict, U
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::impact::ModelKind;
     use crate::impact::Outputs;
 
     fn est(co2e_kg: f64, high_kg: f64, cost: Option<f64>) -> Estimate {

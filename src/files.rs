@@ -97,10 +97,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 pub fn create_stream(path: &Path) -> std::io::Result<std::fs::File> {
     let mut o = std::fs::OpenOptions::new();
     o.write(true).create(true).truncate(true);
-    #[cfg(unix)]
     if !std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.custom_flags(libc::O_NOFOLLOW);
+        crate::platform::no_follow(&mut o);
     }
     o.open(path)
 }

@@ -8,8 +8,8 @@ use rayon::prelude::*;
 
 use super::{evaluate, plan_measured, read_measured, registry};
 use crate::error::InputError;
-use crate::impact::{Estimate, ModelKind};
 use crate::profiles::Registry;
+use crate::record::{Row, Sweep};
 use crate::runfile::{self, In, RangeValue, RunSpec};
 
 /// The values each option takes; an empty list keeps the run file's own.
@@ -22,27 +22,6 @@ pub struct Axes {
     pub pues: Vec<f64>,
     pub epochs: Vec<f64>,
     pub prices: Vec<f64>,
-}
-
-/// One option: the values it set, and the run's primary estimate with them.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Row {
-    pub device: Option<String>,
-    pub region: Option<String>,
-    pub count: Option<u64>,
-    pub utilization: Option<f64>,
-    pub pue: Option<f64>,
-    pub epochs: Option<f64>,
-    pub price: Option<f64>,
-    pub model: ModelKind,
-    pub estimate: Estimate,
-}
-
-/// What a sweep found.
-#[derive(Clone, Debug)]
-pub struct Sweep {
-    pub name: String,
-    pub rows: Vec<Row>,
 }
 
 fn flag_err(flag: &str, msg: impl Into<String>) -> InputError {

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::measure::workload;
 use crate::record::WorkloadKind;
 use crate::report::Format;
+use crate::train::workload;
 use crate::units;
 
 #[derive(Parser, Debug)]

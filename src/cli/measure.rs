@@ -9,8 +9,9 @@ use super::{check_output, emit, flag_error, not_an_input};
 use crate::app::{self, MeasureMode, MeasureOutcome, MeasureRequest};
 use crate::error::{EXIT_IO, EXIT_OK, printable, say, say_raw};
 use crate::files;
-use crate::measure::{self, workload};
+use crate::measure;
 use crate::report::{self, Format};
+use crate::train::{self, workload};
 use crate::units;
 
 /// How long the training loop trains, after its warm-up, when neither --steps nor --duration
@@ -31,7 +32,7 @@ fn workload_config(a: &MeasureArgs) -> anyhow::Result<workload::Config> {
         c.learning_rate = lr;
     }
     c.seed = a.seed;
-    measure::check_fits(&c)
+    train::check_fits(&c)
         .map_err(|msg| flag_error("--batch-size/--width/--depth/--seq-len", msg))?;
     Ok(c)
 }
@@ -73,7 +74,7 @@ fn measure_mode(a: &MeasureArgs) -> anyhow::Result<MeasureMode> {
             (None, None) => Some(units::Duration::from_seconds(DEFAULT_TRAIN_SECONDS)),
             (_, d) => d,
         };
-        return Ok(MeasureMode::Train(measure::TrainOptions {
+        return Ok(MeasureMode::Train(train::TrainOptions {
             config: workload_config(a)?,
             steps: a.steps,
             duration,
@@ -217,7 +218,7 @@ fn run_unmeasured(a: &MeasureArgs, p: &crate::record::Placement) -> anyhow::Resu
     #[cfg(not(unix))]
     let status = cmd.status();
     match status {
-        Ok(s) => Ok(crate::measure::platform::exit_code_of(s)),
+        Ok(s) => Ok(crate::platform::exit_code_of(s)),
         Err(e) => {
             say(&format!(
                 "error: cannot run '{}': {e}",
@@ -233,7 +234,7 @@ fn run_unmeasured(a: &MeasureArgs, p: &crate::record::Placement) -> anyhow::Resu
 }
 
 pub(super) fn measure_cmd(a: &MeasureArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
-    let placement = crate::record::Placement::here();
+    let placement = crate::measure::placement::here();
     let a = &placed(a, &placement)?;
     if a.once_per_node {
         if a.command.is_empty() {
@@ -346,7 +347,7 @@ fn append_codecarbon_row(
             country_name: site.place.as_deref(),
             g_per_kwh: site.g_per_kwh,
             pue: site.pue,
-            ram_total_gb: crate::measure::platform::total_memory_bytes().map(|b| b / 1e9),
+            ram_total_gb: crate::platform::total_memory_bytes().map(|b| b / 1e9),
         },
     ));
     files::append(path, text.as_bytes())

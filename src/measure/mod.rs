@@ -1,30 +1,26 @@
-//! `footprint measure`: run something real and measure what it used.
+//! Measuring: sensors, the sampler, and the command mode of `footprint measure`.
 //!
 //! Two modes share the sensors and the sampler:
-//! - **training**: a candle training loop in this process (`workload`), CPU or CUDA; warm-up
-//!   steps run before the measured window starts, so the figures describe steady state;
-//! - **command**: any command, spawned without a shell; all GPUs and the command's whole
-//!   process tree are measured for as long as it runs, and footprint exits with its code.
+//! - **training** (in [`crate::train`]): a candle training loop in this process, CPU or CUDA;
+//!   warm-up steps run before the measured window starts, so the figures describe steady state;
+//! - **command** ([`wrap`]): any command, spawned without a shell; all GPUs and the command's
+//!   whole process tree are measured for as long as it runs, and footprint exits with its code.
+//!
+//! This room knows nothing of training: the training loop uses it, never the reverse.
 //!
 //! The result is a [`Measurement`]: energy per device with its source, throughput, J/sample,
 //! achieved FLOP/s and J/FLOP where they are known. It serialises as the `measurement` part of
 //! a report (`-o report.json`), which `[measured] report = ...` and `footprint check` read back.
 
-mod adamw;
-pub mod ops;
 pub mod placement;
-pub(crate) mod platform;
-mod progress;
+pub(crate) mod progress;
 pub mod sampler;
 pub mod sensor;
-pub mod signal;
-mod stepper;
 pub mod textfile;
 mod track;
-mod train;
-mod vmath;
-pub mod workload;
 mod wrap;
+
+pub(crate) use crate::platform::signal;
 
 use std::path::{Path, PathBuf};
 
@@ -35,10 +31,6 @@ use crate::record::{
 use crate::units::{Duration, Energy};
 use sampler::{SamplerOutput, Trace};
 use sensor::{DeviceKind, GpuSelection, Sensor};
-
-pub use platform::keep_freed_memory;
-pub use stepper::{StepFacts, Stepper, limit_candle_spinning};
-pub use train::{check_fits, train};
 
 /// Marks a measurement stopped by its runtime budget.
 pub(crate) fn mark_budget_exceeded(m: &mut Measurement, why: String) {
@@ -121,16 +113,6 @@ impl RuntimeBudget {
         }
         None
     }
-}
-
-#[derive(Clone, Debug)]
-pub struct TrainOptions {
-    pub config: workload::Config,
-    pub steps: Option<u64>,
-    pub duration: Option<Duration>,
-    pub warmup: u64,
-    pub cuda: Option<usize>,
-    pub common: Common,
 }
 
 #[derive(Clone, Debug)]
@@ -385,7 +367,7 @@ pub(crate) fn from_sampler(
         sampler: sampler_stats(&out),
         trace_error: out.trace_error.clone(),
         budget_exceeded: None,
-        placement: Some(placement::Placement::here()),
+        placement: Some(placement::here()),
         nodes: None,
         sensors: out.devices,
         counted,

@@ -7,50 +7,50 @@
 
 pub use crate::record::{Launcher, Placement};
 
-impl Placement {
-    /// Reads the placement from an environment (`get` is `std::env::var` in use, a map in
-    /// tests). Slurm's variables win over torchrun's when both are set (torchrun under srun).
-    pub fn from_env(get: impl Fn(&str) -> Option<String>, hostname: &str) -> Placement {
-        let num = |k: &str| get(k).and_then(|v| v.trim().parse::<u64>().ok());
-        let slurm = get("SLURM_JOB_ID").is_some();
-        let torch = get("LOCAL_RANK").is_some() || get("TORCHELASTIC_RUN_ID").is_some();
-        let node = get("SLURMD_NODENAME")
-            .filter(|_| slurm)
-            .unwrap_or_else(|| hostname.to_string());
-        if slurm {
-            return Placement {
-                launcher: Launcher::Slurm,
-                job_id: get("SLURM_JOB_ID"),
-                node,
-                node_index: num("SLURM_NODEID"),
-                rank: num("SLURM_PROCID"),
-                local_rank: num("SLURM_LOCALID"),
-                world_size: num("SLURM_NTASKS").or_else(|| num("SLURM_NPROCS")),
-            };
-        }
-        Placement {
-            launcher: if torch {
-                Launcher::Torchrun
-            } else {
-                Launcher::None
-            },
-            job_id: get("TORCHELASTIC_RUN_ID"),
+/// Reads the placement from an environment (`get` is `std::env::var` in use, a map in
+/// tests). Slurm's variables win over torchrun's when both are set (torchrun under srun).
+pub fn from_env(get: impl Fn(&str) -> Option<String>, hostname: &str) -> Placement {
+    let num = |k: &str| get(k).and_then(|v| v.trim().parse::<u64>().ok());
+    let slurm = get("SLURM_JOB_ID").is_some();
+    let torch = get("LOCAL_RANK").is_some() || get("TORCHELASTIC_RUN_ID").is_some();
+    let node = get("SLURMD_NODENAME")
+        .filter(|_| slurm)
+        .unwrap_or_else(|| hostname.to_string());
+    if slurm {
+        return Placement {
+            launcher: Launcher::Slurm,
+            job_id: get("SLURM_JOB_ID"),
             node,
-            node_index: num("GROUP_RANK"),
-            rank: num("RANK"),
-            local_rank: num("LOCAL_RANK"),
-            world_size: num("WORLD_SIZE"),
-        }
+            node_index: num("SLURM_NODEID"),
+            rank: num("SLURM_PROCID"),
+            local_rank: num("SLURM_LOCALID"),
+            world_size: num("SLURM_NTASKS").or_else(|| num("SLURM_NPROCS")),
+        };
     }
-
-    /// This process's placement.
-    pub fn here() -> Placement {
-        Placement::from_env(
-            |k| std::env::var(k).ok().filter(|v| !v.is_empty()),
-            &hostname(),
-        )
+    Placement {
+        launcher: if torch {
+            Launcher::Torchrun
+        } else {
+            Launcher::None
+        },
+        job_id: get("TORCHELASTIC_RUN_ID"),
+        node,
+        node_index: num("GROUP_RANK"),
+        rank: num("RANK"),
+        local_rank: num("LOCAL_RANK"),
+        world_size: num("WORLD_SIZE"),
     }
+}
 
+/// This process's placement.
+pub fn here() -> Placement {
+    from_env(
+        |k| std::env::var(k).ok().filter(|v| !v.is_empty()),
+        &hostname(),
+    )
+}
+
+impl Placement {
     /// Whether this process is the first on its node (or not part of a job).
     pub fn is_first_on_node(&self) -> bool {
         self.local_rank.is_none_or(|r| r == 0)
@@ -118,7 +118,7 @@ mod tests {
 
     #[test]
     fn slurm_then_torchrun_then_nothing() {
-        let p = Placement::from_env(
+        let p = from_env(
             env(&[
                 ("SLURM_JOB_ID", "4242"),
                 ("SLURM_PROCID", "9"),
@@ -143,7 +143,7 @@ mod tests {
             (Some("4242"), "gpu-07", Some(9), Some(1), Some(2), Some(16))
         );
         assert!(!p.is_first_on_node());
-        let p = Placement::from_env(
+        let p = from_env(
             env(&[
                 ("RANK", "5"),
                 ("LOCAL_RANK", "0"),
@@ -165,7 +165,7 @@ mod tests {
             (Some(5), Some(0), Some(8), "node-b", Some("abc"))
         );
         assert!(p.is_first_on_node());
-        let p = Placement::from_env(env(&[]), "laptop");
+        let p = from_env(env(&[]), "laptop");
         assert_eq!(
             (p.launcher, p.rank, p.node.as_str()),
             (Launcher::None, None, "laptop")
@@ -174,7 +174,7 @@ mod tests {
 
     #[test]
     fn placeholders_expand_and_stay_in_their_directory() {
-        let p = Placement::from_env(
+        let p = from_env(
             env(&[
                 ("SLURM_JOB_ID", "77"),
                 ("SLURM_PROCID", "3"),
@@ -194,7 +194,7 @@ mod tests {
                 .contains("unknown placeholder {gpu}")
         );
         assert!(p.expand("r-{node.json").unwrap_err().contains("unclosed"));
-        let alone = Placement::from_env(env(&[]), "laptop");
+        let alone = from_env(env(&[]), "laptop");
         assert_eq!(
             alone.expand("r-{node}-{rank}-{job}").unwrap(),
             "r-laptop-0-nojob"

@@ -59,7 +59,7 @@ pub struct Sampler {
 }
 
 fn thread_cpu() -> Duration {
-    Duration::from_seconds(super::platform::thread_cpu_seconds())
+    Duration::from_seconds(crate::platform::thread_cpu_seconds())
 }
 
 /// A JSON-lines trace, one line per reading. Each tick's lines are written with one `write`

@@ -4,11 +4,12 @@
 use std::time::Instant;
 
 use super::progress::{Progress, live_line};
+use super::sensor;
 use super::sensor::cputime::{CpuModel, Scope};
 use super::sensor::{DeviceKind, GpuSelection};
 use super::{WrapOptions, from_sampler, hardware_sensors, now_unix};
-use super::{platform, sensor, signal};
 use crate::error::MeasureError;
+use crate::platform::{self, signal};
 use crate::profiles::Registry;
 use crate::record::{Measurement, Mode};
 

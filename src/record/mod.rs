@@ -6,17 +6,27 @@
 //! back through the one reader here, [`MeasurementReport::from_json`], which validates what it
 //! reads (known schema, finite and non-negative figures) so that no caller has to.
 //!
-//! The JSON field names are a contract (RUN-FORMAT.md): add, never rename.
+//! The JSON field names are a contract (docs/run-format.md): add, never rename.
 
+mod assumption;
 mod estimate;
+mod report;
+mod sweep;
 pub mod trace;
+mod validation;
+mod verdict;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
 use crate::impact::Estimate;
 
+pub use assumption::{AssumedValue, Assumption, Origin};
 pub use estimate::{EstimateRecord, Field, JsonBand, tidy};
+pub use report::{Report, ReportKind};
+pub use sweep::{Row, Sweep};
+pub use validation::{CaseCheck, FigureCheck, ValidationSummary};
+pub use verdict::{Basis, Check, Metric, Verdict};
 
 /// Schema of the `measurement` object.
 pub const MEASUREMENT_SCHEMA: u32 = 1;

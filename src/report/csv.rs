@@ -5,7 +5,7 @@ use crate::record::Field;
 
 pub struct CsvExporter;
 
-/// The columns, in the order CSV has always written them (RUN-FORMAT.md: columns may be
+/// The columns, in the order CSV has always written them (docs/run-format.md: columns may be
 /// added at the end, never moved). `device_hours` is the device-hours band.
 const COLUMNS: [Field; 11] = [
     Field::Energy,

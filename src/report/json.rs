@@ -1,14 +1,14 @@
-//! JSON output, schema 1 (RUN-FORMAT.md). Field names here are a contract: add, never rename.
+//! JSON output, schema 1 (docs/run-format.md). Field names here are a contract: add, never rename.
 //! An estimate's fields are [`EstimateRecord`]'s, the measurement is the [`Measurement`] record:
 //! the same types the report is read back through.
 
 use serde::Serialize;
 
 use super::{Exporter, Report};
-use crate::budget::Verdict;
 use crate::impact::ModelKind;
+use crate::record::Assumption;
+use crate::record::Verdict;
 use crate::record::{EstimateRecord, Measurement, REPORT_SCHEMA};
-use crate::scenario::Assumption;
 
 pub const SCHEMA_VERSION: u32 = REPORT_SCHEMA;
 

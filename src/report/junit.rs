@@ -49,8 +49,8 @@ impl Exporter for JunitExporter {
             "    <properties>\n      <property name=\"model\" value=\"{}\"/>\n      <property name=\"basis\" value=\"{}\"/>\n    </properties>\n",
             v.model.as_str(),
             match v.basis {
-                crate::budget::Basis::Central => "central",
-                crate::budget::Basis::High => "high",
+                crate::record::Basis::Central => "central",
+                crate::record::Basis::High => "high",
             }
         ));
         for (check, (line, ok)) in v.checks.iter().zip(&lines) {

@@ -32,8 +32,8 @@ impl Exporter for MarkdownExporter {
                 if v.ok { "✅ pass" } else { "❌ exceeded" },
                 v.model.as_str().replace('_', "-"),
                 match v.basis {
-                    crate::budget::Basis::Central => "",
-                    crate::budget::Basis::High => ", high end of each range",
+                    crate::record::Basis::Central => "",
+                    crate::record::Basis::High => ", high end of each range",
                 }
             ));
             out.push_str("| Limit | Result |\n| --- | --- |\n");

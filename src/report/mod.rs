@@ -2,12 +2,13 @@
 //!
 //! A [`Report`] is what a command has to say (estimates, assumptions, a budget verdict, a
 //! measurement); an [`Exporter`] turns it into text. Tables and Markdown are for people and
-//! may change; JSON (schema 1 of RUN-FORMAT.md) and CSV are for machines and only grow.
+//! may change; JSON (schema 1 of docs/run-format.md) and CSV are for machines and only grow.
 
 mod charts;
 pub use charts::{estimate_svg, sensors_svg, trace_svg};
 pub mod codecarbon;
 mod csv;
+pub mod github;
 pub mod html;
 mod json;
 pub mod junit;
@@ -18,53 +19,13 @@ pub mod sweep;
 mod table;
 pub mod validation;
 
-use crate::budget::Verdict;
-use crate::impact::{Estimate, ModelKind};
-use crate::record::{Field, Measurement};
-use crate::scenario::{AssumedValue, Assumption};
+use crate::impact::Estimate;
+use crate::record::Field;
+use crate::record::Verdict;
+use crate::record::{AssumedValue, Assumption};
+pub use crate::record::{Report, ReportKind};
 
 pub use json::{JsonReport, SCHEMA_VERSION};
-
-/// Which command a report comes from; it decides what the report leads with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReportKind {
-    Estimate,
-    Check,
-    Measure,
-}
-
-impl ReportKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReportKind::Estimate => "estimate",
-            ReportKind::Check => "check",
-            ReportKind::Measure => "measure",
-        }
-    }
-}
-
-/// Everything a report can say.
-#[derive(Clone, Debug)]
-pub struct Report {
-    /// What produced it.
-    pub kind: ReportKind,
-    pub name: String,
-    pub description: Option<String>,
-    /// Estimates, in priority order (the first is the primary).
-    pub estimates: Vec<Estimate>,
-    pub assumptions: Vec<Assumption>,
-    pub notes: Vec<String>,
-    pub budget: Option<Verdict>,
-    /// What was measured (`footprint measure`, or a measurement report checked).
-    pub measurement: Option<Measurement>,
-}
-
-impl Report {
-    /// The model budgets use: the first of measured, duration, compute, per-sample.
-    pub fn primary(&self) -> Option<ModelKind> {
-        crate::impact::primary(&self.estimates).map(|e| e.kind)
-    }
-}
 
 /// An output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -197,7 +158,7 @@ pub(crate) fn assumption_value(a: &Assumption) -> String {
 
 /// A verdict's lines for people: "CO2e 553.1 t > limit 500 t (over by 53.1 t)".
 pub fn verdict_lines(v: &Verdict) -> Vec<(String, bool)> {
-    use crate::budget::Metric;
+    use crate::record::Metric;
     use crate::units::{Energy, Mass, Money, human_energy, human_mass, human_money};
     v.checks
         .iter()

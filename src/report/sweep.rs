@@ -4,8 +4,7 @@
 use serde::Serialize;
 
 use super::Format;
-use crate::app::sweep::{Row, Sweep};
-use crate::record::{EstimateRecord, Field};
+use crate::record::{EstimateRecord, Field, Row, Sweep};
 use crate::units::sig4;
 
 /// What the options are ordered by.

@@ -78,8 +78,8 @@ fn budget(r: &Report) -> String {
     let mut out = String::new();
     if let Some(v) = &r.budget {
         let basis = match v.basis {
-            crate::budget::Basis::Central => "central figures",
-            crate::budget::Basis::High => "high end of each range (--strict)",
+            crate::record::Basis::Central => "central figures",
+            crate::record::Basis::High => "high end of each range (--strict)",
         };
         out.push_str(&format!(
             "\nBudget ({} model, {basis}): {}\n",

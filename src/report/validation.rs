@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::Format;
-use crate::app::{CaseCheck, FigureCheck, ValidationSummary};
+use crate::record::{CaseCheck, FigureCheck, ValidationSummary};
 use crate::units::sig4;
 
 #[derive(Serialize)]

@@ -1,6 +1,6 @@
 //! The run description (`run.toml`, format 1): its keys, their defaults and their checks.
 //!
-//! `RUN-FORMAT.md` is the contract; this module is its one reader. It turns a file into a
+//! `docs/run-format.md` is the contract; this module is its one reader. It turns a file into a
 //! [`RunSpec`] in which every value still knows its line, so that later steps (profile
 //! lookups in `scenario`) can point at the exact place of a problem. Nothing here knows about
 //! profiles or the calculator: the checks are the ones that hold for any run ("utilization is
@@ -20,7 +20,7 @@ use crate::error::InputError;
 /// A run file larger than this is not a run description (a wrong path, a data file).
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
-/// The keys of each section: the contract of RUN-FORMAT.md, in one place.
+/// The keys of each section: the contract of docs/run-format.md, in one place.
 pub mod keys {
     pub const TOP: &[&str] = &[
         "name",

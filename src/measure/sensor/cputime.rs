@@ -15,6 +15,7 @@
 //! including children that already exited.
 
 use super::{DeviceKind, Quality, Reading, Sensor, SensorInfo};
+pub use crate::platform::cpu::{CpuFacts, cpu_facts};
 use crate::profiles::CpuTable;
 use crate::units::{Duration, Energy, Power};
 
@@ -25,62 +26,6 @@ pub enum Scope {
     SelfProcess,
     /// A child process and all its descendants.
     Tree(i32),
-}
-
-/// What the model knows about this machine's CPU.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CpuFacts {
-    pub model_name: String,
-    /// Logical CPUs visible to us.
-    pub threads: usize,
-    pub sockets: usize,
-    /// Hardware threads of one chip (may exceed what a VM sees).
-    pub chip_threads: usize,
-}
-
-/// Reads `/proc/cpuinfo`-style text.
-pub fn cpu_facts(cpuinfo: &str) -> CpuFacts {
-    let mut model = None;
-    let mut threads = 0;
-    let mut sockets = std::collections::BTreeSet::new();
-    let mut siblings = None;
-    let mut cores = None;
-    for line in cpuinfo.lines() {
-        let Some((k, v)) = line.split_once(':') else {
-            continue;
-        };
-        let (k, v) = (k.trim(), v.trim());
-        match k {
-            "processor" => threads += 1,
-            "model name" if model.is_none() => model = Some(v.to_string()),
-            "physical id" => {
-                sockets.insert(v.to_string());
-            }
-            "siblings" if siblings.is_none() => siblings = v.parse::<usize>().ok(),
-            "cpu cores" if cores.is_none() => cores = v.parse::<usize>().ok(),
-            _ => {}
-        }
-    }
-    let threads = threads.max(1);
-    let sockets = sockets.len().max(1);
-    let model_name = model.unwrap_or_else(|| "unknown CPU".to_string());
-    let visible_per_socket = (threads / sockets).max(1);
-    // "AMD EPYC 7763 64-Core Processor": the chip has 64 cores even when a VM sees 2.
-    let named_cores = model_name.split_whitespace().find_map(|w| {
-        w.strip_suffix("-Core")
-            .and_then(|n| n.parse::<usize>().ok())
-    });
-    let smt = match (siblings, cores) {
-        (Some(s), Some(c)) if c > 0 && s >= c => s / c,
-        _ => 1,
-    };
-    let chip_threads = visible_per_socket.max(named_cores.map_or(0, |c| c * smt.max(2)));
-    CpuFacts {
-        model_name,
-        threads,
-        sockets,
-        chip_threads,
-    }
 }
 
 /// Power per busy hardware thread, and where it came from.
@@ -112,8 +57,8 @@ pub fn watts_per_thread(facts: &CpuFacts, table: &CpuTable) -> (f64, String) {
     }
 }
 
-use crate::measure::platform::process_rss_bytes;
-pub use crate::measure::platform::{children_cpu_seconds, self_cpu_seconds, tree_usage};
+use crate::platform::process_rss_bytes;
+pub use crate::platform::{children_cpu_seconds, self_cpu_seconds, tree_usage};
 
 /// The CPU-time model as a sensor.
 pub struct CpuModel {
@@ -131,7 +76,7 @@ pub struct CpuModel {
 impl CpuModel {
     /// The model for this machine's CPU, as the platform describes it.
     pub fn here(scope: Scope, table: &CpuTable) -> CpuModel {
-        CpuModel::new(scope, table, crate::measure::platform::cpu_facts())
+        CpuModel::new(scope, table, crate::platform::cpu_facts())
     }
 
     pub fn new(scope: Scope, table: &CpuTable, facts: CpuFacts) -> CpuModel {

@@ -246,12 +246,12 @@ fn processor_name() -> Option<String> {
 
 /// This machine's CPU: its registry name and the logical CPUs Windows shows us. The chip's
 /// own thread count comes from "N-Core" in the name where it says so, as on Linux.
-pub fn cpu_facts() -> crate::measure::sensor::cputime::CpuFacts {
+pub fn cpu_facts() -> super::cpu::CpuFacts {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let name = processor_name().unwrap_or_else(|| "unknown CPU".to_string());
     // The same derivation as /proc/cpuinfo text gives on Linux.
     let text = format!("processor : 0\nmodel name : {name}\n");
-    let mut facts = crate::measure::sensor::cputime::cpu_facts(&text);
+    let mut facts = super::cpu::cpu_facts(&text);
     facts.threads = threads;
     facts.chip_threads = facts.chip_threads.max(threads);
     facts

@@ -149,10 +149,10 @@ fn sysctl_int(name: &str) -> Option<usize> {
 
 /// This machine's CPU from `sysctl`: "Apple M2 Pro" (`machdep.cpu.brand_string`) and its
 /// logical CPUs; Apple silicon has no SMT, so every logical CPU is a core of the one chip.
-pub fn cpu_facts() -> crate::measure::sensor::cputime::CpuFacts {
+pub fn cpu_facts() -> super::cpu::CpuFacts {
     let threads = sysctl_int("hw.logicalcpu").unwrap_or(1);
     let sockets = sysctl_int("hw.packages").unwrap_or(1);
-    crate::measure::sensor::cputime::CpuFacts {
+    super::cpu::CpuFacts {
         model_name: sysctl_string("machdep.cpu.brand_string")
             .unwrap_or_else(|| "unknown CPU".to_string()),
         threads,

@@ -5,6 +5,9 @@
 //! Everything above this module (the sampler, the CPU-time model's arithmetic, reports) is the
 //! same on every platform and is tested once, on Linux. Each function here says what it reads.
 
+pub mod cpu;
+pub mod signal;
+
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]
@@ -22,6 +25,18 @@ pub use linux::{
 mod macos;
 #[cfg(target_os = "macos")]
 pub use macos::{cpu_facts, descendants, process_rss_bytes, total_memory_bytes, tree_usage};
+
+/// Makes `o` refuse to open through a symbolic link at the last component of the path, where
+/// the system can say so (`O_NOFOLLOW`); elsewhere it leaves `o` as it is.
+pub fn no_follow(o: &mut std::fs::OpenOptions) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.custom_flags(libc::O_NOFOLLOW);
+    }
+    #[cfg(not(unix))]
+    let _ = o;
+}
 
 /// Outside Linux, processes orphaned by the command cannot be adopted and found again.
 /// Elsewhere the system allocator's policy is kept (see the Linux version for why).
@@ -63,8 +78,8 @@ pub fn process_rss_bytes(_pid: i32) -> f64 {
 
 /// Other Unix systems: the CPU is not named; the model uses its default per thread.
 #[cfg(all(unix, not(any(target_os = "linux", target_os = "macos"))))]
-pub fn cpu_facts() -> crate::measure::sensor::cputime::CpuFacts {
-    crate::measure::sensor::cputime::cpu_facts("")
+pub fn cpu_facts() -> cpu::CpuFacts {
+    cpu::cpu_facts("")
 }
 
 #[cfg(windows)]

@@ -2,12 +2,13 @@
 
 use std::time::Instant;
 
-use super::progress::{Progress, live_line};
-use super::sensor::cputime::{CpuModel, Scope};
-use super::sensor::{DeviceKind, GpuSelection};
-use super::{StepFacts, Stepper, TrainOptions, from_sampler, hardware_sensors, now_unix};
-use super::{sensor, signal, workload};
+use super::{StepFacts, Stepper, TrainOptions, workload};
 use crate::error::MeasureError;
+use crate::measure::progress::{Progress, live_line};
+use crate::measure::sensor::cputime::{CpuModel, Scope};
+use crate::measure::sensor::{DeviceKind, GpuSelection};
+use crate::measure::{from_sampler, hardware_sensors, now_unix, sensor};
+use crate::platform::signal;
 use crate::profiles::Registry;
 use crate::record::{LossSummary, Measurement, Mode, WorkloadInfo};
 use crate::units::sig4;
@@ -19,7 +20,7 @@ const ASSUMED_MEMORY_BYTES: f64 = 8.0 * (1u64 << 30) as f64;
 /// memory (three quarters of it, leaving room for the rest of the system).
 pub fn check_fits(config: &workload::Config) -> Result<(), String> {
     let need = config.memory_bytes();
-    let have = super::platform::total_memory_bytes().unwrap_or(ASSUMED_MEMORY_BYTES);
+    let have = crate::platform::total_memory_bytes().unwrap_or(ASSUMED_MEMORY_BYTES);
     if need > 0.75 * have {
         let gib = |b: f64| format!("{:.1} GiB", b / (1u64 << 30) as f64);
         return Err(format!(
@@ -62,7 +63,7 @@ pub fn train(opts: &TrainOptions, reg: &Registry) -> anyhow::Result<Measurement>
     let mut stepper = Stepper::new(built)?;
     let (sensors, mut notices) = training_sensors(opts.cuda, reg);
     let started = now_unix();
-    let sampler = super::start_sampler(sensors, &opts.common)?;
+    let sampler = crate::measure::start_sampler(sensors, &opts.common)?;
     let run = run_steps(&mut stepper, &sampler, opts)?;
     if !run.abandoned {
         // Queued GPU work belongs in the window. (A step that was left running would make
@@ -80,7 +81,7 @@ pub fn train(opts: &TrainOptions, reg: &Registry) -> anyhow::Result<Measurement>
 
     let mut m = from_sampler(Mode::Training, started, seconds, out, notices);
     if let Some(why) = run.over.clone() {
-        super::mark_budget_exceeded(&mut m, why);
+        crate::measure::mark_budget_exceeded(&mut m, why);
     }
     if let (Some(i), false) = (
         opts.cuda,
@@ -134,12 +135,12 @@ struct StepRun {
     abandoned: bool,
 }
 
-/// Warm-up, then [`Sampler::mark`](super::sampler::Sampler::mark), then steps until the step
+/// Warm-up, then [`Sampler::mark`](crate::measure::sampler::Sampler::mark), then steps until the step
 /// count or the duration is reached (a step in progress finishes), or a signal or a budget says
 /// stop (at once, even in the middle of a step).
 fn run_steps(
     stepper: &mut Stepper,
-    sampler: &super::sampler::Sampler,
+    sampler: &crate::measure::sampler::Sampler,
     opts: &TrainOptions,
 ) -> anyhow::Result<StepRun> {
     let mut progress = Progress::new(opts.common.progress);

@@ -67,7 +67,7 @@ pub struct Stepper {
 
 impl Stepper {
     pub fn new(trainer: Box<dyn Trainer>) -> anyhow::Result<Stepper> {
-        super::platform::keep_freed_memory();
+        crate::platform::keep_freed_memory();
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(candle_core::utils::get_num_threads())
             .stack_size(STEP_STACK_BYTES)

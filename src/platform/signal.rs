@@ -2,6 +2,4 @@
 //! and still write the report. The platform layer installs the handlers; the rest of `measure`
 //! only asks whether one fired.
 
-pub use super::platform::{
-    forward_to, install_signal_handlers as install, received, signal_name as name,
-};
+pub use super::{forward_to, install_signal_handlers as install, received, signal_name as name};

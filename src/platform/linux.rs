@@ -101,9 +101,9 @@ pub fn page_size() -> f64 {
 }
 
 /// This machine's CPU, from `/proc/cpuinfo`.
-pub fn cpu_facts() -> crate::measure::sensor::cputime::CpuFacts {
+pub fn cpu_facts() -> super::cpu::CpuFacts {
     let text = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    crate::measure::sensor::cputime::cpu_facts(&text)
+    super::cpu::cpu_facts(&text)
 }
 
 /// Every live descendant of `root` (not `root` itself), parents before children.

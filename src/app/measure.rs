@@ -1,0 +1,360 @@
+//! `footprint measure`: the inputs checked, the measurement made (training loop or command),
+//! and its report against the run file or the measured window.
+
+use std::path::{Path, PathBuf};
+
+use super::{evaluate, plan_measured, registry};
+use crate::budget::Limits;
+use crate::error::{InputError, MeasureError};
+use crate::measure::{self, SpawnFailure, WrapOptions};
+use crate::profiles::Registry;
+use crate::record::{Measurement, Mode, Per, Status};
+use crate::report::{Report, ReportKind};
+use crate::runfile::{self, RunSpec};
+use crate::scenario::{Extrapolation, MeasuredUse};
+use crate::train::{self, TrainOptions};
+
+/// What `footprint measure` runs.
+#[derive(Clone, Debug)]
+pub enum MeasureMode {
+    Train(TrainOptions),
+    Command(WrapOptions),
+}
+
+/// A measurement and what to report it against.
+#[derive(Clone, Debug)]
+pub struct MeasureRequest {
+    pub mode: MeasureMode,
+    /// A run file to extrapolate to (its N × epochs, grid, PUE, prices).
+    pub run: Option<PathBuf>,
+    /// The grid of the measured window when there is no run file.
+    pub region: Option<String>,
+    /// The run is the measured workload itself (`--same-workload`).
+    pub same_workload: bool,
+    /// Stop the measurement when its window exceeds these (`--max-energy`, ...).
+    pub limits: Limits,
+    /// Keep a Prometheus text file up to date during the run.
+    pub prometheus_textfile: Option<PathBuf>,
+}
+
+/// How a measurement ended.
+pub enum MeasureOutcome {
+    /// Measured (completely, or until interrupted). `exit_code` is the command's, or 128 + the
+    /// signal for an interrupted training loop.
+    Measured {
+        report: Box<Report>,
+        exit_code: i32,
+        /// Where the measured window itself is reckoned (for a CodeCarbon-style row).
+        site: CentralSite,
+    },
+    /// The command could not be started: nothing was measured.
+    NotStarted(SpawnFailure),
+}
+
+/// `footprint measure`: checks every input, measures, and reports the measurement against the
+/// run file (or the measured window itself).
+pub fn measure(req: &MeasureRequest, profiles: Option<&Path>) -> anyhow::Result<MeasureOutcome> {
+    let reg = registry(profiles)?;
+    // Everything that can be wrong with the inputs is found now, before measuring.
+    let mut run = req.run.as_deref().map(runfile::load).transpose()?;
+    if let Some(s) = run.as_mut() {
+        let mut this = runfile::Measured::this_measurement();
+        if req.same_workload {
+            this.same_workload = Some(runfile::In {
+                value: true,
+                line: 0,
+                key: "--same-workload".to_string(),
+            });
+        }
+        s.measured = Some(this);
+    }
+    if let Some(s) = &run {
+        if s.dataset.is_none() {
+            return Err(s
+                .error(
+                    "--run: the run needs [dataset] samples (N) to extrapolate the measurement to",
+                )
+                .into());
+        }
+        if let MeasureMode::Command(w) = &req.mode
+            && w.samples.is_none()
+        {
+            return Err(InputError::new(
+                "--run with a command needs --samples N: how many samples the command trained on",
+            )
+            .for_key("--samples")
+            .into());
+        }
+        // How the run will use the measurement is decided now, from what the measurement
+        // will be: a run it cannot inform is refused before anything is measured.
+        if let MeasureMode::Train(_) = &req.mode
+            && !req.same_workload
+            && s.compute.is_none()
+        {
+            return Err(InputError::new(
+                "--run: footprint's training loop is not this run's workload: give the run [compute] FLOPs (calibrated from the measured J/FLOP), or pass --same-workload if the run is that workload",
+            )
+            .in_file(&s.file)
+            .into());
+        }
+    }
+    if let Some(r) = &req.region {
+        reg.region(r)
+            .map_err(|e| InputError::new(e.to_string()).for_key("--region"))?;
+    }
+    let budget = runtime_budget(&req.limits, run.as_ref(), req.region.as_deref(), &reg)?;
+    let site = central_site(run.as_ref(), req.region.as_deref(), &reg)?;
+    let textfile = req.prometheus_textfile.as_ref().map(|path| {
+        let p = crate::measure::placement::here();
+        measure::textfile::Textfile {
+            path: path.clone(),
+            job: p.job_id.clone().unwrap_or_else(|| "footprint".to_string()),
+            node: p.node.clone(),
+            grams_per_joule: site.g_per_kwh * site.pue / 3.6e6,
+        }
+    });
+    let mut mode = req.mode.clone();
+    let common = match &mut mode {
+        MeasureMode::Train(o) => &mut o.common,
+        MeasureMode::Command(o) => &mut o.common,
+    };
+    common.budget = budget;
+    common.textfile = textfile;
+    let (m, code) = match &mode {
+        MeasureMode::Train(opts) => {
+            let m = train::train(opts, &reg)?;
+            let code = match m.status {
+                Status::Interrupted => 128 + measure::signal::received().unwrap_or(2),
+                Status::BudgetExceeded => crate::error::EXIT_BUDGET,
+                Status::Complete => crate::error::EXIT_OK,
+            };
+            (m, code)
+        }
+        MeasureMode::Command(opts) => match measure::wrap(opts, &reg)? {
+            Ok(done) => done,
+            Err(fail) => return Ok(MeasureOutcome::NotStarted(fail)),
+        },
+    };
+    let report = measurement_report(m, run, req.region.clone(), &reg)?;
+    Ok(MeasureOutcome::Measured {
+        report: Box::new(report),
+        exit_code: code,
+        site,
+    })
+}
+
+/// The central grid intensity, PUE and place that a measurement's own window is reckoned at:
+/// the run file's, else `--region`'s, else the world average.
+pub struct CentralSite {
+    pub g_per_kwh: f64,
+    pub pue: f64,
+    /// The region as named, and the place's name.
+    pub region: Option<String>,
+    pub place: Option<String>,
+}
+
+pub fn central_site(
+    run: Option<&RunSpec>,
+    region: Option<&str>,
+    reg: &Registry,
+) -> Result<CentralSite, InputError> {
+    let site = run.map(|r| &r.site);
+    let named = site
+        .and_then(|s| s.region.as_ref().map(|r| r.value.clone()))
+        .or_else(|| region.map(String::from));
+    let looked_up = match &named {
+        Some(r) => Some(reg.region(r).map_err(|e| {
+            let e = InputError::new(e.to_string());
+            match run {
+                Some(s) => e.in_file(&s.file).for_key("site.region"),
+                None => e.for_key("--region"),
+            }
+        })?),
+        None => None,
+    };
+    let g_per_kwh = match (
+        site.and_then(|s| s.carbon_intensity_g_per_kwh.as_ref()),
+        &looked_up,
+    ) {
+        (Some(i), _) => i.value.central(),
+        (None, Some(r)) => r.intensity.value,
+        (None, None) => {
+            reg.grid(crate::profiles::DEFAULT_GRID)
+                .expect("the WORLD grid is embedded")
+                .carbon_intensity_g_per_kwh
+                .value
+        }
+    };
+    let pue = match site.and_then(|s| s.pue.as_ref()) {
+        Some(p) => p.value.central(),
+        None if run.is_some() => {
+            if named.as_ref().is_some_and(|r| r.contains(':')) {
+                crate::defaults::PUE_CLOUD.central
+            } else {
+                crate::defaults::PUE_UNKNOWN.central
+            }
+        }
+        None => 1.0,
+    };
+    let place = looked_up
+        .as_ref()
+        .and_then(|r| reg.grid(&r.code).map(|g| g.name.clone()));
+    Ok(CentralSite {
+        g_per_kwh,
+        pue,
+        region: named,
+        place,
+    })
+}
+
+/// The runtime budget of a measurement: its limits, and the central PUE, intensity and price
+/// (of the run file, else the region, else the world average) that turn measured energy into
+/// CO2e and money while it runs.
+fn runtime_budget(
+    limits: &Limits,
+    run: Option<&RunSpec>,
+    region: Option<&str>,
+    reg: &Registry,
+) -> Result<Option<measure::RuntimeBudget>, InputError> {
+    if limits.is_empty() {
+        return Ok(None);
+    }
+    let site = run.map(|r| &r.site);
+    let central = central_site(run, region, reg)?;
+    let (pue, g_per_kwh) = (central.pue, central.g_per_kwh);
+    let hw = run.and_then(|r| r.hardware.as_ref());
+    let usd_per_device_hour = hw
+        .and_then(|h| {
+            h.price_usd_per_device_hour
+                .as_ref()
+                .map(|p| p.value.central())
+        })
+        .or_else(|| {
+            let d = hw.and_then(|h| h.device.as_ref())?;
+            reg.accelerator(&d.value)
+                .ok()?
+                .price_usd_per_hour
+                .as_ref()
+                .map(|p| p.value)
+        });
+    let usd_per_kwh = site
+        .and_then(|s| s.electricity_usd_per_kwh.as_ref())
+        .map(|p| p.value.central());
+    if limits.cost.is_some() && usd_per_device_hour.is_none() && usd_per_kwh.is_none() {
+        return Err(InputError::new(
+            "a cost limit needs a price: give --run RUN.toml with hardware.price_usd_per_device_hour (or a device whose profile has one) or site.electricity_usd_per_kwh",
+        )
+        .for_key("--max-cost"));
+    }
+    Ok(Some(measure::RuntimeBudget {
+        max_energy: limits.energy,
+        max_co2e: limits.co2e,
+        max_cost: limits.cost,
+        pue,
+        kg_per_kwh: g_per_kwh / 1000.0,
+        usd_per_kwh,
+        usd_per_device_hour,
+    }))
+}
+
+/// The report of a measurement: against the user's run (extrapolated to its N × epochs) or,
+/// without one, the measured window itself.
+pub fn measurement_report(
+    m: Measurement,
+    run: Option<RunSpec>,
+    region: Option<String>,
+    reg: &Registry,
+) -> anyhow::Result<Report> {
+    let figures = m.figures();
+    let (spec, used) = match run {
+        Some(s) => {
+            let used = plan_measured(&s, reg, figures, "--run")
+                .map_err(|e| MeasureError(format!("the measurement could not be reported: {e}")))?;
+            (s, used)
+        }
+        None => {
+            let samples = m
+                .samples
+                .filter(|n| *n > 0 && figures.per == Per::Sample)
+                .unwrap_or(1);
+            let used = MeasuredUse {
+                figures,
+                extrapolation: Extrapolation::PerSample,
+                advisory: None,
+            };
+            (
+                RunSpec::measured_window(window_name(&m), samples, region),
+                used,
+            )
+        }
+    };
+    let ev = evaluate(spec, reg, Some(&used)).map_err(|e| {
+        // The measurement is already made: an error now must not hide it.
+        MeasureError(format!("the measurement could not be reported: {e}"))
+    })?;
+    let mut report = ev.into_report(ReportKind::Measure, None);
+    if m.status == Status::Interrupted {
+        report.notes.insert(
+            0,
+            "the measurement was interrupted: figures cover what ran until then".to_string(),
+        );
+    }
+    report.measurement = Some(m);
+    Ok(report)
+}
+
+/// What a measurement without a run file is called: the command, or the workload and device.
+fn window_name(m: &Measurement) -> String {
+    match (&m.command, &m.workload, m.mode) {
+        (Some(c), _, _) => c.join(" "),
+        (None, Some(w), _) => format!("{} on {}", w.config.kind.as_str(), w.device).to_lowercase(),
+        (None, None, Mode::Training | Mode::Command) => "training".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::impact::Estimate;
+    use crate::record::MeasurementReport;
+
+    /// A measurement written as `measure -o` writes it is read back whole by the one reader:
+    /// the record and the estimates come back equal.
+    #[test]
+    fn a_measurement_report_round_trips_through_the_record() {
+        let fixture = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/measurement-cpu.json"),
+        )
+        .unwrap();
+        let m = MeasurementReport::from_json(&fixture, "fixture.json")
+            .unwrap()
+            .measurement;
+        let reg = Registry::embedded();
+        let report = measurement_report(m.clone(), None, Some("FR".to_string()), &reg).unwrap();
+        let json = crate::report::exporter(crate::report::Format::Json)
+            .render(&report)
+            .unwrap();
+        let back = MeasurementReport::from_json(&json, "written.json").unwrap();
+        assert_eq!(back.measurement, m);
+        // the estimates as reports write them (12 significant digits) come back the same
+        let written = |es: &[Estimate]| -> Vec<crate::record::EstimateRecord> {
+            es.iter().map(crate::record::EstimateRecord::from).collect()
+        };
+        assert_eq!(written(&back.estimates), written(&report.estimates));
+        assert_eq!(back.name, report.name);
+        // and a hostile edit is refused with the field named
+        let bad = json.replacen("\"energy_j\": ", "\"energy_j\": -", 1);
+        let e = MeasurementReport::from_json(&bad, "bad.json")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("bad.json: ") && e.contains("energy_j"), "{e}");
+        // a report that would make a product of inputs overflow is refused by the reader
+        let huge = json.replacen("\"devices_used\": 1.0", "\"devices_used\": 1e300", 1);
+        let e = MeasurementReport::from_json(&huge, "huge.json")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("devices_used"), "{e}");
+        let future = json.replacen("\"schema_version\": 1", "\"schema_version\": 2", 1);
+        assert!(MeasurementReport::from_json(&future, "f.json").is_err());
+    }
+}

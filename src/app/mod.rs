@@ -1,0 +1,41 @@
+//! The pipelines behind each command, one file per command: read the inputs, look up
+//! profiles, run the calculator (or a measurement), and assemble the result the CLI renders.
+//! The CLI maps flags to these calls and results to exit codes; the fuzz target and the benches
+//! call the same functions, so what they exercise is what users run.
+//!
+//! `evaluate` is the core they share: a run file (and the measurement it names) through
+//! `scenario` and `impact` to a report.
+//!
+//! Every check that can fail on user input runs before a measurement starts: a measurement can
+//! be hours of GPU time, and must not be lost to a typo found afterwards.
+
+use std::path::Path;
+
+mod check;
+mod estimate;
+mod evaluate;
+mod measure;
+pub mod merge;
+mod plot;
+pub mod sweep;
+mod validate;
+
+pub use check::check;
+pub use estimate::estimate;
+pub use evaluate::{Evaluated, evaluate, evaluate_run, plan_measured, read_measured};
+pub use measure::{
+    CentralSite, MeasureMode, MeasureOutcome, MeasureRequest, measure, measurement_report,
+};
+pub use plot::plot;
+pub use validate::{summarize, validate};
+
+use crate::error::InputError;
+use crate::profiles::Registry;
+
+/// Largest measurement report read back (a report with many sensors is still far smaller).
+pub const MAX_REPORT_BYTES: u64 = 64 << 20;
+
+/// The embedded profiles, with the user's directory (`--profiles`) merged over them.
+pub fn registry(profiles: Option<&Path>) -> Result<Registry, InputError> {
+    Registry::with_user_dir(profiles)
+}

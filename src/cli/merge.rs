@@ -1,0 +1,27 @@
+//! `footprint merge`: node reports of one job into one.
+
+use std::path::Path;
+
+use super::args::MergeArgs;
+use super::{check_output, emit, flag_error};
+use crate::app;
+use crate::error::EXIT_OK;
+use crate::report::{self, Format};
+
+pub(super) fn merge_cmd(a: &MergeArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
+    let format = Format::from(a.format);
+    if format == Format::Junit {
+        return Err(flag_error(
+            "--format",
+            "junit reports a budget: use `footprint check` on the merged report",
+        ));
+    }
+    let inputs: Vec<&Path> = a.reports.iter().map(|p| p.as_path()).collect();
+    check_output(a.output.as_deref(), "-o", &inputs)?;
+    let report = app::merge::merge(&a.reports, a.force, a.region.as_deref(), profiles)?;
+    if let Some(out) = &a.output {
+        emit(&report::exporter(Format::Json).render(&report)?, Some(out))?;
+    }
+    emit(&report::exporter(format).render(&report)?, None)?;
+    Ok(EXIT_OK)
+}

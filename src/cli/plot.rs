@@ -1,0 +1,14 @@
+//! `footprint plot`: a trace drawn as power over time.
+
+use super::args::PlotArgs;
+use super::{check_output, emit};
+use crate::app;
+use crate::error::EXIT_OK;
+use crate::report;
+
+pub(super) fn plot_cmd(a: &PlotArgs) -> anyhow::Result<i32> {
+    check_output(a.output.as_deref(), "-o", &[&a.trace])?;
+    let (trace, name) = app::plot(&a.trace)?;
+    emit(&report::trace_svg(&trace, &name), a.output.as_deref())?;
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,51 @@
+//! `footprint sweep`: what-if across devices, regions and the other options.
+
+use std::path::Path;
+
+use super::args::{SortArg, SweepArgs};
+use super::{check_output, emit, flag_error, not_an_input};
+use crate::app;
+use crate::error::EXIT_OK;
+use crate::report::{self, Format};
+
+pub(super) fn sweep_cmd(a: &SweepArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
+    use crate::report::sweep::SortBy;
+    let format = Format::from(a.format);
+    if format == Format::Junit {
+        return Err(flag_error(
+            "--format",
+            "sweep writes table, json, csv, markdown or html",
+        ));
+    }
+    if let Some(out) = &a.output {
+        not_an_input(out, "-o", &[&a.run])?;
+    }
+    if a.top == Some(0) {
+        return Err(flag_error("--top", "must be at least 1"));
+    }
+    check_output(a.plot.as_deref(), "--plot", &[&a.run])?;
+    let axes = app::sweep::Axes {
+        devices: a.device.clone(),
+        regions: a.region.clone(),
+        counts: a.count.clone(),
+        utilizations: a.utilization.clone(),
+        pues: a.pue.clone(),
+        epochs: a.epochs.clone(),
+        prices: a.price.clone(),
+    };
+    let s = app::sweep::sweep(&a.run, profiles, &axes)?;
+    let by = match a.sort {
+        SortArg::Co2e => SortBy::Co2e,
+        SortArg::Energy => SortBy::Energy,
+        SortArg::Cost => SortBy::Cost,
+        SortArg::Time => SortBy::Time,
+    };
+    if let Some(path) = &a.plot {
+        emit(&report::sweep::chart(&s, by, a.top), Some(path))?;
+    }
+    emit(
+        &report::sweep::render(&s, by, a.top, format),
+        a.output.as_deref(),
+    )?;
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,73 @@
+//! An input the run file did not give, the value used instead, and where it came from. Chosen
+//! by `scenario`, rendered by `report`.
+
+use serde::Serialize;
+
+/// Where an assumed value came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// Chosen by footprint because the run file does not say.
+    Default,
+    /// Taken from a hardware, grid or cloud profile.
+    Profile,
+    /// Taken from a measurement report, read from hardware.
+    Measured,
+    /// Taken from a measurement report whose energy is modelled (the CPU-time model).
+    Modelled,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Default => "default",
+            Origin::Profile => "profile",
+            Origin::Measured => "measured",
+            Origin::Modelled => "modelled",
+        }
+    }
+}
+
+/// The value an assumption stands for: a count, a number or a range. Serialised as a JSON
+/// number, or an object with `central`, `high` and `low`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum AssumedValue {
+    Count(u64),
+    Number(#[serde(serialize_with = "tidy_f64")] f64),
+    // Keys in this order: the order reports have always written them in.
+    Range {
+        #[serde(serialize_with = "tidy_f64")]
+        central: f64,
+        #[serde(serialize_with = "tidy_f64")]
+        high: f64,
+        #[serde(serialize_with = "tidy_f64")]
+        low: f64,
+    },
+}
+
+fn tidy_f64<S: serde::Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(crate::record::tidy(*x))
+}
+
+impl AssumedValue {
+    /// The number, or the central value of a range.
+    pub fn central(self) -> f64 {
+        match self {
+            AssumedValue::Count(n) => n as f64,
+            AssumedValue::Number(x) => x,
+            AssumedValue::Range { central, .. } => central,
+        }
+    }
+}
+
+/// An input the run file did not give, and what was used instead.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Assumption {
+    pub input: String,
+    pub value: AssumedValue,
+    pub unit: Option<&'static str>,
+    pub source: Origin,
+    /// The citation, or why this default.
+    pub reference: String,
+}

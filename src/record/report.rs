@@ -1,0 +1,46 @@
+//! Everything a report can say: the estimates, the assumptions behind them, notes, a budget's
+//! verdict and the measurement. Assembled by `app`, rendered by `report`.
+
+use super::{Assumption, Measurement, Verdict};
+use crate::impact::{Estimate, ModelKind};
+
+/// Which command a report comes from; it decides what the report leads with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportKind {
+    Estimate,
+    Check,
+    Measure,
+}
+
+impl ReportKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportKind::Estimate => "estimate",
+            ReportKind::Check => "check",
+            ReportKind::Measure => "measure",
+        }
+    }
+}
+
+/// Everything a report can say.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// What produced it.
+    pub kind: ReportKind,
+    pub name: String,
+    pub description: Option<String>,
+    /// Estimates, in priority order (the first is the primary).
+    pub estimates: Vec<Estimate>,
+    pub assumptions: Vec<Assumption>,
+    pub notes: Vec<String>,
+    pub budget: Option<Verdict>,
+    /// What was measured (`footprint measure`, or a measurement report checked).
+    pub measurement: Option<Measurement>,
+}
+
+impl Report {
+    /// The model budgets use: the first of measured, duration, compute, per-sample.
+    pub fn primary(&self) -> Option<ModelKind> {
+        crate::impact::primary(&self.estimates).map(|e| e.kind)
+    }
+}

@@ -1,0 +1,32 @@
+//! The training loop that `footprint measure` runs when it is given no command: candle models
+//! on seeded synthetic data (`workload`), stepped on their own thread pool (`stepper`), with
+//! fused CPU ops (`ops`, `vmath`) and an in-place AdamW (`adamw`). `run` measures it with the
+//! sensors and sampler of [`crate::measure`].
+//!
+//! Kept apart from measuring: a reader looking for how NVML is sampled need not walk past
+//! AVX-512 kernels, and measuring never depends on how a model is trained.
+
+mod adamw;
+pub mod ops;
+mod run;
+mod stepper;
+mod vmath;
+pub mod workload;
+
+use crate::measure::Common;
+use crate::units::Duration;
+
+pub use crate::platform::keep_freed_memory;
+pub use run::{check_fits, train};
+pub use stepper::{StepFacts, Stepper, limit_candle_spinning};
+
+/// What to train, for how long, and how to measure it.
+#[derive(Clone, Debug)]
+pub struct TrainOptions {
+    pub config: workload::Config,
+    pub steps: Option<u64>,
+    pub duration: Option<Duration>,
+    pub warmup: u64,
+    pub cuda: Option<usize>,
+    pub common: Common,
+}
