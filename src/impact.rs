@@ -497,6 +497,46 @@ fn eval(m: &Model, site: &Site, emb: Option<&Embodied>, p: &Point<'_>) -> Output
     }
 }
 
+/// The central rates at which a site turns device energy and device time into facility
+/// energy, CO2e and cost. A running measurement's budget, its Prometheus figures and its
+/// CodeCarbon row use these, so that each agrees with the report's central estimate: the same
+/// products as [`eval`], at one point.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SiteRates {
+    /// Facility energy per unit of device energy.
+    pub pue: f64,
+    pub intensity: CarbonIntensity,
+    /// What facility energy costs, when the cost is energy-priced.
+    pub electricity_price: Option<EnergyPrice>,
+    /// What a device-hour costs (rental); it takes precedence over the electricity price, as
+    /// in the estimate.
+    pub device_price: Option<TimePrice>,
+}
+
+/// Device energy and time so far, at a site's rates.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AtSite {
+    pub energy: Energy,
+    pub co2e: Mass,
+    pub cost: Option<Money>,
+}
+
+impl SiteRates {
+    pub fn apply(&self, device_energy: Energy, device_time: Duration) -> AtSite {
+        let energy = device_energy * self.pue;
+        let cost = match (self.device_price, self.electricity_price) {
+            (Some(p), _) => Some(device_time * p),
+            (None, Some(p)) => Some(energy * p),
+            (None, None) => None,
+        };
+        AtSite {
+            energy,
+            co2e: energy * self.intensity,
+            cost,
+        }
+    }
+}
+
 /// Evaluates every model of the scenario: central values and their range.
 pub fn evaluate(s: &Scenario) -> Vec<Estimate> {
     let mut out = Vec::with_capacity(s.models.len());

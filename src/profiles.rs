@@ -125,9 +125,7 @@ impl Accelerator {
     /// The price for a run in `region` ("gcp:us-central1", "FR", or none): the cloud's own
     /// when the profile has it, else the default, with how well it matches.
     pub fn price_for(&self, region: Option<&str>) -> Option<(&Sourced, PriceMatch)> {
-        let cloud = region
-            .and_then(|r| r.split_once(':'))
-            .map(|(c, _)| c.to_ascii_lowercase());
+        let cloud = region.and_then(|r| RegionName::parse(r).provider());
         match cloud {
             Some(c) => match self.prices.get(&c) {
                 Some(p) => Some((p, PriceMatch::SameCloud)),
@@ -190,6 +188,47 @@ pub struct Region {
     /// For people: "France", "N. Virginia (aws:us-east-1) on the US-VA grid".
     pub label: String,
     pub intensity: Sourced,
+}
+
+/// A region as a user names it: a cloud provider's region (`aws:us-east-1`) or a grid (`FR`,
+/// `US-CA`, `SE3`, `France`). Parsed here once; nothing else looks for the colon.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RegionName {
+    Grid(String),
+    Cloud { provider: String, region: String },
+}
+
+impl RegionName {
+    pub fn parse(name: &str) -> RegionName {
+        match name.split_once(':') {
+            Some((provider, region)) => RegionName::Cloud {
+                provider: provider.to_string(),
+                region: region.to_string(),
+            },
+            None => RegionName::Grid(name.to_string()),
+        }
+    }
+
+    pub fn is_cloud(&self) -> bool {
+        matches!(self, RegionName::Cloud { .. })
+    }
+
+    /// The cloud provider, lower-cased, for a cloud region.
+    pub fn provider(&self) -> Option<String> {
+        match self {
+            RegionName::Cloud { provider, .. } => Some(provider.to_ascii_lowercase()),
+            RegionName::Grid(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for RegionName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RegionName::Grid(g) => f.write_str(g),
+            RegionName::Cloud { provider, region } => write!(f, "{provider}:{region}"),
+        }
+    }
 }
 
 /// CPU model → TDP, and the CPU-time model's constants.
@@ -843,7 +882,7 @@ impl Registry {
     /// A region: a cloud region (`aws:us-east-1`), a country (`FR`, `FRA`, `France`),
     /// a US state (`US-CA`) or a grid zone (`SE3`).
     pub fn region(&self, name: &str) -> Result<Region, LookupError> {
-        if name.contains(':') {
+        if RegionName::parse(name).is_cloud() {
             if let Some(c) = self.cloud(name) {
                 return match &c.intensity {
                     CloudIntensity::Own(s) => Ok(Region {

@@ -9,9 +9,9 @@
 use crate::error::InputError;
 use crate::impact::{
     DeviceTime, DeviceUse, Embodied, FlopSource, Inputs, ModelKind, Param, Quantity, Scenario,
-    Site, Work,
+    Site, SiteRates, Work,
 };
-use crate::profiles::{Accelerator, DEFAULT_GRID, Registry};
+use crate::profiles::{Accelerator, DEFAULT_GRID, RegionName, Registry};
 use crate::record::MeasuredFigures;
 pub use crate::record::{AssumedValue, Assumption, Origin};
 use crate::runfile::{FlopsSpec, In, RangeValue, RunSpec, Scaling};
@@ -553,6 +553,43 @@ fn count(b: &mut Builder<'_>) -> f64 {
     }
 }
 
+/// The run's site at its central point: the intensity, PUE and prices that its central
+/// estimate uses, for figures computed while a measurement runs (its budget, its Prometheus
+/// file) and for the CodeCarbon row, so that they agree with the report.
+pub fn site_rates(spec: &RunSpec, reg: &Registry) -> Result<SiteRates, InputError> {
+    let mut b = Builder {
+        spec,
+        inputs: Inputs::default(),
+        assumptions: Vec::new(),
+        notes: Vec::new(),
+    };
+    let site = site(&mut b, reg)?;
+    let device_price = match spec.hardware.as_ref() {
+        Some(h) => {
+            let device = match h.device.as_ref() {
+                Some(d) => Some(
+                    reg.accelerator(&d.value)
+                        .map_err(|e| spec.error_at(d.line, &d.key, e.to_string()))?,
+                ),
+                None => None,
+            };
+            device_price(&mut b, h, device)
+        }
+        None => None,
+    };
+    let inputs = &b.inputs;
+    Ok(SiteRates {
+        pue: central(inputs, site.pue),
+        intensity: central(inputs, site.intensity),
+        electricity_price: site.electricity_price.map(|p| central(inputs, p)),
+        device_price: device_price.map(|p| central(inputs, p)),
+    })
+}
+
+fn central<T: Quantity>(inputs: &Inputs, p: Param<T>) -> T {
+    T::from_raw(inputs.get(p).central)
+}
+
 fn site(b: &mut Builder<'_>, reg: &Registry) -> Result<Site, InputError> {
     let spec = b.spec;
     let s = &spec.site;
@@ -611,7 +648,10 @@ fn site(b: &mut Builder<'_>, reg: &Registry) -> Result<Site, InputError> {
     let pue = match &s.pue {
         Some(p) => b.param(p.value, |x| x),
         None => {
-            let cloud = s.region.as_ref().is_some_and(|r| r.value.contains(':'));
+            let cloud = s
+                .region
+                .as_ref()
+                .is_some_and(|r| RegionName::parse(&r.value).is_cloud());
             let d = if cloud {
                 crate::defaults::PUE_CLOUD
             } else {

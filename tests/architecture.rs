@@ -291,6 +291,21 @@ fn no_comment_names_a_document_that_is_not_in_the_repository() {
     }
 }
 
+/// A region string is told apart (grid or cloud) in one place, `profiles::RegionName::parse`.
+#[test]
+fn only_the_region_parser_looks_for_the_cloud_colon() {
+    let src = root().join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &src, &mut files);
+    for rel in &files {
+        let code = shipped_code(&std::fs::read_to_string(src.join(rel)).unwrap());
+        assert!(
+            !code.contains("contains(':')"),
+            "src/{rel} tests a string for ':'; use profiles::RegionName"
+        );
+    }
+}
+
 #[test]
 fn the_import_reader_reads_groups_and_paths() {
     let code = "use crate::{a::B, c, d::{e, f}};\nlet x = crate::g::h();\n";

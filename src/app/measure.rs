@@ -6,12 +6,14 @@ use std::path::{Path, PathBuf};
 use super::{evaluate, plan_measured, registry};
 use crate::budget::Limits;
 use crate::error::{InputError, MeasureError};
+use crate::impact::SiteRates;
 use crate::measure::{self, SpawnFailure, WrapOptions};
+use crate::profiles::RegionName;
 use crate::profiles::Registry;
 use crate::record::{Measurement, Mode, Per, Status};
 use crate::report::{Report, ReportKind};
 use crate::runfile::{self, RunSpec};
-use crate::scenario::{Extrapolation, MeasuredUse};
+use crate::scenario::{self, Extrapolation, MeasuredUse};
 use crate::train::{self, TrainOptions};
 
 /// What `footprint measure` runs.
@@ -102,15 +104,15 @@ pub fn measure(req: &MeasureRequest, profiles: Option<&Path>) -> anyhow::Result<
         reg.region(r)
             .map_err(|e| InputError::new(e.to_string()).for_key("--region"))?;
     }
-    let budget = runtime_budget(&req.limits, run.as_ref(), req.region.as_deref(), &reg)?;
     let site = central_site(run.as_ref(), req.region.as_deref(), &reg)?;
+    let budget = runtime_budget(&req.limits, &site)?;
     let textfile = req.prometheus_textfile.as_ref().map(|path| {
         let p = crate::measure::placement::here();
         measure::textfile::Textfile {
             path: path.clone(),
             job: p.job_id.clone().unwrap_or_else(|| "footprint".to_string()),
             node: p.node.clone(),
-            grams_per_joule: site.g_per_kwh * site.pue / 3.6e6,
+            rates: site.rates,
         }
     });
     let mut mode = req.mode.clone();
@@ -143,14 +145,21 @@ pub fn measure(req: &MeasureRequest, profiles: Option<&Path>) -> anyhow::Result<
     })
 }
 
-/// The central grid intensity, PUE and place that a measurement's own window is reckoned at:
-/// the run file's, else `--region`'s, else the world average.
+/// Where a measurement's own window is reckoned: the central rates of the run file's site (or,
+/// without one, of `--region` or the world average at PUE 1), and the place for people.
 pub struct CentralSite {
-    pub g_per_kwh: f64,
-    pub pue: f64,
+    pub rates: SiteRates,
     /// The region as named, and the place's name.
-    pub region: Option<String>,
+    pub region: Option<RegionName>,
     pub place: Option<String>,
+}
+
+/// The run the measured window is reckoned against: the user's, else the window itself.
+fn window_spec(run: Option<&RunSpec>, region: Option<&str>) -> RunSpec {
+    match run {
+        Some(r) => r.clone(),
+        None => RunSpec::measured_window("window".to_string(), 1, region.map(String::from)),
+    }
 }
 
 pub fn central_site(
@@ -158,89 +167,30 @@ pub fn central_site(
     region: Option<&str>,
     reg: &Registry,
 ) -> Result<CentralSite, InputError> {
-    let site = run.map(|r| &r.site);
-    let named = site
-        .and_then(|s| s.region.as_ref().map(|r| r.value.clone()))
-        .or_else(|| region.map(String::from));
-    let looked_up = match &named {
-        Some(r) => Some(reg.region(r).map_err(|e| {
-            let e = InputError::new(e.to_string());
-            match run {
-                Some(s) => e.in_file(&s.file).for_key("site.region"),
-                None => e.for_key("--region"),
-            }
-        })?),
-        None => None,
-    };
-    let g_per_kwh = match (
-        site.and_then(|s| s.carbon_intensity_g_per_kwh.as_ref()),
-        &looked_up,
-    ) {
-        (Some(i), _) => i.value.central(),
-        (None, Some(r)) => r.intensity.value,
-        (None, None) => {
-            reg.grid(crate::profiles::DEFAULT_GRID)
-                .expect("the WORLD grid is embedded")
-                .carbon_intensity_g_per_kwh
-                .value
-        }
-    };
-    let pue = match site.and_then(|s| s.pue.as_ref()) {
-        Some(p) => p.value.central(),
-        None if run.is_some() => {
-            if named.as_ref().is_some_and(|r| r.contains(':')) {
-                crate::defaults::PUE_CLOUD.central
-            } else {
-                crate::defaults::PUE_UNKNOWN.central
-            }
-        }
-        None => 1.0,
-    };
-    let place = looked_up
-        .as_ref()
+    let spec = window_spec(run, region);
+    let rates = scenario::site_rates(&spec, reg)?;
+    let named = spec.site.region.as_ref().map(|r| r.value.clone());
+    let place = named
+        .as_deref()
+        .and_then(|r| reg.region(r).ok())
         .and_then(|r| reg.grid(&r.code).map(|g| g.name.clone()));
     Ok(CentralSite {
-        g_per_kwh,
-        pue,
-        region: named,
+        rates,
+        region: named.as_deref().map(RegionName::parse),
         place,
     })
 }
 
-/// The runtime budget of a measurement: its limits, and the central PUE, intensity and price
-/// (of the run file, else the region, else the world average) that turn measured energy into
-/// CO2e and money while it runs.
+/// The runtime budget of a measurement: its limits, at the central rates of its site.
 fn runtime_budget(
     limits: &Limits,
-    run: Option<&RunSpec>,
-    region: Option<&str>,
-    reg: &Registry,
+    site: &CentralSite,
 ) -> Result<Option<measure::RuntimeBudget>, InputError> {
     if limits.is_empty() {
         return Ok(None);
     }
-    let site = run.map(|r| &r.site);
-    let central = central_site(run, region, reg)?;
-    let (pue, g_per_kwh) = (central.pue, central.g_per_kwh);
-    let hw = run.and_then(|r| r.hardware.as_ref());
-    let usd_per_device_hour = hw
-        .and_then(|h| {
-            h.price_usd_per_device_hour
-                .as_ref()
-                .map(|p| p.value.central())
-        })
-        .or_else(|| {
-            let d = hw.and_then(|h| h.device.as_ref())?;
-            reg.accelerator(&d.value)
-                .ok()?
-                .price_usd_per_hour
-                .as_ref()
-                .map(|p| p.value)
-        });
-    let usd_per_kwh = site
-        .and_then(|s| s.electricity_usd_per_kwh.as_ref())
-        .map(|p| p.value.central());
-    if limits.cost.is_some() && usd_per_device_hour.is_none() && usd_per_kwh.is_none() {
+    let rates = site.rates;
+    if limits.cost.is_some() && rates.device_price.is_none() && rates.electricity_price.is_none() {
         return Err(InputError::new(
             "a cost limit needs a price: give --run RUN.toml with hardware.price_usd_per_device_hour (or a device whose profile has one) or site.electricity_usd_per_kwh",
         )
@@ -250,10 +200,7 @@ fn runtime_budget(
         max_energy: limits.energy,
         max_co2e: limits.co2e,
         max_cost: limits.cost,
-        pue,
-        kg_per_kwh: g_per_kwh / 1000.0,
-        usd_per_kwh,
-        usd_per_device_hour,
+        rates,
     }))
 }
 

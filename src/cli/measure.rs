@@ -343,10 +343,9 @@ fn append_codecarbon_row(
         m,
         name,
         &codecarbon::Site {
-            region: site.region.as_deref(),
+            region: site.region.as_ref(),
             country_name: site.place.as_deref(),
-            g_per_kwh: site.g_per_kwh,
-            pue: site.pue,
+            rates: site.rates,
             ram_total_gb: crate::platform::total_memory_bytes().map(|b| b / 1e9),
         },
     ));

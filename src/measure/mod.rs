@@ -25,6 +25,7 @@ pub(crate) use crate::platform::signal;
 use std::path::{Path, PathBuf};
 
 use crate::error::InputError;
+use crate::impact::SiteRates;
 use crate::record::{
     DeviceEnergy, MEASUREMENT_SCHEMA, Measurement, Mode, Quality, SamplerStats, Status,
 };
@@ -56,53 +57,40 @@ pub struct Common {
 }
 
 /// A budget enforced while the measurement runs: the window's counted energy, and the CO2e
-/// and cost it implies at the run's central intensity, PUE and prices.
+/// and cost it implies at the run's central site rates (`impact::SiteRates`, the same products
+/// as the estimate's).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RuntimeBudget {
     pub max_energy: Option<Energy>,
     pub max_co2e: Option<crate::units::Mass>,
     pub max_cost: Option<crate::units::Money>,
-    /// Facility kWh per measured kWh (the run's PUE; 1 for the measured window itself).
-    pub pue: f64,
-    /// kg CO2e per facility kWh.
-    pub kg_per_kwh: f64,
-    /// USD per facility kWh (electricity), when the cost is energy-priced.
-    pub usd_per_kwh: Option<f64>,
-    /// USD per device-hour (rental), when the cost is time-priced.
-    pub usd_per_device_hour: Option<f64>,
+    pub rates: SiteRates,
 }
 
 impl RuntimeBudget {
     /// The limit exceeded by `energy` measured over `elapsed` on `devices`, if one is.
     pub fn exceeded(&self, energy: Energy, elapsed: Duration, devices: f64) -> Option<String> {
-        use crate::units::{Mass, Money, human_energy, human_mass, human_money};
-        let facility = energy * self.pue;
+        use crate::units::{human_energy, human_mass, human_money};
+        let at = self.rates.apply(energy, elapsed * devices);
         if let Some(max) = self.max_energy
-            && facility > max
+            && at.energy > max
         {
             return Some(format!(
                 "energy {} > limit {}",
-                human_energy(facility),
+                human_energy(at.energy),
                 human_energy(max)
             ));
         }
-        let co2e = Mass::from_kg(facility.kwh() * self.kg_per_kwh);
         if let Some(max) = self.max_co2e
-            && co2e > max
+            && at.co2e > max
         {
             return Some(format!(
                 "CO2e {} > limit {}",
-                human_mass(co2e),
+                human_mass(at.co2e),
                 human_mass(max)
             ));
         }
-        let cost = match (self.usd_per_device_hour, self.usd_per_kwh) {
-            (Some(p), _) => Some(p * elapsed.hours() * devices),
-            (None, Some(p)) => Some(p * facility.kwh()),
-            (None, None) => None,
-        }
-        .map(Money::from_usd);
-        if let (Some(max), Some(cost)) = (self.max_cost, cost)
+        if let (Some(max), Some(cost)) = (self.max_cost, at.cost)
             && cost > max
         {
             return Some(format!(

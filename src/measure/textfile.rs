@@ -9,6 +9,8 @@
 use std::path::PathBuf;
 
 use super::track::Track;
+use crate::impact::SiteRates;
+use crate::units::Duration;
 
 /// Where the file goes and what its labels and CO2e factor are.
 #[derive(Clone, Debug, PartialEq)]
@@ -16,8 +18,8 @@ pub struct Textfile {
     pub path: PathBuf,
     pub job: String,
     pub node: String,
-    /// Grams CO2e per joule of measured energy (grid intensity × PUE).
-    pub grams_per_joule: f64,
+    /// The run's central site rates, which turn measured energy into CO2e.
+    pub rates: SiteRates,
 }
 
 /// A label value escaped as the text format wants (backslash, quote, newline).
@@ -66,7 +68,10 @@ impl Textfile {
             out.push_str(&format!(
                 "footprint_co2e_grams_total{{{}}} {}\n",
                 labels(t),
-                t.energy_so_far().joules() * self.grams_per_joule
+                self.rates
+                    .apply(t.energy_so_far(), Duration::ZERO)
+                    .co2e
+                    .grams()
             ));
         }
         out

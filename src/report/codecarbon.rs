@@ -6,7 +6,10 @@
 //! `longitude`, `latitude`); two columns of its own follow CodeCarbon's: `tool` and
 //! `energy_source` (which sensors, and whether measured or modelled).
 
+use crate::impact::SiteRates;
+use crate::profiles::RegionName;
 use crate::record::{DeviceKind, Measurement};
+use crate::units::{Duration, Energy};
 
 /// CodeCarbon's columns, in its order, then footprint's own.
 pub const COLUMNS: [&str; 34] = [
@@ -49,11 +52,11 @@ pub const COLUMNS: [&str; 34] = [
 /// Where and how a measurement's CO2e was reckoned, for the row.
 pub struct Site<'a> {
     /// As the user named it: "FR", "US-CA", "aws:us-east-1", or none (world average).
-    pub region: Option<&'a str>,
+    pub region: Option<&'a RegionName>,
     /// The place's name, when known ("France").
     pub country_name: Option<&'a str>,
-    pub g_per_kwh: f64,
-    pub pue: f64,
+    /// The central rates of the measurement's site: its CO2e and facility energy.
+    pub rates: SiteRates,
     pub ram_total_gb: Option<f64>,
 }
 
@@ -114,8 +117,11 @@ pub fn row(m: &Measurement, project: &str, site: &Site<'_>) -> String {
             .sum()
     };
     let mean_w = |d: &crate::record::DeviceEnergy| d.power_w.map_or(0.0, |p| p.mean);
-    let energy_kwh = kwh(m.energy_j) * site.pue;
-    let emissions = energy_kwh * site.g_per_kwh / 1000.0;
+    let at_site = site
+        .rates
+        .apply(Energy::from_joules(m.energy_j), Duration::ZERO);
+    let energy_kwh = at_site.energy.kwh();
+    let emissions = at_site.co2e.kg();
     let gpus: Vec<&str> = m
         .sensors
         .iter()
@@ -124,14 +130,17 @@ pub fn row(m: &Measurement, project: &str, site: &Site<'_>) -> String {
         .collect();
     let cpu = m.sensors.iter().find(|d| d.id == "cpu-model");
     let detail = |k: &str| cpu.and_then(|c| c.details.get(k)).cloned();
-    let (cloud_provider, cloud_region) = match site.region.and_then(|r| r.split_once(':')) {
-        Some((p, r)) => (p.to_string(), r.to_string()),
-        None => (String::new(), String::new()),
+    let (cloud_provider, cloud_region) = match site.region {
+        Some(RegionName::Cloud { provider, region }) => (provider.clone(), region.clone()),
+        _ => (String::new(), String::new()),
     };
-    let iso = match site.region {
-        Some(r) if !r.contains(':') => r.split('-').next().unwrap_or(r).to_string(),
-        _ => String::new(),
+    let grid = match site.region {
+        Some(RegionName::Grid(g)) => Some(g.as_str()),
+        _ => None,
     };
+    let iso = grid.map_or(String::new(), |r| {
+        r.split('-').next().unwrap_or(r).to_string()
+    });
     let run_id = format!(
         "{:x}-{:x}",
         (m.started_at_unix_s * 1e3) as u64,
@@ -158,7 +167,7 @@ pub fn row(m: &Measurement, project: &str, site: &Site<'_>) -> String {
         num(energy_kwh),
         quoted(site.country_name.unwrap_or("")),
         iso,
-        quoted(site.region.filter(|r| !r.contains(':')).unwrap_or("")),
+        quoted(grid.unwrap_or("")),
         cloud_provider,
         cloud_region,
         std::env::consts::OS.to_string(),
@@ -182,13 +191,13 @@ pub fn row(m: &Measurement, project: &str, site: &Site<'_>) -> String {
             "machine"
         }
         .to_string(),
-        if site.region.is_some_and(|r| r.contains(':')) {
+        if site.region.is_some_and(RegionName::is_cloud) {
             "Y"
         } else {
             "N"
         }
         .to_string(),
-        num(site.pue),
+        num(site.rates.pue),
         format!("footprint {}", env!("CARGO_PKG_VERSION")),
         quoted(&m.energy_source),
     ];
