@@ -5,21 +5,21 @@
 //! turning it into an exit code is the CLI's job (`EXIT_BUDGET` when not ok).
 
 use crate::impact::Estimate;
-pub use crate::record::{Basis, Check, Metric, Verdict};
-pub use crate::units::parse::{parse_energy, parse_mass, parse_money};
+pub(crate) use crate::record::{Basis, Check, Metric, Verdict};
+pub(crate) use crate::units::parse::{parse_energy, parse_mass, parse_money};
 use crate::units::{Energy, Mass, Money};
 
 /// The limits of a budget; `None` means not limited.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Limits {
-    pub co2e: Option<Mass>,
-    pub energy: Option<Energy>,
-    pub cost: Option<Money>,
+pub(crate) struct Limits {
+    pub(crate) co2e: Option<Mass>,
+    pub(crate) energy: Option<Energy>,
+    pub(crate) cost: Option<Money>,
 }
 
 impl Limits {
     /// `self`, with each limit `over` sets replacing the one here.
-    pub fn overridden_by(self, over: Limits) -> Limits {
+    pub(crate) fn overridden_by(self, over: Limits) -> Limits {
         Limits {
             co2e: over.co2e.or(self.co2e),
             energy: over.energy.or(self.energy),
@@ -27,18 +27,18 @@ impl Limits {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.co2e.is_none() && self.energy.is_none() && self.cost.is_none()
     }
 }
 
 /// Why a limit could not be checked.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Unknown(pub &'static str);
+pub(crate) struct Unknown(pub &'static str);
 
 /// Checks `est` against `limits`. A cost limit on an estimate without any price cannot be
 /// decided: that is an error, not a pass.
-pub fn check(est: &Estimate, limits: &Limits, strict: bool) -> Result<Verdict, Unknown> {
+pub(crate) fn check(est: &Estimate, limits: &Limits, strict: bool) -> Result<Verdict, Unknown> {
     let basis = if strict { Basis::High } else { Basis::Central };
     let out = match basis {
         Basis::Central => &est.central,

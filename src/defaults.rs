@@ -10,17 +10,17 @@ use crate::profiles::Accelerator;
 
 /// A default value with its plausible spread and where it comes from.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Default3 {
-    pub low: f64,
-    pub central: f64,
-    pub high: f64,
+pub(crate) struct Default3 {
+    pub(crate) low: f64,
+    pub(crate) central: f64,
+    pub(crate) high: f64,
     /// The evidence, for the report's assumption list.
-    pub basis: &'static str,
+    pub(crate) basis: &'static str,
 }
 
 impl Default3 {
     /// Every value times `k`.
-    pub fn times(self, k: f64) -> Default3 {
+    pub(crate) fn times(self, k: f64) -> Default3 {
         Default3 {
             low: self.low * k,
             central: self.central * k,
@@ -32,7 +32,7 @@ impl Default3 {
 
 /// Accelerator generations, as far as utilization is concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Generation {
+pub(crate) enum Generation {
     /// P100, V100: GPT-3-era training.
     PascalVolta,
     /// A100, A800, A10(G), A40, A6000, RTX 30xx.
@@ -46,7 +46,7 @@ pub enum Generation {
 }
 
 /// The generation of an accelerator profile, from its name.
-pub fn generation(acc: &Accelerator) -> Generation {
+pub(crate) fn generation(acc: &Accelerator) -> Generation {
     let n = acc.name.to_ascii_uppercase();
     let starts = |p: &[&str]| p.iter().any(|x| n.starts_with(x));
     if starts(&["TPU"]) {
@@ -79,7 +79,7 @@ pub fn generation(acc: &Accelerator) -> Generation {
 /// device-hours: restarts and downtime included) of training runs on each generation, by model
 /// size where the evidence shows a trend. `parameters` is `None` when the run gives its FLOPs
 /// but not its size.
-pub fn utilization_by_generation(g: Generation, parameters: Option<f64>) -> Default3 {
+pub(crate) fn utilization_by_generation(g: Generation, parameters: Option<f64>) -> Default3 {
     let p = parameters.unwrap_or(10e9);
     match g {
         Generation::PascalVolta => Default3 {
@@ -135,7 +135,7 @@ pub fn utilization_by_generation(g: Generation, parameters: Option<f64>) -> Defa
 
 /// How utilization moves with the number of devices: thousands lose time to communication
 /// and failures. Multiplies the generation's range.
-pub fn scale_factor(count: f64) -> (f64, &'static str) {
+pub(crate) fn scale_factor(count: f64) -> (f64, &'static str) {
     if count <= 1024.0 {
         (1.0, "up to 1,024 devices")
     } else if count <= 8192.0 {
@@ -150,7 +150,7 @@ pub fn scale_factor(count: f64) -> (f64, &'static str) {
 
 /// The utilization default for `count` devices of `acc` training a model of `parameters`, and
 /// the scale note.
-pub fn utilization(
+pub(crate) fn utilization(
     acc: &Accelerator,
     count: f64,
     parameters: Option<f64>,
@@ -163,7 +163,7 @@ pub fn utilization(
 }
 
 /// Average accelerator power during training as a fraction of its TDP.
-pub const POWER_FRACTION_OF_TDP: Default3 = Default3 {
+pub(crate) const POWER_FRACTION_OF_TDP: Default3 = Default3 {
     low: 0.65,
     central: 0.80,
     high: 1.00,
@@ -171,7 +171,7 @@ pub const POWER_FRACTION_OF_TDP: Default3 = Default3 {
 };
 
 /// Host CPU, memory, network and fans per accelerator, as a fraction of the accelerator's TDP.
-pub const HOST_POWER_FRACTION_OF_TDP: Default3 = Default3 {
+pub(crate) const HOST_POWER_FRACTION_OF_TDP: Default3 = Default3 {
     low: 0.0,
     central: 0.20,
     high: 0.50,
@@ -180,7 +180,7 @@ pub const HOST_POWER_FRACTION_OF_TDP: Default3 = Default3 {
 
 /// Host power per TPU chip, as a fraction of the chip's maximum: TPU hosts are a larger
 /// share of a system than GPU hosts.
-pub const TPU_HOST_POWER_FRACTION: Default3 = Default3 {
+pub(crate) const TPU_HOST_POWER_FRACTION: Default3 = Default3 {
     low: 0.2,
     central: 0.5,
     high: 1.1,
@@ -188,7 +188,7 @@ pub const TPU_HOST_POWER_FRACTION: Default3 = Default3 {
 };
 
 /// PUE of a hyperscale cloud region.
-pub const PUE_CLOUD: Default3 = Default3 {
+pub(crate) const PUE_CLOUD: Default3 = Default3 {
     low: 1.08,
     central: 1.12,
     high: 1.20,
@@ -196,7 +196,7 @@ pub const PUE_CLOUD: Default3 = Default3 {
 };
 
 /// PUE of a site whose operator is not known.
-pub const PUE_UNKNOWN: Default3 = Default3 {
+pub(crate) const PUE_UNKNOWN: Default3 = Default3 {
     low: 1.06,
     central: 1.15,
     high: 1.45,
@@ -206,7 +206,7 @@ pub const PUE_UNKNOWN: Default3 = Default3 {
 /// The spread of a grid's intensity around its published annual average, as multipliers:
 /// year-to-year change, accounting basis (direct vs life-cycle, production vs consumption)
 /// and the site's own supply. Low-carbon grids move more in relative terms.
-pub fn grid_spread(intensity_g_per_kwh: f64) -> Default3 {
+pub(crate) fn grid_spread(intensity_g_per_kwh: f64) -> Default3 {
     if intensity_g_per_kwh >= 150.0 {
         Default3 {
             low: 0.80,
@@ -225,7 +225,7 @@ pub fn grid_spread(intensity_g_per_kwh: f64) -> Default3 {
 }
 
 /// The spread around the world average, used when the run names no region.
-pub const GRID_UNKNOWN: Default3 = Default3 {
+pub(crate) const GRID_UNKNOWN: Default3 = Default3 {
     low: 0.5,
     central: 1.0,
     high: 1.6,

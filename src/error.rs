@@ -11,26 +11,26 @@
 
 use std::fmt;
 
-pub const EXIT_OK: i32 = 0;
-pub const EXIT_BUDGET: i32 = 1;
-pub const EXIT_INPUT: i32 = 2;
-pub const EXIT_MEASURE: i32 = 3;
-pub const EXIT_IO: i32 = 4;
+pub(crate) const EXIT_OK: i32 = 0;
+pub(crate) const EXIT_BUDGET: i32 = 1;
+pub(crate) const EXIT_INPUT: i32 = 2;
+pub(crate) const EXIT_MEASURE: i32 = 3;
+pub(crate) const EXIT_IO: i32 = 4;
 
 /// A problem with user input. Displayed on one line; never carries a backtrace.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InputError {
     /// The file, as the user named it.
-    pub file: Option<String>,
+    pub(crate) file: Option<String>,
     /// 1-based line in that file.
-    pub line: Option<usize>,
+    pub(crate) line: Option<usize>,
     /// Dotted key path (`hardware.device`).
-    pub key: Option<String>,
-    pub message: String,
+    pub(crate) key: Option<String>,
+    pub(crate) message: String,
 }
 
 impl InputError {
-    pub fn new(message: impl Into<String>) -> Self {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
         InputError {
             file: None,
             line: None,
@@ -39,17 +39,17 @@ impl InputError {
         }
     }
 
-    pub fn in_file(mut self, file: impl Into<String>) -> Self {
+    pub(crate) fn in_file(mut self, file: impl Into<String>) -> Self {
         self.file = Some(file.into());
         self
     }
 
-    pub fn at_line(mut self, line: usize) -> Self {
+    pub(crate) fn at_line(mut self, line: usize) -> Self {
         self.line = Some(line);
         self
     }
 
-    pub fn for_key(mut self, key: impl Into<String>) -> Self {
+    pub(crate) fn for_key(mut self, key: impl Into<String>) -> Self {
         self.key = Some(key.into());
         self
     }
@@ -85,7 +85,7 @@ impl std::error::Error for InputError {}
 
 /// A measurement that could not be made (no sensor, the command could not start...): exit 3.
 #[derive(Debug, Clone, PartialEq)]
-pub struct MeasureError(pub String);
+pub(crate) struct MeasureError(pub String);
 
 impl fmt::Display for MeasureError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -97,13 +97,13 @@ impl std::error::Error for MeasureError {}
 
 /// An output that could not be written: exit 4. `what` names it (`stdout`, a path).
 #[derive(Debug, Clone, PartialEq)]
-pub struct OutputError {
-    pub what: String,
-    pub message: String,
+pub(crate) struct OutputError {
+    pub(crate) what: String,
+    pub(crate) message: String,
 }
 
 impl OutputError {
-    pub fn new(what: impl Into<String>, message: impl std::fmt::Display) -> Self {
+    pub(crate) fn new(what: impl Into<String>, message: impl std::fmt::Display) -> Self {
         OutputError {
             what: what.into(),
             message: message.to_string(),
@@ -125,7 +125,7 @@ impl fmt::Display for OutputError {
 impl std::error::Error for OutputError {}
 
 /// The exit code for an error that reached `main`.
-pub fn exit_code(err: &anyhow::Error) -> i32 {
+pub(crate) fn exit_code(err: &anyhow::Error) -> i32 {
     if err.downcast_ref::<InputError>().is_some() {
         EXIT_INPUT
     } else if err.downcast_ref::<OutputError>().is_some() {
@@ -137,7 +137,7 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
 
 /// Text from input made safe to print on one terminal line: control characters (newlines,
 /// ESC, DEL, C1) and bidirectional overrides are written as escapes (`\n`, `\u{1b}`).
-pub fn printable(s: &str) -> String {
+pub(crate) fn printable(s: &str) -> String {
     let risky = |c: char| {
         c.is_control()
             || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
@@ -158,7 +158,7 @@ pub fn printable(s: &str) -> String {
 
 /// Writes a line to stderr. A stderr that cannot be written (closed, full) is ignored: it must
 /// never turn an exit code into a panic.
-pub fn say(line: &str) {
+pub(crate) fn say(line: &str) {
     use std::io::Write;
     let mut e = std::io::stderr().lock();
     let _ = writeln!(e, "{line}");
@@ -166,7 +166,7 @@ pub fn say(line: &str) {
 }
 
 /// Writes text to stderr as it is (a report), ignoring a stderr that cannot be written.
-pub fn say_raw(text: &str) {
+pub(crate) fn say_raw(text: &str) {
     use std::io::Write;
     let mut e = std::io::stderr().lock();
     let _ = e.write_all(text.as_bytes());

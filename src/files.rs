@@ -12,7 +12,7 @@ use crate::error::InputError;
 
 /// Where an output goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Sink<'a> {
+pub(crate) enum Sink<'a> {
     /// `-`: standard output.
     Stdout,
     /// Something that exists and is not a regular file (a FIFO, a terminal, `/dev/null`), or a
@@ -23,7 +23,7 @@ pub enum Sink<'a> {
 }
 
 /// How `path` is written (see [`Sink`]).
-pub fn sink(path: &Path) -> Sink<'_> {
+pub(crate) fn sink(path: &Path) -> Sink<'_> {
     if path.as_os_str() == "-" {
         return Sink::Stdout;
     }
@@ -39,7 +39,7 @@ pub fn sink(path: &Path) -> Sink<'_> {
 /// directory that is synced and renamed over the target (keeping the target's permissions),
 /// then the directory synced: a reader sees the old file or the whole new one, never half, and
 /// nobody can plant a link where the temporary file will be.
-pub fn write_output(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_output(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     match sink(path) {
         Sink::Stdout => {
             let mut out = std::io::stdout().lock();
@@ -67,7 +67,7 @@ fn dir_of(path: &Path) -> &Path {
 }
 
 /// Replaces the regular file `path` (or creates it) atomically.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = dir_of(path);
     let existing = std::fs::metadata(path).ok().map(|m| m.permissions());
     let mut builder = tempfile::Builder::new();
@@ -94,7 +94,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// Opens a file to stream into (a trace): created or truncated. A symbolic link is followed
 /// only when it is the path the user named, never one planted between the check and the open.
-pub fn create_stream(path: &Path) -> std::io::Result<std::fs::File> {
+pub(crate) fn create_stream(path: &Path) -> std::io::Result<std::fs::File> {
     let mut o = std::fs::OpenOptions::new();
     o.write(true).create(true).truncate(true);
     if !std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
@@ -104,7 +104,7 @@ pub fn create_stream(path: &Path) -> std::io::Result<std::fs::File> {
 }
 
 /// Appends `bytes` to `path` (creating it) in one write, as a step summary expects.
-pub fn append(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn append(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut f = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -115,7 +115,7 @@ pub fn append(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// Whether two paths name the same file: the same inode when both exist, else the same
 /// canonical directory and name (an output that does not exist yet).
-pub fn same_file(a: &Path, b: &Path) -> bool {
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
     if a.as_os_str() == "-" || b.as_os_str() == "-" {
         return false;
     }
@@ -137,7 +137,7 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
 
 /// Checks, before a long run, that an output can be written where it is asked to go: its
 /// directory exists and a file can be created in it (or it is stdout, a device or a FIFO).
-pub fn check_writable(path: &Path, flag: &str) -> Result<(), InputError> {
+pub(crate) fn check_writable(path: &Path, flag: &str) -> Result<(), InputError> {
     let shown = path.display().to_string();
     let fail = |msg: String| InputError::new(msg).in_file(&shown).for_key(flag);
     match sink(path) {
@@ -172,7 +172,7 @@ pub fn check_writable(path: &Path, flag: &str) -> Result<(), InputError> {
 }
 
 /// Reads a small UTF-8 text file, with a one-line reason for each way that can fail.
-pub fn read_text(path: &Path, max_bytes: u64) -> Result<String, InputError> {
+pub(crate) fn read_text(path: &Path, max_bytes: u64) -> Result<String, InputError> {
     use std::io::{ErrorKind, Read};
     let shown = path.display().to_string();
     let fail = |msg: String| InputError::new(msg).in_file(&shown);

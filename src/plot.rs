@@ -14,7 +14,7 @@ const WIDTH: f64 = 880.0;
 const FONT: &str = "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\"";
 
 /// Text made safe for SVG and HTML (element content and attribute values).
-pub fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -31,7 +31,7 @@ pub fn esc(s: &str) -> String {
 }
 
 /// A tidy axis from 0: the top and the ticks, at 1, 2 or 5 × 10^k, about `n` of them.
-pub fn ticks(max: f64, n: usize) -> (f64, Vec<f64>) {
+pub(crate) fn ticks(max: f64, n: usize) -> (f64, Vec<f64>) {
     if !(max.is_finite() && max > 0.0) {
         return (1.0, vec![0.0, 0.5, 1.0]);
     }
@@ -49,19 +49,17 @@ pub fn ticks(max: f64, n: usize) -> (f64, Vec<f64>) {
 
 /// What a quantity is, so its axis can be put in a readable unit (g, kg or t; Wh, kWh or MWh).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Quantity {
+pub(crate) enum Quantity {
     /// Values in kg CO2e.
     MassKg,
     /// Values in kWh.
     EnergyKwh,
     /// Values in USD.
     MoneyUsd,
-    /// Values in hours.
-    Hours,
 }
 
 /// The factor to multiply values by and the unit to show, for values up to `max`.
-pub fn scale(q: Quantity, max: f64) -> (f64, &'static str) {
+pub(crate) fn scale(q: Quantity, max: f64) -> (f64, &'static str) {
     let m = if max.is_finite() { max.abs() } else { 0.0 };
     match q {
         Quantity::MassKg if m >= 1000.0 => (1e-3, "t CO2e"),
@@ -74,29 +72,26 @@ pub fn scale(q: Quantity, max: f64) -> (f64, &'static str) {
         Quantity::EnergyKwh if m < 1.0 => (1e3, "Wh"),
         Quantity::EnergyKwh => (1.0, "kWh"),
         Quantity::MoneyUsd => (1.0, "USD"),
-        Quantity::Hours if m < 1.0 / 60.0 => (3600.0, "s"),
-        Quantity::Hours if m < 2.0 => (60.0, "min"),
-        Quantity::Hours => (1.0, "h"),
     }
 }
 
 /// One bar: the central figure, and the range around it (equal to it when there is none).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Bar {
-    pub label: String,
-    pub low: f64,
-    pub central: f64,
-    pub high: f64,
+pub(crate) struct Bar {
+    pub(crate) label: String,
+    pub(crate) low: f64,
+    pub(crate) central: f64,
+    pub(crate) high: f64,
     /// Shown after the value ("cleanest", "primary").
-    pub note: String,
+    pub(crate) note: String,
 }
 
 /// Bars sharing one axis.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Panel {
-    pub title: String,
-    pub quantity: Quantity,
-    pub bars: Vec<Bar>,
+pub(crate) struct Panel {
+    pub(crate) title: String,
+    pub(crate) quantity: Quantity,
+    pub(crate) bars: Vec<Bar>,
 }
 
 const ROW: f64 = 24.0;
@@ -112,7 +107,7 @@ fn text_width(text: &str, size: f64) -> f64 {
 
 /// Horizontal bar charts, one panel under the other, each with its own axis and unit. The
 /// drawing widens (and moves right) where labels or values would not fit the usual width.
-pub fn bar_chart(title: &str, subtitle: &str, panels: &[Panel]) -> String {
+pub(crate) fn bar_chart(title: &str, subtitle: &str, panels: &[Panel]) -> String {
     let mut body = String::new();
     let (mut y, mut right) = (70.0, WIDTH);
     for p in panels {
@@ -240,17 +235,17 @@ fn axis_x(out: &mut String, marks: &[f64], top: f64, y: f64, unit: &str, grid_to
 
 /// One line: (x, y) points in data units.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Series {
-    pub name: String,
-    pub points: Vec<(f64, f64)>,
+pub(crate) struct Series {
+    pub(crate) name: String,
+    pub(crate) points: Vec<(f64, f64)>,
 }
 
 /// A span of the x axis to shade and name (the warm-up), or a line to mark (the window's end).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Span {
-    pub from: f64,
-    pub to: f64,
-    pub label: String,
+pub(crate) struct Span {
+    pub(crate) from: f64,
+    pub(crate) to: f64,
+    pub(crate) label: String,
 }
 
 /// Dash patterns and shades that keep series apart in black and white.
@@ -264,7 +259,7 @@ const STYLES: [(&str, &str); 6] = [
 ];
 
 /// Lines over x (seconds), one per series, with shaded spans and a legend.
-pub fn line_chart(
+pub(crate) fn line_chart(
     title: &str,
     subtitle: &str,
     x_unit: &str,

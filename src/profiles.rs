@@ -70,19 +70,19 @@ fn parse_embedded(origin: &str, json: &str) -> ProfileFile {
 }
 
 /// The grid used when a run names neither an intensity nor a region.
-pub const DEFAULT_GRID: &str = "WORLD";
+pub(crate) const DEFAULT_GRID: &str = "WORLD";
 
 /// A number with where it comes from.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Sourced {
-    pub value: f64,
-    pub source: String,
-    pub year: Option<u16>,
+pub(crate) struct Sourced {
+    pub(crate) value: f64,
+    pub(crate) source: String,
+    pub(crate) year: Option<u16>,
 }
 
 impl Sourced {
     /// "NVIDIA H100 datasheet, 2023".
-    pub fn citation(&self) -> String {
+    pub(crate) fn citation(&self) -> String {
         match self.year {
             Some(y) => format!("{}, {y}", self.source),
             None => self.source.clone(),
@@ -91,28 +91,28 @@ impl Sourced {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Accelerator {
-    pub name: String,
-    pub description: Option<String>,
-    pub aliases: Vec<String>,
+pub(crate) struct Accelerator {
+    pub(crate) name: String,
+    pub(crate) description: Option<String>,
+    pub(crate) aliases: Vec<String>,
     /// Board power limit or TDP; `None` where the maker publishes none (Google's TPU v5 and v6).
-    pub tdp_w: Option<Sourced>,
-    pub peak_flops: Option<Sourced>,
-    pub memory_gb: Option<Sourced>,
+    pub(crate) tdp_w: Option<Sourced>,
+    pub(crate) peak_flops: Option<Sourced>,
+    pub(crate) memory_gb: Option<Sourced>,
     /// The on-demand price per device-hour the profile gives by default (mostly AWS us-east-1;
     /// its source says which cloud and region).
-    pub price_usd_per_hour: Option<Sourced>,
+    pub(crate) price_usd_per_hour: Option<Sourced>,
     /// On-demand prices per device-hour on named clouds (`aws`, `gcp`, `azure`), used for a run
     /// in that cloud's regions.
-    pub prices: std::collections::BTreeMap<String, Sourced>,
-    pub embodied_kg_co2e: Option<Sourced>,
+    pub(crate) prices: std::collections::BTreeMap<String, Sourced>,
+    pub(crate) embodied_kg_co2e: Option<Sourced>,
     /// The file the entry came from.
-    pub origin: String,
+    pub(crate) origin: String,
 }
 
 /// How a profile price relates to the run's place.
 #[derive(Clone, Debug, PartialEq)]
-pub enum PriceMatch {
+pub(crate) enum PriceMatch {
     /// The list price of the run's own cloud.
     SameCloud,
     /// The profile's default price, from another cloud than the run's (`run_cloud`).
@@ -124,7 +124,7 @@ pub enum PriceMatch {
 impl Accelerator {
     /// The price for a run in `region` ("gcp:us-central1", "FR", or none): the cloud's own
     /// when the profile has it, else the default, with how well it matches.
-    pub fn price_for(&self, region: Option<&str>) -> Option<(&Sourced, PriceMatch)> {
+    pub(crate) fn price_for(&self, region: Option<&str>) -> Option<(&Sourced, PriceMatch)> {
         let cloud = region.and_then(|r| RegionName::parse(r).provider());
         match cloud {
             Some(c) => match self.prices.get(&c) {
@@ -155,17 +155,17 @@ impl Accelerator {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Grid {
-    pub code: String,
-    pub name: String,
-    pub aliases: Vec<String>,
-    pub carbon_intensity_g_per_kwh: Sourced,
-    pub note: Option<String>,
-    pub origin: String,
+pub(crate) struct Grid {
+    pub(crate) code: String,
+    pub(crate) name: String,
+    pub(crate) aliases: Vec<String>,
+    pub(crate) carbon_intensity_g_per_kwh: Sourced,
+    pub(crate) note: Option<String>,
+    pub(crate) origin: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub enum CloudIntensity {
+pub(crate) enum CloudIntensity {
     /// The provider publishes a figure for the region.
     Own(Sourced),
     /// Location-based: the intensity of the grid the region is in.
@@ -173,33 +173,33 @@ pub enum CloudIntensity {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Cloud {
-    pub code: String,
-    pub place: String,
-    pub intensity: CloudIntensity,
-    pub origin: String,
+pub(crate) struct Cloud {
+    pub(crate) code: String,
+    pub(crate) place: String,
+    pub(crate) intensity: CloudIntensity,
+    pub(crate) origin: String,
 }
 
 /// A grid intensity found for a `region = "..."`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Region {
+pub(crate) struct Region {
     /// The canonical code (`FR`, `US-CA`, `aws:us-east-1`).
-    pub code: String,
+    pub(crate) code: String,
     /// For people: "France", "N. Virginia (aws:us-east-1) on the US-VA grid".
-    pub label: String,
-    pub intensity: Sourced,
+    pub(crate) label: String,
+    pub(crate) intensity: Sourced,
 }
 
 /// A region as a user names it: a cloud provider's region (`aws:us-east-1`) or a grid (`FR`,
 /// `US-CA`, `SE3`, `France`). Parsed here once; nothing else looks for the colon.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RegionName {
+pub(crate) enum RegionName {
     Grid(String),
     Cloud { provider: String, region: String },
 }
 
 impl RegionName {
-    pub fn parse(name: &str) -> RegionName {
+    pub(crate) fn parse(name: &str) -> RegionName {
         match name.split_once(':') {
             Some((provider, region)) => RegionName::Cloud {
                 provider: provider.to_string(),
@@ -209,12 +209,12 @@ impl RegionName {
         }
     }
 
-    pub fn is_cloud(&self) -> bool {
+    pub(crate) fn is_cloud(&self) -> bool {
         matches!(self, RegionName::Cloud { .. })
     }
 
     /// The cloud provider, lower-cased, for a cloud region.
-    pub fn provider(&self) -> Option<String> {
+    pub(crate) fn provider(&self) -> Option<String> {
         match self {
             RegionName::Cloud { provider, .. } => Some(provider.to_ascii_lowercase()),
             RegionName::Grid(_) => None,
@@ -234,15 +234,15 @@ impl std::fmt::Display for RegionName {
 /// CPU model → TDP, and the CPU-time model's constants.
 #[derive(Clone, Debug, Default)]
 pub struct CpuTable {
-    pub entries: Vec<(String, f64)>,
+    pub(crate) entries: Vec<(String, f64)>,
     /// A source of its own for an entry (by normalized name), where the entry has one.
-    pub entry_sources: std::collections::BTreeMap<String, String>,
-    pub source: String,
-    pub year: Option<u16>,
+    pub(crate) entry_sources: std::collections::BTreeMap<String, String>,
+    pub(crate) source: String,
+    pub(crate) year: Option<u16>,
     /// Memory power per GB resident.
-    pub ram_w_per_gb: Option<Sourced>,
+    pub(crate) ram_w_per_gb: Option<Sourced>,
     /// Power per busy hardware thread for a CPU not in the table.
-    pub default_w_per_thread: Option<Sourced>,
+    pub(crate) default_w_per_thread: Option<Sourced>,
 }
 
 // ---- file format -------------------------------------------------------------------------
@@ -470,7 +470,7 @@ fn check_value(origin: &str, what: &str, s: &Sourced, b: Bound) -> Result<(), In
 
 /// What kind of name a lookup was for.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LookupKind {
+pub(crate) enum LookupKind {
     /// An accelerator (`H100`).
     Device,
     /// A cloud region (`aws:us-east-1`).
@@ -483,10 +483,10 @@ pub enum LookupKind {
 
 /// A name not found in the profiles, with the nearest known one when there is a plausible one.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LookupError {
-    pub kind: LookupKind,
-    pub name: String,
-    pub suggestion: Option<String>,
+pub(crate) struct LookupError {
+    pub(crate) kind: LookupKind,
+    pub(crate) name: String,
+    pub(crate) suggestion: Option<String>,
 }
 
 impl LookupError {
@@ -560,7 +560,7 @@ impl Registry {
     }
 
     /// The embedded profiles, then every `*.toml` in `dir` (in name order) on top.
-    pub fn with_user_dir(dir: Option<&Path>) -> Result<Registry, InputError> {
+    pub(crate) fn with_user_dir(dir: Option<&Path>) -> Result<Registry, InputError> {
         let mut r = Registry::embedded();
         let Some(dir) = dir else {
             return Ok(r);
@@ -826,7 +826,7 @@ impl Registry {
 
     /// The profile of a device as its driver names it ("NVIDIA A100-SXM4-80GB", "NVIDIA H100
     /// 80GB HBM3"): the accelerator whose name or alias is the longest part of that name.
-    pub fn accelerator_named_by_driver(&self, driver_name: &str) -> Option<&Accelerator> {
+    pub(crate) fn accelerator_named_by_driver(&self, driver_name: &str) -> Option<&Accelerator> {
         let hay = normalize(driver_name);
         self.accelerators
             .iter()
@@ -840,20 +840,20 @@ impl Registry {
             .map(|(_, a)| a)
     }
 
-    pub fn accelerators(&self) -> &[Accelerator] {
+    pub(crate) fn accelerators(&self) -> &[Accelerator] {
         &self.accelerators
     }
 
-    pub fn grids(&self) -> &[Grid] {
+    pub(crate) fn grids(&self) -> &[Grid] {
         &self.grids
     }
 
-    pub fn clouds(&self) -> &[Cloud] {
+    pub(crate) fn clouds(&self) -> &[Cloud] {
         &self.clouds
     }
 
     /// An accelerator by name or alias; the error suggests the nearest name.
-    pub fn accelerator(&self, name: &str) -> Result<&Accelerator, LookupError> {
+    pub(crate) fn accelerator(&self, name: &str) -> Result<&Accelerator, LookupError> {
         if let Some(&i) = self.accel_index.get(&normalize(name)) {
             return Ok(&self.accelerators[i]);
         }
@@ -867,13 +867,13 @@ impl Registry {
         ))
     }
 
-    pub fn grid(&self, code: &str) -> Option<&Grid> {
+    pub(crate) fn grid(&self, code: &str) -> Option<&Grid> {
         self.grid_index
             .get(&normalize(code))
             .map(|&i| &self.grids[i])
     }
 
-    pub fn cloud(&self, code: &str) -> Option<&Cloud> {
+    pub(crate) fn cloud(&self, code: &str) -> Option<&Cloud> {
         self.cloud_index
             .get(&normalize(code))
             .map(|&i| &self.clouds[i])
@@ -881,7 +881,7 @@ impl Registry {
 
     /// A region: a cloud region (`aws:us-east-1`), a country (`FR`, `FRA`, `France`),
     /// a US state (`US-CA`) or a grid zone (`SE3`).
-    pub fn region(&self, name: &str) -> Result<Region, LookupError> {
+    pub(crate) fn region(&self, name: &str) -> Result<Region, LookupError> {
         if RegionName::parse(name).is_cloud() {
             if let Some(c) = self.cloud(name) {
                 return match &c.intensity {
@@ -994,7 +994,7 @@ fn table_entries(t: &std::collections::BTreeMap<String, f64>) -> Vec<(String, f6
 
 impl CpuTable {
     /// Where an entry's TDP comes from: its own source, else the table's.
-    pub fn source_of(&self, name: &str) -> String {
+    pub(crate) fn source_of(&self, name: &str) -> String {
         match self.entry_sources.get(&normalize(name)) {
             Some(s) => s.clone(),
             None => match self.year {
@@ -1007,7 +1007,7 @@ impl CpuTable {
     /// The TDP of a CPU model string as `/proc/cpuinfo` writes it ("AMD EPYC 7763 64-Core
     /// Processor", "Intel(R) Xeon(R) Platinum 8480+"): the longest table name whose words all
     /// appear in it, after dropping the (R)/(TM) marks.
-    pub fn lookup(&self, model: &str) -> Option<(&str, f64)> {
+    pub(crate) fn lookup(&self, model: &str) -> Option<(&str, f64)> {
         let clean = clean_cpu_name(model);
         let words: Vec<&str> = clean.split_whitespace().collect();
         let mut best: Option<(&str, f64, usize)> = None;

@@ -13,7 +13,7 @@ use crate::impact::{
 };
 use crate::profiles::{Accelerator, DEFAULT_GRID, RegionName, Registry};
 use crate::record::MeasuredFigures;
-pub use crate::record::{AssumedValue, Assumption, Origin};
+pub(crate) use crate::record::{AssumedValue, Assumption, Origin};
 use crate::runfile::{FlopsSpec, In, RangeValue, RunSpec, Scaling};
 use crate::units::{
     CarbonIntensity, CarbonPrice, Duration, Energy, EnergyPrice, FlopRate, Flops, Mass, Money,
@@ -21,15 +21,15 @@ use crate::units::{
 };
 
 /// Years a device is amortised over when `[embodied]` gives no lifetime.
-pub const DEFAULT_LIFETIME_YEARS: f64 = 5.0;
+pub(crate) const DEFAULT_LIFETIME_YEARS: f64 = 5.0;
 
 /// What `build` produces: the scenario and everything a report says about it.
 #[derive(Clone, Debug)]
 pub struct Built {
     pub scenario: Scenario,
-    pub assumptions: Vec<Assumption>,
+    pub(crate) assumptions: Vec<Assumption>,
     /// Things the reader should know that are not values (what was not counted, ...).
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 fn range_json(r: RangeValue) -> AssumedValue {
@@ -130,10 +130,10 @@ pub enum Extrapolation {
 /// A measurement, and how the run uses it (decided by `app`, which compares the devices).
 #[derive(Clone, Debug, PartialEq)]
 pub struct MeasuredUse {
-    pub figures: MeasuredFigures,
-    pub extrapolation: Extrapolation,
+    pub(crate) figures: MeasuredFigures,
+    pub(crate) extrapolation: Extrapolation,
     /// Why the measurement is only shown for comparison (another device than the run's), if so.
-    pub advisory: Option<String>,
+    pub(crate) advisory: Option<String>,
 }
 
 /// Builds the calculator's scenario for a run. `measurement` holds the figures of the report
@@ -556,7 +556,7 @@ fn count(b: &mut Builder<'_>) -> f64 {
 /// The run's site at its central point: the intensity, PUE and prices that its central
 /// estimate uses, for figures computed while a measurement runs (its budget, its Prometheus
 /// file) and for the CodeCarbon row, so that they agree with the report.
-pub fn site_rates(spec: &RunSpec, reg: &Registry) -> Result<SiteRates, InputError> {
+pub(crate) fn site_rates(spec: &RunSpec, reg: &Registry) -> Result<SiteRates, InputError> {
     let mut b = Builder {
         spec,
         inputs: Inputs::default(),

@@ -6,7 +6,10 @@
 
 /// The closest of `candidates` to `word`, if it is close enough to be a plausible typo.
 /// Comparison ignores case and punctuation, so `h100_sxm` finds `H100-SXM`.
-pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn nearest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let w = normalize(word);
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {
@@ -21,7 +24,7 @@ pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 }
 
 /// Lower case, letters and digits only: the key profiles are looked up by.
-pub fn normalize(s: &str) -> String {
+pub(crate) fn normalize(s: &str) -> String {
     s.chars()
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
@@ -29,7 +32,7 @@ pub fn normalize(s: &str) -> String {
 }
 
 /// Edit distance (insertions, deletions, substitutions), two rows of memory.
-pub fn levenshtein(a: &str, b: &str) -> usize {
+pub(crate) fn levenshtein(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     let mut cur = vec![0; b.len() + 1];
@@ -46,7 +49,7 @@ pub fn levenshtein(a: &str, b: &str) -> usize {
 
 /// The hint after an unknown name: ` — did you mean X?`, with the name as `quote` wraps it
 /// (run-file keys are shown as `key`, values as "value", profile names bare).
-pub fn did_you_mean(suggestion: &str, quote: Quote) -> String {
+pub(crate) fn did_you_mean(suggestion: &str, quote: Quote) -> String {
     match quote {
         Quote::Bare => format!(" — did you mean {suggestion}?"),
         Quote::Backtick => format!(" — did you mean `{suggestion}`?"),
@@ -56,7 +59,7 @@ pub fn did_you_mean(suggestion: &str, quote: Quote) -> String {
 
 /// How a suggested name is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Quote {
+pub(crate) enum Quote {
     /// A profile name: `H100`.
     Bare,
     /// A run-file key: `` `samples` ``.

@@ -6,12 +6,12 @@
 
 /// Where every line of a text starts.
 #[derive(Clone, Debug)]
-pub struct LineIndex {
+pub(crate) struct LineIndex {
     starts: Vec<usize>,
 }
 
 impl LineIndex {
-    pub fn new(text: &str) -> LineIndex {
+    pub(crate) fn new(text: &str) -> LineIndex {
         let starts = std::iter::once(0)
             .chain(
                 text.bytes()
@@ -24,13 +24,13 @@ impl LineIndex {
     }
 
     /// 1-based line of a byte offset.
-    pub fn line_of(&self, offset: usize) -> usize {
+    pub(crate) fn line_of(&self, offset: usize) -> usize {
         self.starts.partition_point(|&s| s <= offset).max(1)
     }
 }
 
 /// 1-based line of a byte offset, for a single lookup.
-pub fn line_of(text: &[u8], offset: usize) -> usize {
+pub(crate) fn line_of(text: &[u8], offset: usize) -> usize {
     text[..offset.min(text.len())]
         .iter()
         .filter(|b| **b == b'\n')

@@ -306,6 +306,23 @@ fn only_the_region_parser_looks_for_the_cloud_colon() {
     }
 }
 
+/// Sensors are told apart by `record::SensorFamily`, not by matching their ids here and there.
+#[test]
+fn only_sensor_family_reads_sensor_ids() {
+    let src = root().join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &src, &mut files);
+    for rel in files.iter().filter(|f| *f != "record/mod.rs") {
+        let code = shipped_code(&std::fs::read_to_string(src.join(rel)).unwrap());
+        for id in ["\"rapl:", "\"cpu-model\""] {
+            assert!(
+                !code.contains(id),
+                "src/{rel} matches the sensor id {id}; use record::SensorFamily"
+            );
+        }
+    }
+}
+
 #[test]
 fn the_import_reader_reads_groups_and_paths() {
     let code = "use crate::{a::B, c, d::{e, f}};\nlet x = crate::g::h();\n";

@@ -19,7 +19,7 @@ fn looks_like_json(path: &Path, text: &str) -> bool {
 
 /// `footprint check`: a run file (or a measurement report) against its budget and the flags'
 /// limits. The report carries the verdict; `budget.ok` decides the exit code.
-pub fn check(
+pub(crate) fn check(
     file: &Path,
     profiles: Option<&Path>,
     flags: Limits,

@@ -8,7 +8,7 @@ use crate::report::{Report, ReportKind};
 use crate::runfile;
 
 /// `footprint estimate`: the report of a run file, with its budget's verdict when it has one.
-pub fn estimate(run: &Path, profiles: Option<&Path>) -> Result<Report, InputError> {
+pub(crate) fn estimate(run: &Path, profiles: Option<&Path>) -> Result<Report, InputError> {
     let reg = registry(profiles)?;
     let ev = evaluate_run(runfile::load(run)?, &reg)?;
     let verdict = match ev.limits() {

@@ -14,7 +14,7 @@ use crate::scenario::{self, Built, Extrapolation, MeasuredUse};
 /// A run evaluated: its estimates and everything the report says about them.
 pub struct Evaluated {
     pub(super) spec: RunSpec,
-    pub estimates: Vec<Estimate>,
+    pub(crate) estimates: Vec<Estimate>,
     built: Built,
 }
 
@@ -37,7 +37,7 @@ impl Evaluated {
     }
 
     /// The published figures compared with the primary estimate, as `validate` judges them.
-    pub fn published_figures(&self) -> Vec<FigureCheck> {
+    pub(crate) fn published_figures(&self) -> Vec<FigureCheck> {
         let (Some(p), Some(e)) = (&self.spec.published, impact::primary(&self.estimates)) else {
             return Vec::new();
         };
@@ -103,12 +103,16 @@ impl Evaluated {
     }
 
     /// The run file's own budget, if it has one.
-    pub fn limits(&self) -> Option<Limits> {
+    pub(crate) fn limits(&self) -> Option<Limits> {
         self.spec.budget.as_ref().map(limits_of)
     }
 
     /// The budget verdict on the primary estimate.
-    pub fn verdict(&self, limits: &Limits, strict: bool) -> Result<budget::Verdict, InputError> {
+    pub(crate) fn verdict(
+        &self,
+        limits: &Limits,
+        strict: bool,
+    ) -> Result<budget::Verdict, InputError> {
         verdict(&self.estimates, limits, strict, &self.spec.file)
     }
 }
@@ -133,7 +137,7 @@ pub(super) fn verdict(
 }
 
 /// Reads the report a run's `[measured]` section names, through the one reader of reports.
-pub fn read_measured(spec: &RunSpec) -> Result<Option<MeasuredFigures>, InputError> {
+pub(crate) fn read_measured(spec: &RunSpec) -> Result<Option<MeasuredFigures>, InputError> {
     let Some(m) = &spec.measured else {
         return Ok(None);
     };
@@ -282,7 +286,7 @@ fn largest_inputs(built: &Built) -> String {
 }
 
 /// Evaluates a parsed run, reading its `[measured]` report if it names one.
-pub fn evaluate_run(spec: RunSpec, reg: &Registry) -> Result<Evaluated, InputError> {
+pub(crate) fn evaluate_run(spec: RunSpec, reg: &Registry) -> Result<Evaluated, InputError> {
     let measured = match read_measured(&spec)? {
         Some(f) => Some(plan_measured(&spec, reg, f, "measured.report")?),
         None => None,

@@ -18,29 +18,29 @@ use crate::train::{self, TrainOptions};
 
 /// What `footprint measure` runs.
 #[derive(Clone, Debug)]
-pub enum MeasureMode {
+pub(crate) enum MeasureMode {
     Train(TrainOptions),
     Command(WrapOptions),
 }
 
 /// A measurement and what to report it against.
 #[derive(Clone, Debug)]
-pub struct MeasureRequest {
-    pub mode: MeasureMode,
+pub(crate) struct MeasureRequest {
+    pub(crate) mode: MeasureMode,
     /// A run file to extrapolate to (its N × epochs, grid, PUE, prices).
-    pub run: Option<PathBuf>,
+    pub(crate) run: Option<PathBuf>,
     /// The grid of the measured window when there is no run file.
-    pub region: Option<String>,
+    pub(crate) region: Option<String>,
     /// The run is the measured workload itself (`--same-workload`).
-    pub same_workload: bool,
+    pub(crate) same_workload: bool,
     /// Stop the measurement when its window exceeds these (`--max-energy`, ...).
-    pub limits: Limits,
+    pub(crate) limits: Limits,
     /// Keep a Prometheus text file up to date during the run.
-    pub prometheus_textfile: Option<PathBuf>,
+    pub(crate) prometheus_textfile: Option<PathBuf>,
 }
 
 /// How a measurement ended.
-pub enum MeasureOutcome {
+pub(crate) enum MeasureOutcome {
     /// Measured (completely, or until interrupted). `exit_code` is the command's, or 128 + the
     /// signal for an interrupted training loop.
     Measured {
@@ -55,7 +55,10 @@ pub enum MeasureOutcome {
 
 /// `footprint measure`: checks every input, measures, and reports the measurement against the
 /// run file (or the measured window itself).
-pub fn measure(req: &MeasureRequest, profiles: Option<&Path>) -> anyhow::Result<MeasureOutcome> {
+pub(crate) fn measure(
+    req: &MeasureRequest,
+    profiles: Option<&Path>,
+) -> anyhow::Result<MeasureOutcome> {
     let reg = registry(profiles)?;
     // Everything that can be wrong with the inputs is found now, before measuring.
     let mut run = req.run.as_deref().map(runfile::load).transpose()?;
@@ -147,11 +150,11 @@ pub fn measure(req: &MeasureRequest, profiles: Option<&Path>) -> anyhow::Result<
 
 /// Where a measurement's own window is reckoned: the central rates of the run file's site (or,
 /// without one, of `--region` or the world average at PUE 1), and the place for people.
-pub struct CentralSite {
-    pub rates: SiteRates,
+pub(crate) struct CentralSite {
+    pub(crate) rates: SiteRates,
     /// The region as named, and the place's name.
-    pub region: Option<RegionName>,
-    pub place: Option<String>,
+    pub(crate) region: Option<RegionName>,
+    pub(crate) place: Option<String>,
 }
 
 /// The run the measured window is reckoned against: the user's, else the window itself.
@@ -162,7 +165,7 @@ fn window_spec(run: Option<&RunSpec>, region: Option<&str>) -> RunSpec {
     }
 }
 
-pub fn central_site(
+pub(crate) fn central_site(
     run: Option<&RunSpec>,
     region: Option<&str>,
     reg: &Registry,
@@ -206,7 +209,7 @@ fn runtime_budget(
 
 /// The report of a measurement: against the user's run (extrapolated to its N × epochs) or,
 /// without one, the measured window itself.
-pub fn measurement_report(
+pub(crate) fn measurement_report(
     m: Measurement,
     run: Option<RunSpec>,
     region: Option<String>,

@@ -16,7 +16,7 @@ use crate::record::{
 use crate::report::Report;
 
 /// Reads and merges the reports, refusing mixed jobs (unless `force`) and duplicates.
-pub fn merge(
+pub(crate) fn merge(
     paths: &[PathBuf],
     force: bool,
     region: Option<&str>,
@@ -68,7 +68,7 @@ fn node_of(m: &Measurement) -> String {
 }
 
 /// The merge itself (no files): `reports` are (name shown in errors, measurement).
-pub fn merge_measurements(
+pub(crate) fn merge_measurements(
     reports: &[(String, Measurement)],
     force: bool,
 ) -> Result<Measurement, InputError> {

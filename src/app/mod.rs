@@ -15,25 +15,26 @@ mod check;
 mod estimate;
 mod evaluate;
 mod measure;
-pub mod merge;
+pub(crate) mod merge;
 mod plot;
 pub mod sweep;
 mod validate;
 
-pub use check::check;
-pub use estimate::estimate;
-pub use evaluate::{Evaluated, evaluate, evaluate_run, plan_measured, read_measured};
-pub use measure::{
+pub(crate) use check::check;
+pub(crate) use estimate::estimate;
+pub use evaluate::{Evaluated, evaluate, plan_measured};
+pub(crate) use evaluate::{evaluate_run, read_measured};
+pub(crate) use measure::{
     CentralSite, MeasureMode, MeasureOutcome, MeasureRequest, measure, measurement_report,
 };
-pub use plot::plot;
-pub use validate::{summarize, validate};
+pub(crate) use plot::plot;
+pub(crate) use validate::{summarize, validate};
 
 use crate::error::InputError;
 use crate::profiles::Registry;
 
 /// Largest measurement report read back (a report with many sensors is still far smaller).
-pub const MAX_REPORT_BYTES: u64 = 64 << 20;
+pub(crate) const MAX_REPORT_BYTES: u64 = 64 << 20;
 
 /// The embedded profiles, with the user's directory (`--profiles`) merged over them.
 pub fn registry(profiles: Option<&Path>) -> Result<Registry, InputError> {

@@ -10,7 +10,7 @@ use crate::record::trace::{TraceData, parse_trace};
 const MAX_TRACE_BYTES: u64 = 2 << 30;
 
 /// The trace read back, and the name to title its chart with (the file's name).
-pub fn plot(trace: &Path) -> Result<(TraceData, String), InputError> {
+pub(crate) fn plot(trace: &Path) -> Result<(TraceData, String), InputError> {
     let shown = trace.display().to_string();
     let text = files::read_text(trace, MAX_TRACE_BYTES)?;
     let parsed = parse_trace(&text, &shown)?;

@@ -10,7 +10,10 @@ use crate::runfile;
 
 /// `footprint validate`: every run file with a `[published]` section in the folders, estimated
 /// and compared with what was published.
-pub fn validate(dirs: &[PathBuf], profiles: Option<&Path>) -> Result<Vec<CaseCheck>, InputError> {
+pub(crate) fn validate(
+    dirs: &[PathBuf],
+    profiles: Option<&Path>,
+) -> Result<Vec<CaseCheck>, InputError> {
     let reg = registry(profiles)?;
     let mut cases = Vec::new();
     for dir in dirs {
@@ -61,7 +64,7 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
     })
 }
 
-pub fn summarize(cases: &[CaseCheck]) -> ValidationSummary {
+pub(crate) fn summarize(cases: &[CaseCheck]) -> ValidationSummary {
     let figs = cases.iter().flat_map(|c| &c.figures);
     let pred: Vec<&FigureCheck> = figs.clone().filter(|f| f.tolerance.is_none()).collect();
     let repr: Vec<&FigureCheck> = figs.filter(|f| f.tolerance.is_some()).collect();

@@ -16,7 +16,7 @@ use crate::units;
     about = "What a training run costs in money, kWh and CO2e: before (estimate), while (measure) and in CI (check).",
     after_help = "Exit codes: 0 ok, 1 budget exceeded, 2 invalid input or usage, 3 measurement failed, 4 an output could not be written (stdout, -o, --summary, --trace). `measure -- CMD` exits with the command's code (128 + signal when interrupted)."
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     pub(super) command: Command,
 

@@ -20,14 +20,14 @@ use check::check_cmd;
 use estimate::estimate;
 use measure::measure_cmd;
 use merge::merge_cmd;
-pub use output::emit;
+pub(crate) use output::emit;
 use output::{check_output, flag_error, not_an_input};
 use plot::plot_cmd;
 use profiles::profiles_cmd;
 use sweep::sweep_cmd;
 use validate::validate_cmd;
 
-pub use args::Cli;
+pub(crate) use args::Cli;
 use args::Command;
 
 /// Runs the command line and returns the process exit code. Errors are printed here, on one

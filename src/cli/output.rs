@@ -9,7 +9,7 @@ use crate::files;
 
 /// Writes to stdout, or to a file (`-o`; `-` is stdout). Any failure, a closed stdout
 /// included, is an [`OutputError`] naming what could not be written (exit 4).
-pub fn emit(text: &str, to: Option<&Path>) -> anyhow::Result<()> {
+pub(crate) fn emit(text: &str, to: Option<&Path>) -> anyhow::Result<()> {
     match to {
         Some(path) if path.as_os_str() != "-" => files::write_output(path, text.as_bytes())
             .map_err(|e| OutputError::new(path.display().to_string(), e).into()),

@@ -12,11 +12,11 @@
 //! achieved FLOP/s and J/FLOP where they are known. It serialises as the `measurement` part of
 //! a report (`-o report.json`), which `[measured] report = ...` and `footprint check` read back.
 
-pub mod placement;
+pub(crate) mod placement;
 pub(crate) mod progress;
 pub mod sampler;
 pub mod sensor;
-pub mod textfile;
+pub(crate) mod textfile;
 mod track;
 mod wrap;
 
@@ -27,7 +27,8 @@ use std::path::{Path, PathBuf};
 use crate::error::InputError;
 use crate::impact::SiteRates;
 use crate::record::{
-    DeviceEnergy, MEASUREMENT_SCHEMA, Measurement, Mode, Quality, SamplerStats, Status,
+    DeviceEnergy, MEASUREMENT_SCHEMA, Measurement, Mode, Quality, SamplerStats, SensorFamily,
+    Status,
 };
 use crate::units::{Duration, Energy};
 use sampler::{SamplerOutput, Trace};
@@ -42,34 +43,39 @@ pub(crate) fn mark_budget_exceeded(m: &mut Measurement, why: String) {
     );
     m.budget_exceeded = Some(why);
 }
-pub use wrap::{SpawnFailure, wrap};
+pub(crate) use wrap::{SpawnFailure, wrap};
 
 /// Options shared by both modes.
 #[derive(Clone, Debug)]
-pub struct Common {
-    pub interval: Duration,
-    pub trace: Option<PathBuf>,
-    pub progress: bool,
+pub(crate) struct Common {
+    pub(crate) interval: Duration,
+    pub(crate) trace: Option<PathBuf>,
+    pub(crate) progress: bool,
     /// Stop when the measured window exceeds this (`measure --max-energy ...`).
-    pub budget: Option<RuntimeBudget>,
+    pub(crate) budget: Option<RuntimeBudget>,
     /// Keep a Prometheus text file up to date (`--prometheus-textfile`).
-    pub textfile: Option<textfile::Textfile>,
+    pub(crate) textfile: Option<textfile::Textfile>,
 }
 
 /// A budget enforced while the measurement runs: the window's counted energy, and the CO2e
 /// and cost it implies at the run's central site rates (`impact::SiteRates`, the same products
 /// as the estimate's).
 #[derive(Clone, Debug, PartialEq)]
-pub struct RuntimeBudget {
-    pub max_energy: Option<Energy>,
-    pub max_co2e: Option<crate::units::Mass>,
-    pub max_cost: Option<crate::units::Money>,
-    pub rates: SiteRates,
+pub(crate) struct RuntimeBudget {
+    pub(crate) max_energy: Option<Energy>,
+    pub(crate) max_co2e: Option<crate::units::Mass>,
+    pub(crate) max_cost: Option<crate::units::Money>,
+    pub(crate) rates: SiteRates,
 }
 
 impl RuntimeBudget {
     /// The limit exceeded by `energy` measured over `elapsed` on `devices`, if one is.
-    pub fn exceeded(&self, energy: Energy, elapsed: Duration, devices: f64) -> Option<String> {
+    pub(crate) fn exceeded(
+        &self,
+        energy: Energy,
+        elapsed: Duration,
+        devices: f64,
+    ) -> Option<String> {
         use crate::units::{human_energy, human_mass, human_money};
         let at = self.rates.apply(energy, elapsed * devices);
         if let Some(max) = self.max_energy
@@ -104,15 +110,15 @@ impl RuntimeBudget {
 }
 
 #[derive(Clone, Debug)]
-pub struct WrapOptions {
+pub(crate) struct WrapOptions {
     /// The program and its arguments, as given (not necessarily UTF-8).
-    pub command: Vec<std::ffi::OsString>,
+    pub(crate) command: Vec<std::ffi::OsString>,
     /// How long a command may keep running after a stop signal before it is killed.
-    pub kill_after: std::time::Duration,
-    pub gpus: GpuSelection,
+    pub(crate) kill_after: std::time::Duration,
+    pub(crate) gpus: GpuSelection,
     /// Samples the command processes, when the user knows it (gives J/sample).
-    pub samples: Option<u64>,
-    pub common: Common,
+    pub(crate) samples: Option<u64>,
+    pub(crate) common: Common,
 }
 
 pub(crate) fn now_unix() -> f64 {
@@ -212,12 +218,18 @@ fn gaudi_notice(sys: &Path, why: &str) -> Option<String> {
 /// Whether a sensor's energy is part of the total: every GPU, and the CPU once (RAPL when
 /// readable, else the CPU-time model). The same rule for live figures and for the report.
 pub(crate) fn counts(kind: DeviceKind, id: &str, has_rapl: bool) -> bool {
-    kind == DeviceKind::Gpu || id.starts_with("rapl:") || (!has_rapl && id == "cpu-model")
+    match SensorFamily::of(id) {
+        SensorFamily::Rapl => true,
+        SensorFamily::CpuModel => !has_rapl,
+        SensorFamily::Other => kind == DeviceKind::Gpu,
+    }
 }
 
 /// The total of the counted sensors: (energy, ids, description, weakest quality).
 fn total(devices: &[DeviceEnergy]) -> (Energy, Vec<String>, String, Quality) {
-    let has_rapl = devices.iter().any(|d| d.id.starts_with("rapl:"));
+    let has_rapl = devices
+        .iter()
+        .any(|d| SensorFamily::of(&d.id) == SensorFamily::Rapl);
     let counted: Vec<&DeviceEnergy> = devices
         .iter()
         .filter(|d| counts(d.kind, &d.id, has_rapl))
@@ -287,7 +299,7 @@ fn device_name(devices: &[DeviceEnergy]) -> String {
     match gpus.len() {
         0 => devices
             .iter()
-            .find(|d| d.id == "cpu-model")
+            .find(|d| SensorFamily::of(&d.id) == SensorFamily::CpuModel)
             .map(|d| d.name.trim_end_matches(" (CPU-time model)").to_string())
             .unwrap_or_else(|| "CPU".to_string()),
         1 => gpus[0].to_string(),

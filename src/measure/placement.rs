@@ -5,11 +5,11 @@
 //! `--once-per-node`), writes a report named by these values (`-o 'r-{node}-{rank}.json'`), and
 //! `footprint merge` combines the reports.
 
-pub use crate::record::{Launcher, Placement};
+pub(crate) use crate::record::{Launcher, Placement};
 
 /// Reads the placement from an environment (`get` is `std::env::var` in use, a map in
 /// tests). Slurm's variables win over torchrun's when both are set (torchrun under srun).
-pub fn from_env(get: impl Fn(&str) -> Option<String>, hostname: &str) -> Placement {
+pub(crate) fn from_env(get: impl Fn(&str) -> Option<String>, hostname: &str) -> Placement {
     let num = |k: &str| get(k).and_then(|v| v.trim().parse::<u64>().ok());
     let slurm = get("SLURM_JOB_ID").is_some();
     let torch = get("LOCAL_RANK").is_some() || get("TORCHELASTIC_RUN_ID").is_some();
@@ -43,7 +43,7 @@ pub fn from_env(get: impl Fn(&str) -> Option<String>, hostname: &str) -> Placeme
 }
 
 /// This process's placement.
-pub fn here() -> Placement {
+pub(crate) fn here() -> Placement {
     from_env(
         |k| std::env::var(k).ok().filter(|v| !v.is_empty()),
         &hostname(),
@@ -52,12 +52,12 @@ pub fn here() -> Placement {
 
 impl Placement {
     /// Whether this process is the first on its node (or not part of a job).
-    pub fn is_first_on_node(&self) -> bool {
+    pub(crate) fn is_first_on_node(&self) -> bool {
         self.local_rank.is_none_or(|r| r == 0)
     }
 
     /// `path` with `{node}`, `{rank}`, `{local_rank}`, `{job}` and `{host}` filled in.
-    pub fn expand(&self, path: &str) -> Result<String, String> {
+    pub(crate) fn expand(&self, path: &str) -> Result<String, String> {
         let mut out = String::new();
         let mut rest = path;
         while let Some(i) = rest.find('{') {
@@ -88,7 +88,7 @@ impl Placement {
 }
 
 /// This machine's name.
-pub fn hostname() -> String {
+pub(crate) fn hostname() -> String {
     if let Ok(h) = std::env::var("HOSTNAME")
         && !h.is_empty()
     {

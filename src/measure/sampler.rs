@@ -17,7 +17,8 @@ use std::time::Instant;
 
 use super::sensor::{Reading, Sensor};
 pub use super::track::Track;
-pub use crate::record::{DeviceEnergy, PowerStats};
+pub(crate) use crate::record::DeviceEnergy;
+use crate::record::SensorFamily;
 use crate::units::{Duration, Energy, Power};
 
 enum Cmd {
@@ -28,33 +29,35 @@ enum Cmd {
 /// Live figures for a progress display and a runtime budget, updated every tick: the counted
 /// sensors only, as the report's total counts them.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Live {
-    pub power: Power,
-    pub energy: Energy,
-    pub elapsed: Duration,
+pub(crate) struct Live {
+    pub(crate) power: Power,
+    pub(crate) energy: Energy,
+    pub(crate) elapsed: Duration,
     /// GPUs being read (1 for a CPU-only measurement): device-hours = elapsed × this.
-    pub devices: f64,
+    pub(crate) devices: f64,
 }
 
 /// What the sampler thread returns.
 #[derive(Clone, Debug)]
-pub struct SamplerOutput {
-    pub devices: Vec<DeviceEnergy>,
+pub(crate) struct SamplerOutput {
+    pub(crate) devices: Vec<DeviceEnergy>,
     /// Wall time of the measured window (from `mark`, else from the start).
-    pub window: Duration,
+    pub(crate) window: Duration,
     /// CPU time the sampler thread itself used.
-    pub sampler_cpu: Duration,
-    pub ticks: u64,
-    pub interval: Duration,
+    pub(crate) sampler_cpu: Duration,
+    pub(crate) ticks: u64,
+    pub(crate) interval: Duration,
     /// The first error writing the trace, if any: the trace is incomplete from there on.
-    pub trace_error: Option<String>,
+    pub(crate) trace_error: Option<String>,
 }
 
 /// A running sampler.
-pub struct Sampler {
+pub(crate) struct Sampler {
     tx: Sender<Cmd>,
     handle: Option<JoinHandle<SamplerOutput>>,
     live: Arc<Mutex<Live>>,
+    /// Ticks so far, shared with the sampling thread (tests wait on it).
+    #[cfg_attr(not(test), allow(dead_code))]
     ticks: Arc<AtomicU64>,
 }
 
@@ -64,7 +67,7 @@ fn thread_cpu() -> Duration {
 
 /// A JSON-lines trace, one line per reading. Each tick's lines are written with one `write`
 /// of whole lines, so a process killed at any moment leaves only complete lines behind.
-pub struct Trace {
+pub(crate) struct Trace {
     file: std::fs::File,
     pending: String,
     /// The first write error: reported with the measurement, never silent.
@@ -72,7 +75,7 @@ pub struct Trace {
 }
 
 impl Trace {
-    pub fn create(path: &std::path::Path) -> std::io::Result<Trace> {
+    pub(crate) fn create(path: &std::path::Path) -> std::io::Result<Trace> {
         Ok(Trace {
             file: crate::files::create_stream(path)?,
             pending: String::new(),
@@ -96,8 +99,9 @@ impl Trace {
 }
 
 impl Sampler {
+    #[cfg(test)]
     /// Starts reading `sensors` every `interval` on a new thread (one reading right away).
-    pub fn start(
+    pub(crate) fn start(
         sensors: Vec<Box<dyn Sensor>>,
         interval: Duration,
         trace: Option<Trace>,
@@ -106,7 +110,7 @@ impl Sampler {
     }
 
     /// Same, also replacing a Prometheus text file at every tick.
-    pub fn start_with(
+    pub(crate) fn start_with(
         sensors: Vec<Box<dyn Sensor>>,
         interval: Duration,
         trace: Option<Trace>,
@@ -136,21 +140,22 @@ impl Sampler {
     }
 
     /// Starts the measured window now.
-    pub fn mark(&self) {
+    pub(crate) fn mark(&self) {
         let _ = self.tx.send(Cmd::Mark);
     }
 
     /// The latest live figures.
-    pub fn live(&self) -> Live {
+    pub(crate) fn live(&self) -> Live {
         self.live.lock().map(|l| *l).unwrap_or_default()
     }
 
-    pub fn ticks(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn ticks(&self) -> u64 {
         self.ticks.load(Ordering::Relaxed)
     }
 
     /// Takes a last reading and returns everything measured in the window.
-    pub fn stop(mut self) -> SamplerOutput {
+    pub(crate) fn stop(mut self) -> SamplerOutput {
         let _ = self.tx.send(Cmd::Stop);
         self.handle
             .take()
@@ -271,7 +276,10 @@ impl Worker {
     /// Prometheus text file.
     fn publish(&mut self) {
         if let Ok(mut l) = self.live.lock() {
-            let has_rapl = self.tracks.iter().any(|t| t.info.id.starts_with("rapl:"));
+            let has_rapl = self
+                .tracks
+                .iter()
+                .any(|t| SensorFamily::of(&t.info.id) == SensorFamily::Rapl);
             let counted = || {
                 self.tracks
                     .iter()

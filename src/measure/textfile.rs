@@ -14,12 +14,12 @@ use crate::units::Duration;
 
 /// Where the file goes and what its labels and CO2e factor are.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Textfile {
-    pub path: PathBuf,
-    pub job: String,
-    pub node: String,
+pub(crate) struct Textfile {
+    pub(crate) path: PathBuf,
+    pub(crate) job: String,
+    pub(crate) node: String,
     /// The run's central site rates, which turn measured energy into CO2e.
-    pub rates: SiteRates,
+    pub(crate) rates: SiteRates,
 }
 
 /// A label value escaped as the text format wants (backslash, quote, newline).
@@ -31,7 +31,7 @@ fn label(v: &str) -> String {
 
 impl Textfile {
     /// The file's text for the tracks as they stand.
-    pub fn render(&self, tracks: &[Track]) -> String {
+    pub(crate) fn render(&self, tracks: &[Track]) -> String {
         let labels = |t: &Track| {
             format!(
                 "job=\"{}\",node=\"{}\",device=\"{}\",source=\"{}\"",
@@ -78,7 +78,7 @@ impl Textfile {
     }
 
     /// Replaces the file; an error is returned for the report, not fatal to the measurement.
-    pub fn write(&self, tracks: &[Track]) -> std::io::Result<()> {
+    pub(crate) fn write(&self, tracks: &[Track]) -> std::io::Result<()> {
         crate::files::write_output(&self.path, self.render(tracks).as_bytes())
     }
 }

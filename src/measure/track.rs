@@ -21,7 +21,7 @@ use crate::units::{Energy, Power};
 /// Running statistics of one sensor.
 #[derive(Clone, Debug)]
 pub struct Track {
-    pub info: SensorInfo,
+    pub(crate) info: SensorInfo,
     last: Option<(f64, Reading)>,
     window_start: Option<f64>,
     /// When the first and the latest read were attempted, whether they succeeded or not: a
@@ -149,7 +149,7 @@ impl Track {
     }
 
     /// Starts a new window at the last reading: what came before is dropped.
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         let keep = (self.info.clone(), self.last);
         *self = Track::new(keep.0);
         self.last = keep.1;
@@ -164,12 +164,12 @@ impl Track {
     }
 
     /// Energy so far (for progress displays).
-    pub fn energy_so_far(&self) -> Energy {
+    pub(crate) fn energy_so_far(&self) -> Energy {
         Energy::from_joules(self.counter_j + self.fallback_j)
     }
 
     /// The last power seen.
-    pub fn last_power(&self) -> Option<Power> {
+    pub(crate) fn last_power(&self) -> Option<Power> {
         self.last.and_then(|(_, r)| r.power)
     }
 

@@ -14,14 +14,14 @@ use crate::profiles::Registry;
 use crate::record::{Measurement, Mode};
 
 /// Why a command could not be started, and the exit code `env` would use.
-pub struct SpawnFailure {
-    pub message: String,
-    pub code: i32,
+pub(crate) struct SpawnFailure {
+    pub(crate) message: String,
+    pub(crate) code: i32,
 }
 
 /// Runs `opts.command`, measuring everything it uses until it exits. Returns the measurement
 /// and the command's exit code.
-pub fn wrap(
+pub(crate) fn wrap(
     opts: &WrapOptions,
     reg: &Registry,
 ) -> anyhow::Result<Result<(Measurement, i32), SpawnFailure>> {

@@ -3,17 +3,17 @@
 
 /// What the model knows about this machine's CPU.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CpuFacts {
-    pub model_name: String,
+pub(crate) struct CpuFacts {
+    pub(crate) model_name: String,
     /// Logical CPUs visible to us.
-    pub threads: usize,
-    pub sockets: usize,
+    pub(crate) threads: usize,
+    pub(crate) sockets: usize,
     /// Hardware threads of one chip (may exceed what a VM sees).
-    pub chip_threads: usize,
+    pub(crate) chip_threads: usize,
 }
 
 /// Reads `/proc/cpuinfo`-style text.
-pub fn cpu_facts(cpuinfo: &str) -> CpuFacts {
+pub(crate) fn cpu_facts(cpuinfo: &str) -> CpuFacts {
     let mut model = None;
     let mut threads = 0;
     let mut sockets = std::collections::BTreeSet::new();

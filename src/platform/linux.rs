@@ -40,7 +40,7 @@ fn stat_ticks(pid: i32) -> Option<(u64, char)> {
 }
 
 /// The live children of a process (every thread's), from `/proc/PID/task/*/children`.
-pub fn children(pid: i32) -> Vec<i32> {
+pub(crate) fn children(pid: i32) -> Vec<i32> {
     let mut out = Vec::new();
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
         return out;
@@ -54,7 +54,7 @@ pub fn children(pid: i32) -> Vec<i32> {
 }
 
 /// Resident bytes of one process, from `/proc/PID/statm`.
-pub fn process_rss_bytes(pid: i32) -> f64 {
+pub(crate) fn process_rss_bytes(pid: i32) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/statm"))
         .ok()
         .and_then(|s| s.split_whitespace().nth(1)?.parse::<f64>().ok())
@@ -63,7 +63,7 @@ pub fn process_rss_bytes(pid: i32) -> f64 {
 
 /// CPU seconds and resident bytes of a process tree (live processes and the exited
 /// children they reaped).
-pub fn tree_usage(root: i32) -> Option<(f64, f64)> {
+pub(crate) fn tree_usage(root: i32) -> Option<(f64, f64)> {
     let mut stack = vec![root];
     let mut ticks = 0u64;
     let mut rss = 0.0;
@@ -87,40 +87,40 @@ pub fn tree_usage(root: i32) -> Option<(f64, f64)> {
 }
 
 /// Clock ticks per second, the unit of `/proc/PID/stat` times.
-pub fn clk_tck() -> f64 {
+pub(crate) fn clk_tck() -> f64 {
     // SAFETY: sysconf has no preconditions.
     let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
     if t > 0 { t as f64 } else { 100.0 }
 }
 
 /// Bytes per page, the unit of `/proc/PID/statm`.
-pub fn page_size() -> f64 {
+pub(crate) fn page_size() -> f64 {
     // SAFETY: sysconf has no preconditions.
     let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     if p > 0 { p as f64 } else { 4096.0 }
 }
 
 /// This machine's CPU, from `/proc/cpuinfo`.
-pub fn cpu_facts() -> super::cpu::CpuFacts {
+pub(crate) fn cpu_facts() -> super::cpu::CpuFacts {
     let text = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     super::cpu::cpu_facts(&text)
 }
 
 /// Every live descendant of `root` (not `root` itself), parents before children.
-pub fn descendants(root: i32) -> Vec<i32> {
+pub(crate) fn descendants(root: i32) -> Vec<i32> {
     super::unix::walk_descendants(root, children)
 }
 
 /// Makes footprint the reaper of processes the wrapped command orphans (`work &` then exit),
 /// so that they can be found when the command ends. Returns whether the kernel agreed.
-pub fn adopt_orphans() -> bool {
+pub(crate) fn adopt_orphans() -> bool {
     // SAFETY: prctl with PR_SET_CHILD_SUBREAPER takes plain integers.
     unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 }
 }
 
 /// footprint's own live children (not zombies): after the wrapped command has been reaped,
 /// these are processes it left running.
-pub fn leftover_children() -> Vec<i32> {
+pub(crate) fn leftover_children() -> Vec<i32> {
     children(std::process::id() as i32)
         .into_iter()
         .filter(|&p| stat_ticks(p).is_some_and(|(_, state)| state != 'Z'))
@@ -128,7 +128,7 @@ pub fn leftover_children() -> Vec<i32> {
 }
 
 /// Physical memory, from `/proc/meminfo`.
-pub fn total_memory_bytes() -> Option<f64> {
+pub(crate) fn total_memory_bytes() -> Option<f64> {
     let text = std::fs::read_to_string("/proc/meminfo").ok()?;
     let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;

@@ -69,13 +69,13 @@ fn children(pid: i32) -> Vec<i32> {
 }
 
 /// Resident bytes of one process.
-pub fn process_rss_bytes(pid: i32) -> f64 {
+pub(crate) fn process_rss_bytes(pid: i32) -> f64 {
     usage(pid).map_or(0.0, |(_, rss)| rss)
 }
 
 /// CPU seconds and resident bytes of a process tree (live processes and the exited children
 /// they reaped); `None` once the root itself is gone.
-pub fn tree_usage(root: i32) -> Option<(f64, f64)> {
+pub(crate) fn tree_usage(root: i32) -> Option<(f64, f64)> {
     let (mut cpu, mut rss) = usage(root)?;
     let mut stack = children(root);
     let mut seen = 1;
@@ -149,7 +149,7 @@ fn sysctl_int(name: &str) -> Option<usize> {
 
 /// This machine's CPU from `sysctl`: "Apple M2 Pro" (`machdep.cpu.brand_string`) and its
 /// logical CPUs; Apple silicon has no SMT, so every logical CPU is a core of the one chip.
-pub fn cpu_facts() -> super::cpu::CpuFacts {
+pub(crate) fn cpu_facts() -> super::cpu::CpuFacts {
     let threads = sysctl_int("hw.logicalcpu").unwrap_or(1);
     let sockets = sysctl_int("hw.packages").unwrap_or(1);
     super::cpu::CpuFacts {
@@ -162,12 +162,12 @@ pub fn cpu_facts() -> super::cpu::CpuFacts {
 }
 
 /// Every live descendant of `root` (not `root` itself), parents before children.
-pub fn descendants(root: i32) -> Vec<i32> {
+pub(crate) fn descendants(root: i32) -> Vec<i32> {
     super::unix::walk_descendants(root, children)
 }
 
 /// Physical memory (`hw.memsize`).
-pub fn total_memory_bytes() -> Option<f64> {
+pub(crate) fn total_memory_bytes() -> Option<f64> {
     let cname = std::ffi::CString::new("hw.memsize").ok()?;
     let mut v: u64 = 0;
     let mut len = std::mem::size_of::<u64>();

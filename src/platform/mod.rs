@@ -5,30 +5,32 @@
 //! Everything above this module (the sampler, the CPU-time model's arithmetic, reports) is the
 //! same on every platform and is tested once, on Linux. Each function here says what it reads.
 
-pub mod cpu;
-pub mod signal;
+pub(crate) mod cpu;
+pub(crate) mod signal;
 
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]
-pub use unix::*;
+pub(crate) use unix::*;
 
 #[cfg(target_os = "linux")]
 mod linux;
 #[cfg(target_os = "linux")]
-pub use linux::{
-    adopt_orphans, cpu_facts, descendants, keep_freed_memory, leftover_children, process_rss_bytes,
+pub use linux::keep_freed_memory;
+#[cfg(target_os = "linux")]
+pub(crate) use linux::{
+    adopt_orphans, cpu_facts, descendants, leftover_children, process_rss_bytes,
     total_memory_bytes, tree_usage,
 };
 
 #[cfg(target_os = "macos")]
 mod macos;
 #[cfg(target_os = "macos")]
-pub use macos::{cpu_facts, descendants, process_rss_bytes, total_memory_bytes, tree_usage};
+pub(crate) use macos::{cpu_facts, descendants, process_rss_bytes, total_memory_bytes, tree_usage};
 
 /// Makes `o` refuse to open through a symbolic link at the last component of the path, where
 /// the system can say so (`O_NOFOLLOW`); elsewhere it leaves `o` as it is.
-pub fn no_follow(o: &mut std::fs::OpenOptions) {
+pub(crate) fn no_follow(o: &mut std::fs::OpenOptions) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
@@ -44,54 +46,54 @@ pub fn no_follow(o: &mut std::fs::OpenOptions) {
 pub fn keep_freed_memory() {}
 
 #[cfg(not(target_os = "linux"))]
-pub fn adopt_orphans() -> bool {
+pub(crate) fn adopt_orphans() -> bool {
     false
 }
 
 /// Outside Linux there is no way to list them (see [`adopt_orphans`]).
 #[cfg(not(target_os = "linux"))]
-pub fn leftover_children() -> Vec<i32> {
+pub(crate) fn leftover_children() -> Vec<i32> {
     Vec::new()
 }
 
 #[cfg(all(unix, not(any(target_os = "linux", target_os = "macos"))))]
-pub fn descendants(_root: i32) -> Vec<i32> {
+pub(crate) fn descendants(_root: i32) -> Vec<i32> {
     Vec::new()
 }
 
 #[cfg(all(unix, not(any(target_os = "linux", target_os = "macos"))))]
-pub fn total_memory_bytes() -> Option<f64> {
+pub(crate) fn total_memory_bytes() -> Option<f64> {
     None
 }
 
 /// Other Unix systems: no per-process tree reader; the command's CPU time is counted when it
 /// exits (`children_cpu_seconds`), and memory is not modelled.
 #[cfg(all(unix, not(any(target_os = "linux", target_os = "macos"))))]
-pub fn tree_usage(_root: i32) -> Option<(f64, f64)> {
+pub(crate) fn tree_usage(_root: i32) -> Option<(f64, f64)> {
     None
 }
 
 #[cfg(all(unix, not(any(target_os = "linux", target_os = "macos"))))]
-pub fn process_rss_bytes(_pid: i32) -> f64 {
+pub(crate) fn process_rss_bytes(_pid: i32) -> f64 {
     0.0
 }
 
 /// Other Unix systems: the CPU is not named; the model uses its default per thread.
 #[cfg(all(unix, not(any(target_os = "linux", target_os = "macos"))))]
-pub fn cpu_facts() -> cpu::CpuFacts {
+pub(crate) fn cpu_facts() -> cpu::CpuFacts {
     cpu::cpu_facts("")
 }
 
 #[cfg(windows)]
 mod windows;
 #[cfg(windows)]
-pub use windows::*;
+pub(crate) use windows::*;
 
 #[cfg(not(any(unix, windows)))]
 compile_error!("footprint supports Unix-like systems (Linux, macOS) and Windows");
 
 /// The signal received, if any (an interrupted measurement still writes its report).
-pub fn received() -> Option<i32> {
+pub(crate) fn received() -> Option<i32> {
     match RECEIVED.load(std::sync::atomic::Ordering::SeqCst) {
         0 => None,
         s => Some(s),
@@ -103,7 +105,7 @@ static RECEIVED: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::ne
 static COUNT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
 /// How many stop signals (Ctrl-C, SIGTERM, SIGHUP) have arrived.
-pub fn signal_count() -> u32 {
+pub(crate) fn signal_count() -> u32 {
     COUNT.load(std::sync::atomic::Ordering::SeqCst)
 }
 
@@ -118,7 +120,7 @@ static CHILD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0
 static LAST_CHILD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
 
 /// Signals received go to this child from now on (0: none).
-pub fn forward_to(pid: i32) {
+pub(crate) fn forward_to(pid: i32) {
     CHILD.store(pid, std::sync::atomic::Ordering::SeqCst);
     if pid > 0 {
         LAST_CHILD.store(pid, std::sync::atomic::Ordering::SeqCst);

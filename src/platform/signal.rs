@@ -2,4 +2,6 @@
 //! and still write the report. The platform layer installs the handlers; the rest of `measure`
 //! only asks whether one fired.
 
-pub use super::{forward_to, install_signal_handlers as install, received, signal_name as name};
+pub(crate) use super::{
+    forward_to, install_signal_handlers as install, received, signal_name as name,
+};

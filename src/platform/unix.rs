@@ -22,18 +22,18 @@ fn rusage_seconds(who: libc::c_int) -> f64 {
 }
 
 /// CPU seconds (user + system) of this process so far.
-pub fn self_cpu_seconds() -> f64 {
+pub(crate) fn self_cpu_seconds() -> f64 {
     rusage_seconds(libc::RUSAGE_SELF)
 }
 
 /// CPU seconds of waited-for children (and their reaped descendants): exact once the
 /// wrapped command has been reaped.
-pub fn children_cpu_seconds() -> f64 {
+pub(crate) fn children_cpu_seconds() -> f64 {
     rusage_seconds(libc::RUSAGE_CHILDREN)
 }
 
 /// CPU seconds of the calling thread (the sampler's own cost).
-pub fn thread_cpu_seconds() -> f64 {
+pub(crate) fn thread_cpu_seconds() -> f64 {
     // SAFETY: clock_gettime writes a timespec we own.
     let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
     unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
@@ -41,7 +41,7 @@ pub fn thread_cpu_seconds() -> f64 {
 }
 
 /// A command's exit status as a shell reports it: its code, or 128 + the signal that killed it.
-pub fn exit_code_of(status: std::process::ExitStatus) -> i32 {
+pub(crate) fn exit_code_of(status: std::process::ExitStatus) -> i32 {
     use std::os::unix::process::ExitStatusExt;
     status
         .code()
@@ -67,7 +67,7 @@ extern "C" fn on_signal(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut
 
 /// Installs the handlers for SIGINT, SIGTERM and SIGHUP: they only record the signal (and pass it on
 /// to a wrapped command), both async-signal-safe.
-pub fn install_signal_handlers() {
+pub(crate) fn install_signal_handlers() {
     // SAFETY: a zeroed sigaction with a valid handler and an empty mask is well-formed.
     unsafe {
         let mut sa: libc::sigaction = std::mem::zeroed();
@@ -82,7 +82,7 @@ pub fn install_signal_handlers() {
 }
 
 /// The name of a signal number, for reports.
-pub fn signal_name(sig: i32) -> &'static str {
+pub(crate) fn signal_name(sig: i32) -> &'static str {
     match sig {
         libc::SIGINT => "SIGINT",
         libc::SIGTERM => "SIGTERM",
@@ -97,7 +97,7 @@ pub fn signal_name(sig: i32) -> &'static str {
 
 /// Kills a process and every descendant it has now (SIGKILL): for a command that ignored the
 /// forwarded signal. Descendants first, so none is orphaned and missed.
-pub fn kill_tree(root: i32) {
+pub(crate) fn kill_tree(root: i32) {
     let mut pids = super::descendants(root);
     pids.reverse();
     pids.push(root);
@@ -110,7 +110,7 @@ pub fn kill_tree(root: i32) {
 }
 
 /// Asks a process to stop (SIGTERM).
-pub fn terminate(pid: i32) {
+pub(crate) fn terminate(pid: i32) {
     // SAFETY: kill has no memory preconditions.
     unsafe {
         libc::kill(pid, libc::SIGTERM);

@@ -113,7 +113,7 @@ fn process_parents() -> Vec<(u32, u32)> {
 }
 
 /// Resident (working-set) bytes of one process.
-pub fn process_rss_bytes(pid: i32) -> f64 {
+pub(crate) fn process_rss_bytes(pid: i32) -> f64 {
     Process::open(pid as u32).map_or(0.0, |p| p.rss_bytes())
 }
 
@@ -121,7 +121,7 @@ pub fn process_rss_bytes(pid: i32) -> f64 {
 /// found by parent pid; a child created before its supposed parent is a reused pid and is
 /// skipped). `None` once the root has exited: then its own final times are read instead.
 /// Descendants that already exited are not counted on Windows (a job object would be needed).
-pub fn tree_usage(root: i32) -> Option<(f64, f64)> {
+pub(crate) fn tree_usage(root: i32) -> Option<(f64, f64)> {
     let root_p = Process::open(root as u32)?;
     if !root_p.running() {
         return None;
@@ -153,14 +153,14 @@ pub fn tree_usage(root: i32) -> Option<(f64, f64)> {
 }
 
 /// CPU seconds (user + kernel) of this process so far.
-pub fn self_cpu_seconds() -> f64 {
+pub(crate) fn self_cpu_seconds() -> f64 {
     // SAFETY: the pseudo-handle of the current process needs no closing.
     process_seconds(unsafe { GetCurrentProcess() }).unwrap_or(0.0)
 }
 
 /// CPU seconds of the wrapped command (its own process; processes it starts in turn are not
 /// included on Windows).
-pub fn children_cpu_seconds() -> f64 {
+pub(crate) fn children_cpu_seconds() -> f64 {
     let pid = LAST_CHILD.load(Ordering::SeqCst);
     if pid <= 0 {
         return 0.0;
@@ -171,7 +171,7 @@ pub fn children_cpu_seconds() -> f64 {
 }
 
 /// CPU seconds of the calling thread (the sampler's own cost).
-pub fn thread_cpu_seconds() -> f64 {
+pub(crate) fn thread_cpu_seconds() -> f64 {
     let (mut c, mut e, mut k, mut u) = (zero(), zero(), zero(), zero());
     // SAFETY: the pseudo-handle of the current thread needs no closing.
     let ok = unsafe { GetThreadTimes(GetCurrentThread(), &mut c, &mut e, &mut k, &mut u) };
@@ -183,7 +183,7 @@ pub fn thread_cpu_seconds() -> f64 {
 }
 
 /// A command's exit code (Windows has no signals: a killed process has an exit code too).
-pub fn exit_code_of(status: std::process::ExitStatus) -> i32 {
+pub(crate) fn exit_code_of(status: std::process::ExitStatus) -> i32 {
     status.code().unwrap_or(1)
 }
 
@@ -195,7 +195,7 @@ unsafe extern "system" fn on_console_event(event: u32) -> i32 {
 }
 
 /// Installs the console control handler.
-pub fn install_signal_handlers() {
+pub(crate) fn install_signal_handlers() {
     // SAFETY: the handler is a valid `extern "system"` function for the life of the process.
     unsafe {
         SetConsoleCtrlHandler(Some(on_console_event), 1);
@@ -203,7 +203,7 @@ pub fn install_signal_handlers() {
 }
 
 /// The name of an event number, for reports.
-pub fn signal_name(sig: i32) -> &'static str {
+pub(crate) fn signal_name(sig: i32) -> &'static str {
     match sig {
         SIGINT => "Ctrl-C",
         SIGTERM => "console close",
@@ -246,7 +246,7 @@ fn processor_name() -> Option<String> {
 
 /// This machine's CPU: its registry name and the logical CPUs Windows shows us. The chip's
 /// own thread count comes from "N-Core" in the name where it says so, as on Linux.
-pub fn cpu_facts() -> super::cpu::CpuFacts {
+pub(crate) fn cpu_facts() -> super::cpu::CpuFacts {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let name = processor_name().unwrap_or_else(|| "unknown CPU".to_string());
     // The same derivation as /proc/cpuinfo text gives on Linux.
@@ -258,7 +258,7 @@ pub fn cpu_facts() -> super::cpu::CpuFacts {
 }
 
 /// Every live descendant of `root` (not `root` itself), by parent pid.
-pub fn descendants(root: i32) -> Vec<i32> {
+pub(crate) fn descendants(root: i32) -> Vec<i32> {
     let parents = process_parents();
     let mut out: Vec<u32> = Vec::new();
     let mut stack = vec![root as u32];
@@ -274,7 +274,7 @@ pub fn descendants(root: i32) -> Vec<i32> {
 }
 
 /// Terminates a process and every descendant it has now: for a command that ignored Ctrl-C.
-pub fn kill_tree(root: i32) {
+pub(crate) fn kill_tree(root: i32) {
     let mut pids = descendants(root);
     pids.reverse();
     pids.push(root);
@@ -291,7 +291,7 @@ pub fn kill_tree(root: i32) {
 }
 
 /// Physical memory (`GlobalMemoryStatusEx`).
-pub fn total_memory_bytes() -> Option<f64> {
+pub(crate) fn total_memory_bytes() -> Option<f64> {
     // SAFETY: zeroed is a valid MEMORYSTATUSEX once dwLength is set.
     let mut m: MEMORYSTATUSEX = unsafe { std::mem::zeroed() };
     m.dwLength = std::mem::size_of::<MEMORYSTATUSEX>() as u32;
@@ -302,6 +302,6 @@ pub fn total_memory_bytes() -> Option<f64> {
 /// Asks a process to stop. Windows has no SIGTERM for a console child that footprint did not
 /// start in its own group: the process and its descendants are ended (the grace period then
 /// has nothing left to wait for).
-pub fn terminate(pid: i32) {
+pub(crate) fn terminate(pid: i32) {
     kill_tree(pid);
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 /// Where an assumed value came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Origin {
+pub(crate) enum Origin {
     /// Chosen by footprint because the run file does not say.
     Default,
     /// Taken from a hardware, grid or cloud profile.
@@ -18,7 +18,7 @@ pub enum Origin {
 }
 
 impl Origin {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Origin::Default => "default",
             Origin::Profile => "profile",
@@ -32,7 +32,7 @@ impl Origin {
 /// number, or an object with `central`, `high` and `low`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
-pub enum AssumedValue {
+pub(crate) enum AssumedValue {
     Count(u64),
     Number(#[serde(serialize_with = "tidy_f64")] f64),
     // Keys in this order: the order reports have always written them in.
@@ -52,7 +52,7 @@ fn tidy_f64<S: serde::Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
 
 impl AssumedValue {
     /// The number, or the central value of a range.
-    pub fn central(self) -> f64 {
+    pub(crate) fn central(self) -> f64 {
         match self {
             AssumedValue::Count(n) => n as f64,
             AssumedValue::Number(x) => x,
@@ -63,11 +63,11 @@ impl AssumedValue {
 
 /// An input the run file did not give, and what was used instead.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Assumption {
-    pub input: String,
-    pub value: AssumedValue,
-    pub unit: Option<&'static str>,
-    pub source: Origin,
+pub(crate) struct Assumption {
+    pub(crate) input: String,
+    pub(crate) value: AssumedValue,
+    pub(crate) unit: Option<&'static str>,
+    pub(crate) source: Origin,
     /// The citation, or why this default.
-    pub reference: String,
+    pub(crate) reference: String,
 }

@@ -12,7 +12,7 @@ use crate::units::{
 /// One output figure of an estimate. Its `key` names it in JSON and CSV with its unit; its
 /// `label` names it for people.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Field {
+pub(crate) enum Field {
     DeviceHours,
     WallClock,
     Flops,
@@ -29,7 +29,7 @@ pub enum Field {
 
 impl Field {
     /// Every field, in the order people read them.
-    pub const ALL: [Field; 12] = [
+    pub(crate) const ALL: [Field; 12] = [
         Field::DeviceHours,
         Field::WallClock,
         Field::Flops,
@@ -45,7 +45,7 @@ impl Field {
     ];
 
     /// The name in JSON (a band) and CSV (with `_low` / `_high` beside it).
-    pub fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             Field::DeviceHours => "device_hours",
             Field::WallClock => "wall_clock_hours",
@@ -63,7 +63,7 @@ impl Field {
     }
 
     /// The name people read.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Field::DeviceHours => "Device-hours",
             Field::WallClock => "Wall-clock time",
@@ -80,16 +80,8 @@ impl Field {
         }
     }
 
-    /// Every model has it (the others are `None` where a model cannot know them).
-    pub fn always_present(self) -> bool {
-        matches!(
-            self,
-            Field::ItEnergy | Field::Energy | Field::Operational | Field::Embodied | Field::Co2e
-        )
-    }
-
     /// The figure in the unit of its key.
-    pub fn value(self, o: &Outputs) -> Option<f64> {
+    pub(crate) fn value(self, o: &Outputs) -> Option<f64> {
         match self {
             Field::DeviceHours => o.device_time.map(Duration::hours),
             Field::WallClock => o.wall_time.map(Duration::hours),
@@ -107,7 +99,7 @@ impl Field {
     }
 
     /// The figure for people, with its unit.
-    pub fn human(self, o: &Outputs) -> Option<String> {
+    pub(crate) fn human(self, o: &Outputs) -> Option<String> {
         match self {
             Field::DeviceHours => o.device_time.map(|t| format!("{} h", sig4(t.hours()))),
             Field::WallClock => o.wall_time.map(human_duration),
@@ -143,7 +135,7 @@ impl Field {
     }
 
     /// Low, central and high, where the model has the figure.
-    pub fn band(self, e: &Estimate) -> Option<JsonBand> {
+    pub(crate) fn band(self, e: &Estimate) -> Option<JsonBand> {
         let b = e.opt_band(|o| self.value(o))?;
         Some(JsonBand::from(b))
     }
@@ -151,15 +143,15 @@ impl Field {
 
 /// A figure's low, central and high values, in the unit its key names.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq)]
-pub struct JsonBand {
-    pub low: f64,
-    pub central: f64,
-    pub high: f64,
+pub(crate) struct JsonBand {
+    pub(crate) low: f64,
+    pub(crate) central: f64,
+    pub(crate) high: f64,
 }
 
 /// A figure as reports write it: 12 significant digits, so that arithmetic noise
 /// (`8.360000000000001`) never reaches a reader, while every digit a figure can mean is kept.
-pub fn tidy(x: f64) -> f64 {
+pub(crate) fn tidy(x: f64) -> f64 {
     if x == 0.0 || !x.is_finite() {
         return x;
     }
@@ -178,35 +170,35 @@ impl From<Band<f64>> for JsonBand {
 
 /// One estimate in a JSON report (schema 1). The order of the fields is the order written.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct EstimateRecord {
-    pub model: ModelKind,
+pub(crate) struct EstimateRecord {
+    pub(crate) model: ModelKind,
     /// Central device-hours; null for the per-sample model.
-    pub device_hours: Option<f64>,
+    pub(crate) device_hours: Option<f64>,
     /// Facility energy (× PUE).
-    pub energy_kwh: JsonBand,
-    pub it_energy_kwh: JsonBand,
+    pub(crate) energy_kwh: JsonBand,
+    pub(crate) it_energy_kwh: JsonBand,
     /// Operational + embodied.
-    pub co2e_kg: JsonBand,
-    pub operational_co2e_kg: JsonBand,
-    pub embodied_co2e_kg: JsonBand,
+    pub(crate) co2e_kg: JsonBand,
+    pub(crate) operational_co2e_kg: JsonBand,
+    pub(crate) embodied_co2e_kg: JsonBand,
     /// Compute cost, else energy cost; null when no price is known.
-    pub cost_usd: Option<JsonBand>,
+    pub(crate) cost_usd: Option<JsonBand>,
     // Added to schema 1 (fields may be added):
     #[serde(default)]
-    pub device_hours_range: Option<JsonBand>,
+    pub(crate) device_hours_range: Option<JsonBand>,
     #[serde(default)]
-    pub wall_clock_hours: Option<JsonBand>,
+    pub(crate) wall_clock_hours: Option<JsonBand>,
     #[serde(default)]
-    pub flops: Option<JsonBand>,
+    pub(crate) flops: Option<JsonBand>,
     #[serde(default)]
-    pub compute_cost_usd: Option<JsonBand>,
+    pub(crate) compute_cost_usd: Option<JsonBand>,
     #[serde(default)]
-    pub energy_cost_usd: Option<JsonBand>,
+    pub(crate) energy_cost_usd: Option<JsonBand>,
     #[serde(default)]
-    pub carbon_cost_usd: Option<JsonBand>,
+    pub(crate) carbon_cost_usd: Option<JsonBand>,
     /// Shown for comparison, never the primary model (written only when true).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub advisory: bool,
+    pub(crate) advisory: bool,
 }
 
 impl From<&Estimate> for EstimateRecord {
@@ -234,7 +226,7 @@ impl From<&Estimate> for EstimateRecord {
 
 impl EstimateRecord {
     /// The band of a field as recorded.
-    pub fn band(&self, f: Field) -> Option<JsonBand> {
+    pub(crate) fn band(&self, f: Field) -> Option<JsonBand> {
         match f {
             Field::DeviceHours => self.device_hours_range,
             Field::WallClock => self.wall_clock_hours,
@@ -252,7 +244,7 @@ impl EstimateRecord {
     }
 
     /// The estimate this record describes; every figure must be finite and ≥ 0.
-    pub fn to_estimate(&self) -> Result<Estimate, String> {
+    pub(crate) fn to_estimate(&self) -> Result<Estimate, String> {
         let zero = Outputs {
             device_time: None,
             wall_time: None,

@@ -12,7 +12,7 @@ mod assumption;
 mod estimate;
 mod report;
 mod sweep;
-pub mod trace;
+pub(crate) mod trace;
 mod validation;
 mod verdict;
 
@@ -21,18 +21,18 @@ use serde::{Deserialize, Serialize};
 use crate::error::InputError;
 use crate::impact::Estimate;
 
-pub use assumption::{AssumedValue, Assumption, Origin};
-pub use estimate::{EstimateRecord, Field, JsonBand, tidy};
+pub(crate) use assumption::{AssumedValue, Assumption, Origin};
+pub(crate) use estimate::{EstimateRecord, Field, tidy};
 pub use report::{Report, ReportKind};
 pub use sweep::{Row, Sweep};
-pub use validation::{CaseCheck, FigureCheck, ValidationSummary};
-pub use verdict::{Basis, Check, Metric, Verdict};
+pub(crate) use validation::{CaseCheck, FigureCheck, ValidationSummary};
+pub(crate) use verdict::{Basis, Check, Metric, Verdict};
 
 /// Schema of the `measurement` object.
-pub const MEASUREMENT_SCHEMA: u32 = 1;
+pub(crate) const MEASUREMENT_SCHEMA: u32 = 1;
 
 /// Schema of the whole JSON report.
-pub const REPORT_SCHEMA: u32 = 1;
+pub(crate) const REPORT_SCHEMA: u32 = 1;
 
 /// How a figure was obtained.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -49,7 +49,7 @@ pub enum Quality {
 }
 
 impl Quality {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Quality::MeasuredCounter => "measured-counter",
             Quality::MeasuredPower => "measured-power",
@@ -67,9 +67,48 @@ pub enum DeviceKind {
     Dram,
 }
 
+/// Which kind of sensor a device's figures came from, told from its id in this one place (ids
+/// are what reports have always carried: `nvml:0`, `rapl:package-0`, `cpu-model`). Which
+/// sensors count toward the energy figure depends on it: every GPU, RAPL where readable, the
+/// CPU-time model otherwise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SensorFamily {
+    /// A RAPL powercap domain: a hardware energy counter for the CPU package or its DRAM.
+    Rapl,
+    /// The CPU-time × TDP model (always modelled).
+    CpuModel,
+    /// Everything else (GPUs and accelerators, test sensors).
+    Other,
+}
+
+impl SensorFamily {
+    const RAPL_PREFIX: &str = "rapl:";
+    const CPU_MODEL_ID: &str = "cpu-model";
+
+    pub(crate) fn of(id: &str) -> SensorFamily {
+        if id.starts_with(Self::RAPL_PREFIX) {
+            SensorFamily::Rapl
+        } else if id == Self::CPU_MODEL_ID {
+            SensorFamily::CpuModel
+        } else {
+            SensorFamily::Other
+        }
+    }
+
+    /// The id of a RAPL domain's sensor.
+    pub(crate) fn rapl_id(domain: &str) -> String {
+        format!("{}{domain}", Self::RAPL_PREFIX)
+    }
+
+    /// The id of the CPU-time model's sensor.
+    pub(crate) fn cpu_model_id() -> String {
+        Self::CPU_MODEL_ID.to_string()
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Status {
+pub(crate) enum Status {
     Complete,
     /// Stopped by SIGINT/SIGTERM: figures cover what ran until then.
     Interrupted,
@@ -80,7 +119,7 @@ pub enum Status {
 
 impl Status {
     /// The word the JSON report writes for this status.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Status::Complete => "complete",
             Status::Interrupted => "interrupted",
@@ -100,9 +139,9 @@ pub enum Mode {
 /// The training loss at the first and the last measured step. The loop computes it in f32;
 /// it is recorded widened to f64, as reports have always written it.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LossSummary {
-    pub first: f64,
-    pub last: f64,
+pub(crate) struct LossSummary {
+    pub(crate) first: f64,
+    pub(crate) last: f64,
 }
 
 /// Which model the training loop trains.
@@ -114,7 +153,7 @@ pub enum WorkloadKind {
 }
 
 impl WorkloadKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             WorkloadKind::Mlp => "mlp",
             WorkloadKind::Transformer => "transformer",
@@ -124,149 +163,149 @@ impl WorkloadKind {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MlpConfig {
-    pub input: usize,
-    pub hidden: usize,
+    pub(crate) input: usize,
+    pub(crate) hidden: usize,
     /// Hidden layers.
-    pub depth: usize,
-    pub classes: usize,
+    pub(crate) depth: usize,
+    pub(crate) classes: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TransformerConfig {
-    pub vocab: usize,
-    pub d_model: usize,
-    pub layers: usize,
-    pub heads: usize,
-    pub seq_len: usize,
+    pub(crate) vocab: usize,
+    pub(crate) d_model: usize,
+    pub(crate) layers: usize,
+    pub(crate) heads: usize,
+    pub(crate) seq_len: usize,
 }
 
 /// The training loop's configuration, as recorded.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WorkloadConfig {
-    pub kind: WorkloadKind,
-    pub batch_size: usize,
-    pub learning_rate: f64,
-    pub seed: u64,
+    pub(crate) kind: WorkloadKind,
+    pub(crate) batch_size: usize,
+    pub(crate) learning_rate: f64,
+    pub(crate) seed: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mlp: Option<MlpConfig>,
+    pub(crate) mlp: Option<MlpConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transformer: Option<TransformerConfig>,
+    pub(crate) transformer: Option<TransformerConfig>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct WorkloadInfo {
-    pub config: WorkloadConfig,
+pub(crate) struct WorkloadInfo {
+    pub(crate) config: WorkloadConfig,
     /// `cpu` or `cuda:N`.
-    pub device: String,
-    pub parameters: usize,
-    pub flops_per_step: f64,
-    pub samples_per_step: usize,
+    pub(crate) device: String,
+    pub(crate) parameters: usize,
+    pub(crate) flops_per_step: f64,
+    pub(crate) samples_per_step: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SamplerStats {
-    pub interval_ms: f64,
-    pub ticks: u64,
-    pub cpu_seconds: f64,
+pub(crate) struct SamplerStats {
+    pub(crate) interval_ms: f64,
+    pub(crate) ticks: u64,
+    pub(crate) cpu_seconds: f64,
     /// Sampler CPU time as a share of one core over the window.
-    pub overhead_pct_of_one_core: f64,
+    pub(crate) overhead_pct_of_one_core: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PowerStats {
-    pub min: f64,
-    pub mean: f64,
-    pub max: f64,
+    pub(crate) min: f64,
+    pub(crate) mean: f64,
+    pub(crate) max: f64,
 }
 
 /// What one sensor measured over the window.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DeviceEnergy {
-    pub id: String,
-    pub name: String,
-    pub kind: DeviceKind,
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) kind: DeviceKind,
     /// How `energy_j` was obtained; the weakest source used for any part of the window.
-    pub source: Quality,
-    pub energy_j: f64,
+    pub(crate) source: Quality,
+    pub(crate) energy_j: f64,
     /// The energy counter's own total (where it covered the window).
-    pub counter_energy_j: Option<f64>,
+    pub(crate) counter_energy_j: Option<f64>,
     /// Power samples integrated on their own over the window (trapezoid).
-    pub power_integrated_energy_j: Option<f64>,
-    pub duration_s: f64,
-    pub seconds_by_counter: f64,
-    pub seconds_by_power: f64,
-    pub gap_seconds: f64,
-    pub power_w: Option<PowerStats>,
-    pub utilization_pct_mean: Option<f64>,
-    pub readings: u64,
-    pub failed_reads: u64,
-    pub first_error: Option<String>,
-    pub notes: Vec<String>,
+    pub(crate) power_integrated_energy_j: Option<f64>,
+    pub(crate) duration_s: f64,
+    pub(crate) seconds_by_counter: f64,
+    pub(crate) seconds_by_power: f64,
+    pub(crate) gap_seconds: f64,
+    pub(crate) power_w: Option<PowerStats>,
+    pub(crate) utilization_pct_mean: Option<f64>,
+    pub(crate) readings: u64,
+    pub(crate) failed_reads: u64,
+    pub(crate) first_error: Option<String>,
+    pub(crate) notes: Vec<String>,
     /// Whatever else the sensor recorded (power limit, TDP used, scope): free-form by design.
     #[serde(default)]
-    pub details: serde_json::Value,
+    pub(crate) details: serde_json::Value,
 }
 
 /// Everything one measurement found.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Measurement {
-    pub schema_version: u32,
-    pub status: Status,
-    pub interrupted_by: Option<String>,
-    pub mode: Mode,
-    pub started_at_unix_s: f64,
+    pub(crate) schema_version: u32,
+    pub(crate) status: Status,
+    pub(crate) interrupted_by: Option<String>,
+    pub(crate) mode: Mode,
+    pub(crate) started_at_unix_s: f64,
     /// Length of the measured window (after warm-up).
-    pub duration_s: f64,
+    pub(crate) duration_s: f64,
     /// Energy of the counted sensors over the window (J).
-    pub energy_j: f64,
+    pub(crate) energy_j: f64,
     /// Which sensors make up `energy_j` and how each was obtained.
-    pub energy_source: String,
+    pub(crate) energy_source: String,
     /// The weakest source among them.
-    pub quality: Quality,
+    pub(crate) quality: Quality,
     /// What it ran on, for people.
-    pub device: String,
+    pub(crate) device: String,
     /// Accelerators used (device-hours = window × this); 1 for a CPU run.
-    pub devices_used: f64,
-    pub samples: Option<u64>,
-    pub samples_per_second: Option<f64>,
-    pub joules_per_sample: Option<f64>,
-    pub tokens_per_second: Option<f64>,
-    pub flops: Option<f64>,
-    pub flops_per_second: Option<f64>,
-    pub joules_per_flop: Option<f64>,
-    pub steps: Option<u64>,
-    pub warmup_steps: Option<u64>,
-    pub loss: Option<LossSummary>,
-    pub workload: Option<WorkloadInfo>,
-    pub command: Option<Vec<String>>,
-    pub exit_code: Option<i32>,
+    pub(crate) devices_used: f64,
+    pub(crate) samples: Option<u64>,
+    pub(crate) samples_per_second: Option<f64>,
+    pub(crate) joules_per_sample: Option<f64>,
+    pub(crate) tokens_per_second: Option<f64>,
+    pub(crate) flops: Option<f64>,
+    pub(crate) flops_per_second: Option<f64>,
+    pub(crate) joules_per_flop: Option<f64>,
+    pub(crate) steps: Option<u64>,
+    pub(crate) warmup_steps: Option<u64>,
+    pub(crate) loss: Option<LossSummary>,
+    pub(crate) workload: Option<WorkloadInfo>,
+    pub(crate) command: Option<Vec<String>>,
+    pub(crate) exit_code: Option<i32>,
     /// CPU seconds (user + system) of what was measured: this process for training (over
     /// the whole run, warm-up included), the command's process tree for a command.
-    pub cpu_seconds: f64,
+    pub(crate) cpu_seconds: f64,
     /// Every sensor read, counted or not.
-    pub sensors: Vec<DeviceEnergy>,
+    pub(crate) sensors: Vec<DeviceEnergy>,
     /// Ids of the sensors summed into `energy_j`.
-    pub counted: Vec<String>,
-    pub notices: Vec<String>,
-    pub sampler: SamplerStats,
+    pub(crate) counted: Vec<String>,
+    pub(crate) notices: Vec<String>,
+    pub(crate) sampler: SamplerStats,
     /// Where it ran in a distributed job (Slurm, torchrun), or the host alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub placement: Option<Placement>,
+    pub(crate) placement: Option<Placement>,
     /// For a merged report (`footprint merge`): one row per node report.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nodes: Option<Vec<NodeRow>>,
+    pub(crate) nodes: Option<Vec<NodeRow>>,
     /// Which runtime limit stopped the measurement (`status` = `budget-exceeded`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub budget_exceeded: Option<String>,
+    pub(crate) budget_exceeded: Option<String>,
     /// The trace (`--trace`) could not be written from some point on: why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trace_error: Option<String>,
+    pub(crate) trace_error: Option<String>,
 }
 
 /// Which launcher set the environment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Launcher {
+pub(crate) enum Launcher {
     Slurm,
     Torchrun,
     None,
@@ -274,34 +313,34 @@ pub enum Launcher {
 
 /// A process's place in its job.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Placement {
-    pub launcher: Launcher,
+pub(crate) struct Placement {
+    pub(crate) launcher: Launcher,
     /// `SLURM_JOB_ID`, or torchrun's `TORCHELASTIC_RUN_ID`.
-    pub job_id: Option<String>,
+    pub(crate) job_id: Option<String>,
     /// The node's name (`SLURMD_NODENAME`, else the host name).
-    pub node: String,
+    pub(crate) node: String,
     /// The node's index in the job (`SLURM_NODEID`, torchrun's `GROUP_RANK`).
-    pub node_index: Option<u64>,
+    pub(crate) node_index: Option<u64>,
     /// Global rank (`SLURM_PROCID`, `RANK`).
-    pub rank: Option<u64>,
+    pub(crate) rank: Option<u64>,
     /// Rank on this node (`SLURM_LOCALID`, `LOCAL_RANK`).
-    pub local_rank: Option<u64>,
+    pub(crate) local_rank: Option<u64>,
     /// Processes in the job (`SLURM_NTASKS`, `WORLD_SIZE`).
-    pub world_size: Option<u64>,
+    pub(crate) world_size: Option<u64>,
 }
 
 /// One node's share of a merged measurement.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct NodeRow {
-    pub node: String,
-    pub rank: Option<u64>,
-    pub started_at_unix_s: f64,
-    pub duration_s: f64,
-    pub energy_j: f64,
-    pub energy_source: String,
-    pub quality: Quality,
-    pub devices_used: f64,
-    pub status: Status,
+pub(crate) struct NodeRow {
+    pub(crate) node: String,
+    pub(crate) rank: Option<u64>,
+    pub(crate) started_at_unix_s: f64,
+    pub(crate) duration_s: f64,
+    pub(crate) energy_j: f64,
+    pub(crate) energy_source: String,
+    pub(crate) quality: Quality,
+    pub(crate) devices_used: f64,
+    pub(crate) status: Status,
 }
 
 /// What one "sample" of the measured model is.
@@ -314,7 +353,7 @@ pub enum Per {
 }
 
 impl Per {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Per::Sample => "sample",
             Per::Run => "run",
@@ -351,7 +390,7 @@ impl Measurement {
     /// command given `--samples`) the figures are per sample; without one the whole run is the
     /// unit ([`Per::Run`]), which can describe the measured window but not be extrapolated to a
     /// number of samples — callers that extrapolate refuse it.
-    pub fn figures(&self) -> MeasuredFigures {
+    pub(crate) fn figures(&self) -> MeasuredFigures {
         let (jps, sps, per) = match (self.joules_per_sample, self.samples_per_second) {
             (Some(j), Some(s)) => (j, s, Per::Sample),
             _ => (self.energy_j, 1.0 / self.duration_s.max(1e-9), Per::Run),
@@ -378,7 +417,7 @@ impl Measurement {
 
     /// Checks what a report read back claims: known schema, finite non-negative figures, and
     /// per-sample figures in the range a measurement can produce.
-    pub fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), String> {
         if self.schema_version != MEASUREMENT_SCHEMA {
             return Err(format!(
                 "measurement schema {} is not {MEASUREMENT_SCHEMA}",
@@ -434,12 +473,12 @@ impl Measurement {
 /// A report written by `footprint measure -o`, read back: what `check`, `[measured]` and
 /// `merge` use of it.
 #[derive(Clone, Debug, PartialEq)]
-pub struct MeasurementReport {
-    pub name: String,
-    pub description: Option<String>,
+pub(crate) struct MeasurementReport {
+    pub(crate) name: String,
+    pub(crate) description: Option<String>,
     /// The estimates it was written with, in its order.
-    pub estimates: Vec<Estimate>,
-    pub measurement: Measurement,
+    pub(crate) estimates: Vec<Estimate>,
+    pub(crate) measurement: Measurement,
 }
 
 /// The serde form of the parts of a JSON report that are read back.
@@ -459,7 +498,7 @@ struct ReportDoc {
 
 impl MeasurementReport {
     /// The one reader of measurement reports. `origin` names the file in errors.
-    pub fn from_json(text: &str, origin: &str) -> Result<MeasurementReport, InputError> {
+    pub(crate) fn from_json(text: &str, origin: &str) -> Result<MeasurementReport, InputError> {
         let fail = |msg: String| InputError::new(msg).in_file(origin);
         let doc: ReportDoc =
             serde_json::from_str(text).map_err(|e| fail(format!("not valid JSON: {e}")))?;

@@ -13,7 +13,7 @@ pub enum ReportKind {
 }
 
 impl ReportKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ReportKind::Estimate => "estimate",
             ReportKind::Check => "check",
@@ -26,21 +26,21 @@ impl ReportKind {
 #[derive(Clone, Debug)]
 pub struct Report {
     /// What produced it.
-    pub kind: ReportKind,
-    pub name: String,
-    pub description: Option<String>,
+    pub(crate) kind: ReportKind,
+    pub(crate) name: String,
+    pub(crate) description: Option<String>,
     /// Estimates, in priority order (the first is the primary).
-    pub estimates: Vec<Estimate>,
-    pub assumptions: Vec<Assumption>,
-    pub notes: Vec<String>,
-    pub budget: Option<Verdict>,
+    pub(crate) estimates: Vec<Estimate>,
+    pub(crate) assumptions: Vec<Assumption>,
+    pub(crate) notes: Vec<String>,
+    pub(crate) budget: Option<Verdict>,
     /// What was measured (`footprint measure`, or a measurement report checked).
-    pub measurement: Option<Measurement>,
+    pub(crate) measurement: Option<Measurement>,
 }
 
 impl Report {
     /// The model budgets use: the first of measured, duration, compute, per-sample.
-    pub fn primary(&self) -> Option<ModelKind> {
+    pub(crate) fn primary(&self) -> Option<ModelKind> {
         crate::impact::primary(&self.estimates).map(|e| e.kind)
     }
 }

@@ -13,25 +13,25 @@ use crate::error::InputError;
 
 /// One sensor's power over time.
 #[derive(Clone, Debug, PartialEq)]
-pub struct TraceSeries {
-    pub id: String,
-    pub name: String,
+pub(crate) struct TraceSeries {
+    pub(crate) id: String,
+    pub(crate) name: String,
     /// How the sensor's figures are obtained (`measured-counter`, `measured-power`, `modelled`).
-    pub quality: String,
+    pub(crate) quality: String,
     /// (seconds since the trace began, watts).
-    pub points: Vec<(f64, f64)>,
+    pub(crate) points: Vec<(f64, f64)>,
     /// Readings that failed.
-    pub errors: usize,
+    pub(crate) errors: usize,
 }
 
 /// A whole trace.
 #[derive(Clone, Debug, PartialEq)]
-pub struct TraceData {
-    pub series: Vec<TraceSeries>,
+pub(crate) struct TraceData {
+    pub(crate) series: Vec<TraceSeries>,
     /// When the measured window began (after warm-up), if it did.
-    pub mark: Option<f64>,
+    pub(crate) mark: Option<f64>,
     /// When sampling stopped.
-    pub stop: Option<f64>,
+    pub(crate) stop: Option<f64>,
 }
 
 fn bad(file: &str, line: usize, msg: impl Into<String>) -> InputError {
@@ -39,7 +39,7 @@ fn bad(file: &str, line: usize, msg: impl Into<String>) -> InputError {
 }
 
 /// Parses a trace. `file` is the name errors give.
-pub fn parse_trace(text: &str, file: &str) -> Result<TraceData, InputError> {
+pub(crate) fn parse_trace(text: &str, file: &str) -> Result<TraceData, InputError> {
     let lines: Vec<&str> = text.lines().collect();
     let header: Value = lines
         .first()

@@ -5,36 +5,36 @@ use crate::record::Field;
 
 /// A published figure against the estimate.
 #[derive(Clone, Debug, PartialEq)]
-pub struct FigureCheck {
-    pub field: Field,
-    pub published: f64,
-    pub low: f64,
-    pub central: f64,
-    pub high: f64,
+pub(crate) struct FigureCheck {
+    pub(crate) field: Field,
+    pub(crate) published: f64,
+    pub(crate) low: f64,
+    pub(crate) central: f64,
+    pub(crate) high: f64,
     /// Reproduction tolerance; `None` for a prediction (the range must hold the figure).
-    pub tolerance: Option<f64>,
-    pub pass: bool,
+    pub(crate) tolerance: Option<f64>,
+    pub(crate) pass: bool,
 }
 
 /// One published case, estimated and compared.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CaseCheck {
-    pub name: String,
-    pub file: String,
-    pub model: Option<crate::impact::ModelKind>,
-    pub source: Option<String>,
-    pub figures: Vec<FigureCheck>,
+pub(crate) struct CaseCheck {
+    pub(crate) name: String,
+    pub(crate) file: String,
+    pub(crate) model: Option<crate::impact::ModelKind>,
+    pub(crate) source: Option<String>,
+    pub(crate) figures: Vec<FigureCheck>,
 }
 
 /// What a set of cases says: predictions' coverage and width, reproductions' pass rate.
 #[derive(Clone, Debug, PartialEq)]
-pub struct ValidationSummary {
-    pub prediction_figures: usize,
-    pub prediction_inside: usize,
+pub(crate) struct ValidationSummary {
+    pub(crate) prediction_figures: usize,
+    pub(crate) prediction_inside: usize,
     /// Median of high ÷ low over prediction figures.
-    pub median_width: Option<f64>,
+    pub(crate) median_width: Option<f64>,
     /// Median of |central − published| ÷ published over prediction figures.
-    pub median_error: Option<f64>,
-    pub reproduction_figures: usize,
-    pub reproduction_within: usize,
+    pub(crate) median_error: Option<f64>,
+    pub(crate) reproduction_figures: usize,
+    pub(crate) reproduction_within: usize,
 }

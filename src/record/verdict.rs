@@ -8,14 +8,14 @@ use crate::impact::ModelKind;
 /// Which end of a range a check used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Basis {
+pub(crate) enum Basis {
     Central,
     High,
 }
 
 /// What a limit limits. Serialised as the JSON field of the estimate it checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum Metric {
+pub(crate) enum Metric {
     #[serde(rename = "co2e_kg")]
     Co2e,
     #[serde(rename = "energy_kwh")]
@@ -26,7 +26,7 @@ pub enum Metric {
 
 impl Metric {
     /// The estimate field it checks, whose unit `limit` and `value` are in.
-    pub fn field(self) -> crate::record::Field {
+    pub(crate) fn field(self) -> crate::record::Field {
         use crate::record::Field;
         match self {
             Metric::Co2e => Field::Co2e,
@@ -36,7 +36,7 @@ impl Metric {
     }
 
     /// What it is, for people.
-    pub fn noun(self) -> &'static str {
+    pub(crate) fn noun(self) -> &'static str {
         match self {
             Metric::Co2e => "CO2e",
             Metric::Energy => "energy",
@@ -48,20 +48,20 @@ impl Metric {
 /// One limit against one figure; `limit` and `value` are in the unit of the metric's field
 /// (kg, kWh, USD).
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Check {
-    pub metric: Metric,
-    pub limit: f64,
-    pub value: f64,
-    pub ok: bool,
+pub(crate) struct Check {
+    pub(crate) metric: Metric,
+    pub(crate) limit: f64,
+    pub(crate) value: f64,
+    pub(crate) ok: bool,
     /// How far over the limit (0 when within), in the same unit.
-    pub excess: f64,
+    pub(crate) excess: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Verdict {
-    pub ok: bool,
-    pub checks: Vec<Check>,
+    pub(crate) ok: bool,
+    pub(crate) checks: Vec<Check>,
     /// The model whose figures were checked.
-    pub model: ModelKind,
-    pub basis: Basis,
+    pub(crate) model: ModelKind,
+    pub(crate) basis: Basis,
 }

@@ -50,7 +50,7 @@ fn panel(r: &Report, field: Field, title: &str, q: Quantity) -> Option<Panel> {
 }
 
 /// Low, central and high per model: energy, operational and embodied CO2e, and cost.
-pub fn estimate_svg(r: &Report) -> Option<String> {
+pub(crate) fn estimate_svg(r: &Report) -> Option<String> {
     let panels: Vec<Panel> = [
         (Field::Energy, "Energy (× PUE)", Quantity::EnergyKwh),
         (Field::Operational, "Operational CO2e", Quantity::MassKg),
@@ -71,7 +71,7 @@ pub fn estimate_svg(r: &Report) -> Option<String> {
 }
 
 /// Energy per sensor of a measurement (counted or not, and how each was obtained).
-pub fn sensors_svg(m: &Measurement, name: &str) -> Option<String> {
+pub(crate) fn sensors_svg(m: &Measurement, name: &str) -> Option<String> {
     if m.sensors.is_empty() {
         return None;
     }
@@ -132,7 +132,7 @@ fn thin(points: &[(f64, f64)], max: usize) -> Vec<(f64, f64)> {
 }
 
 /// Power over time per sensor, the warm-up shaded.
-pub fn trace_svg(t: &TraceData, name: &str) -> String {
+pub(crate) fn trace_svg(t: &TraceData, name: &str) -> String {
     let series: Vec<Series> = t
         .series
         .iter()

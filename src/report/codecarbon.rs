@@ -8,11 +8,11 @@
 
 use crate::impact::SiteRates;
 use crate::profiles::RegionName;
-use crate::record::{DeviceKind, Measurement};
+use crate::record::{DeviceKind, Measurement, SensorFamily};
 use crate::units::{Duration, Energy};
 
 /// CodeCarbon's columns, in its order, then footprint's own.
-pub const COLUMNS: [&str; 34] = [
+pub(crate) const COLUMNS: [&str; 34] = [
     "timestamp",
     "project_name",
     "run_id",
@@ -50,18 +50,18 @@ pub const COLUMNS: [&str; 34] = [
 ];
 
 /// Where and how a measurement's CO2e was reckoned, for the row.
-pub struct Site<'a> {
+pub(crate) struct Site<'a> {
     /// As the user named it: "FR", "US-CA", "aws:us-east-1", or none (world average).
-    pub region: Option<&'a RegionName>,
+    pub(crate) region: Option<&'a RegionName>,
     /// The place's name, when known ("France").
-    pub country_name: Option<&'a str>,
+    pub(crate) country_name: Option<&'a str>,
     /// The central rates of the measurement's site: its CO2e and facility energy.
-    pub rates: SiteRates,
-    pub ram_total_gb: Option<f64>,
+    pub(crate) rates: SiteRates,
+    pub(crate) ram_total_gb: Option<f64>,
 }
 
 /// The header line.
-pub fn header() -> String {
+pub(crate) fn header() -> String {
     COLUMNS.join(",") + "\n"
 }
 
@@ -82,7 +82,7 @@ fn num(x: f64) -> String {
 }
 
 /// ISO 8601 UTC of a Unix time, as CodeCarbon writes `timestamp`.
-pub fn iso8601(unix_s: f64) -> String {
+pub(crate) fn iso8601(unix_s: f64) -> String {
     let secs = unix_s.max(0.0) as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
@@ -105,7 +105,7 @@ pub fn iso8601(unix_s: f64) -> String {
 }
 
 /// One row for a measurement named `project`.
-pub fn row(m: &Measurement, project: &str, site: &Site<'_>) -> String {
+pub(crate) fn row(m: &Measurement, project: &str, site: &Site<'_>) -> String {
     let kwh = |j: f64| j / 3.6e6;
     let counted = |d: &&crate::record::DeviceEnergy| m.counted.contains(&d.id);
     let sum = |kind: DeviceKind, what: fn(&crate::record::DeviceEnergy) -> f64| -> f64 {
@@ -128,7 +128,10 @@ pub fn row(m: &Measurement, project: &str, site: &Site<'_>) -> String {
         .filter(|d| d.kind == DeviceKind::Gpu)
         .map(|d| d.name.as_str())
         .collect();
-    let cpu = m.sensors.iter().find(|d| d.id == "cpu-model");
+    let cpu = m
+        .sensors
+        .iter()
+        .find(|d| SensorFamily::of(&d.id) == SensorFamily::CpuModel);
     let detail = |k: &str| cpu.and_then(|c| c.details.get(k)).cloned();
     let (cloud_provider, cloud_region) = match site.region {
         Some(RegionName::Cloud { provider, region }) => (provider.clone(), region.clone()),

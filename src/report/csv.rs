@@ -3,7 +3,7 @@
 use super::{Exporter, Report};
 use crate::record::Field;
 
-pub struct CsvExporter;
+pub(crate) struct CsvExporter;
 
 /// The columns, in the order CSV has always written them (docs/run-format.md: columns may be
 /// added at the end, never moved). `device_hours` is the device-hours band.

@@ -6,7 +6,7 @@ use super::{Report, verdict_lines};
 use crate::record::{Field, tidy};
 
 /// One `::error::` line per exceeded limit; empty when the report has no verdict or passed.
-pub fn annotations(report: &Report) -> String {
+pub(crate) fn annotations(report: &Report) -> String {
     let Some(v) = &report.budget else {
         return String::new();
     };
@@ -25,7 +25,7 @@ pub fn annotations(report: &Report) -> String {
 
 /// `budget_ok=` and the primary estimate's central CO2e, energy and cost, one `key=value` a
 /// line; empty when the report has no verdict.
-pub fn step_outputs(report: &Report) -> String {
+pub(crate) fn step_outputs(report: &Report) -> String {
     let Some(v) = &report.budget else {
         return String::new();
     };

@@ -5,7 +5,7 @@
 use super::{Exporter, Report, assumption_value, figure_rows, verdict_lines};
 use crate::plot::esc;
 
-pub struct HtmlExporter;
+pub(crate) struct HtmlExporter;
 
 const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#111}\
 table{border-collapse:collapse;margin:0.6em 0 1.4em;display:block;overflow-x:auto;max-width:100%}th,td{border:1px solid #bbb;padding:0.25em 0.6em;vertical-align:top}\
@@ -14,7 +14,7 @@ th{background:#f0f0f0;text-align:left}td.n{text-align:right;white-space:nowrap}\
 figure{margin:1em 0;overflow-x:auto}svg{height:auto}small{color:#444}";
 
 /// A whole page around `body`.
-pub fn page(title: &str, body: &str) -> String {
+pub(crate) fn page(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n<title>{t}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{t}</h1>\n{body}<p><small>Written by footprint {v}. Figures modelled rather than measured are labelled so.</small></p>\n</body>\n</html>\n",
         t = esc(title),
@@ -23,7 +23,7 @@ pub fn page(title: &str, body: &str) -> String {
 }
 
 /// A table; cells after the first are right-aligned when they start with a digit.
-pub fn table(header: &[String], rows: &[Vec<String>]) -> String {
+pub(crate) fn table(header: &[String], rows: &[Vec<String>]) -> String {
     let mut out = String::from("<table>\n");
     if header.iter().any(|h| !h.is_empty()) {
         out.push_str("<tr>");
@@ -49,7 +49,7 @@ pub fn table(header: &[String], rows: &[Vec<String>]) -> String {
 }
 
 /// A chart in a figure.
-pub fn figure(svg: &str) -> String {
+pub(crate) fn figure(svg: &str) -> String {
     format!("<figure>\n{svg}</figure>\n")
 }
 

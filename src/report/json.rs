@@ -10,27 +10,27 @@ use crate::record::Assumption;
 use crate::record::Verdict;
 use crate::record::{EstimateRecord, Measurement, REPORT_SCHEMA};
 
-pub const SCHEMA_VERSION: u32 = REPORT_SCHEMA;
+pub(crate) const SCHEMA_VERSION: u32 = REPORT_SCHEMA;
 
 /// The whole JSON document.
 #[derive(Serialize, Debug)]
-pub struct JsonReport<'a> {
-    pub schema_version: u32,
-    pub name: &'a str,
-    pub primary: Option<ModelKind>,
-    pub estimates: Vec<EstimateRecord>,
-    pub assumptions: &'a [Assumption],
-    pub budget: Option<&'a Verdict>,
+pub(crate) struct JsonReport<'a> {
+    pub(crate) schema_version: u32,
+    pub(crate) name: &'a str,
+    pub(crate) primary: Option<ModelKind>,
+    pub(crate) estimates: Vec<EstimateRecord>,
+    pub(crate) assumptions: &'a [Assumption],
+    pub(crate) budget: Option<&'a Verdict>,
     // Added to schema 1:
-    pub command: &'a str,
-    pub description: Option<&'a str>,
-    pub notes: &'a [String],
+    pub(crate) command: &'a str,
+    pub(crate) description: Option<&'a str>,
+    pub(crate) notes: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub measurement: Option<&'a Measurement>,
+    pub(crate) measurement: Option<&'a Measurement>,
 }
 
 impl<'a> JsonReport<'a> {
-    pub fn new(r: &'a Report) -> Self {
+    pub(crate) fn new(r: &'a Report) -> Self {
         JsonReport {
             schema_version: SCHEMA_VERSION,
             name: &r.name,
@@ -46,7 +46,7 @@ impl<'a> JsonReport<'a> {
     }
 }
 
-pub struct JsonExporter;
+pub(crate) struct JsonExporter;
 
 impl Exporter for JsonExporter {
     fn render(&self, report: &Report) -> anyhow::Result<String> {

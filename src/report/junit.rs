@@ -2,7 +2,7 @@
 
 use super::{Exporter, Report, verdict_lines};
 
-pub struct JunitExporter;
+pub(crate) struct JunitExporter;
 
 /// Escapes text for XML attributes and content.
 fn xml(s: &str) -> String {
@@ -80,7 +80,7 @@ impl Exporter for JunitExporter {
 
 /// A JUnit document for a check that could not run (invalid input): one test case in error,
 /// so that a CI test reporter shows why rather than a missing file.
-pub fn input_error(file: &str, message: &str) -> String {
+pub(crate) fn input_error(file: &str, message: &str) -> String {
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"footprint\" tests=\"1\" failures=\"0\" errors=\"1\">\n  <testsuite name=\"footprint budget: {}\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\">\n    <testcase classname=\"footprint.budget\" name=\"budget can be checked\">\n      <error message=\"{}\" type=\"InvalidInput\">{}</error>\n    </testcase>\n  </testsuite>\n</testsuites>\n",
         xml(file),

@@ -2,7 +2,7 @@
 
 use super::{Exporter, Report, assumption_value, figure_rows, verdict_lines};
 
-pub struct MarkdownExporter;
+pub(crate) struct MarkdownExporter;
 
 /// Escapes what would break a table cell.
 fn cell(s: &str) -> String {

@@ -5,27 +5,25 @@
 //! may change; JSON (schema 1 of docs/run-format.md) and CSV are for machines and only grow.
 
 mod charts;
-pub use charts::{estimate_svg, sensors_svg, trace_svg};
-pub mod codecarbon;
+pub(crate) use charts::{estimate_svg, trace_svg};
+pub(crate) mod codecarbon;
 mod csv;
-pub mod github;
-pub mod html;
+pub(crate) mod github;
+pub(crate) mod html;
 mod json;
-pub mod junit;
+pub(crate) mod junit;
 mod markdown;
 mod measurement;
-pub mod profiles;
-pub mod sweep;
+pub(crate) mod profiles;
+pub(crate) mod sweep;
 mod table;
-pub mod validation;
+pub(crate) mod validation;
 
 use crate::impact::Estimate;
 use crate::record::Field;
 use crate::record::Verdict;
 use crate::record::{AssumedValue, Assumption};
 pub use crate::record::{Report, ReportKind};
-
-pub use json::{JsonReport, SCHEMA_VERSION};
 
 /// An output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,7 +155,7 @@ pub(crate) fn assumption_value(a: &Assumption) -> String {
 }
 
 /// A verdict's lines for people: "CO2e 553.1 t > limit 500 t (over by 53.1 t)".
-pub fn verdict_lines(v: &Verdict) -> Vec<(String, bool)> {
+pub(crate) fn verdict_lines(v: &Verdict) -> Vec<(String, bool)> {
     use crate::record::Metric;
     use crate::units::{Energy, Mass, Money, human_energy, human_mass, human_money};
     v.checks

@@ -8,7 +8,7 @@ use crate::profiles::{Accelerator, CloudIntensity, Registry, Sourced};
 use crate::units::sig4;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Accelerators,
     Grids,
     Clouds,
@@ -98,7 +98,7 @@ struct CpusJson<'a> {
 }
 
 /// Lists one kind of profile as a table or JSON.
-pub fn list(reg: &Registry, kind: Kind, as_json: bool) -> Result<String, InputError> {
+pub(crate) fn list(reg: &Registry, kind: Kind, as_json: bool) -> Result<String, InputError> {
     Ok(match kind {
         Kind::Accelerators => accelerators(reg, as_json),
         Kind::Grids => grids(reg, as_json),
@@ -294,7 +294,7 @@ fn show_accelerator(a: &Accelerator) -> String {
 }
 
 /// Shows one profile: an accelerator, else a region, else a CPU model.
-pub fn show(reg: &Registry, name: &str) -> Result<String, InputError> {
+pub(crate) fn show(reg: &Registry, name: &str) -> Result<String, InputError> {
     if let Ok(a) = reg.accelerator(name) {
         return Ok(show_accelerator(a));
     }

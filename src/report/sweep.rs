@@ -9,7 +9,7 @@ use crate::units::sig4;
 
 /// What the options are ordered by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SortBy {
+pub(crate) enum SortBy {
     Co2e,
     Energy,
     Cost,
@@ -26,7 +26,7 @@ impl SortBy {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             SortBy::Co2e => "co2e",
             SortBy::Energy => "energy",
@@ -141,7 +141,7 @@ fn band(r: &Row, f: Field) -> String {
 }
 
 /// Renders the sweep.
-pub fn render(s: &Sweep, by: SortBy, top: Option<usize>, format: Format) -> String {
+pub(crate) fn render(s: &Sweep, by: SortBy, top: Option<usize>, format: Format) -> String {
     let rows = ranked(s, by, top);
     match format {
         Format::Json => render_json(s, by, &rows),
@@ -293,10 +293,10 @@ fn render_for_people(
 
 /// How many options a chart shows at most when `--top` does not say: past that, bars are too
 /// thin to read and the table (or `--top`) serves better.
-pub const CHART_MAX: usize = 60;
+pub(crate) const CHART_MAX: usize = 60;
 
 /// CO2e (and cost, when the options have one) per option, best first, the range as whiskers.
-pub fn chart(s: &Sweep, by: SortBy, top: Option<usize>) -> String {
+pub(crate) fn chart(s: &Sweep, by: SortBy, top: Option<usize>) -> String {
     let shown = top.unwrap_or(CHART_MAX).min(CHART_MAX);
     let rows = ranked(s, by, Some(shown));
     let cols = option_columns(s);

@@ -4,7 +4,7 @@ use comfy_table::CellAlignment;
 
 use super::{Exporter, Report, ReportKind, assumption_value, figure_rows, verdict_lines};
 
-pub struct TableExporter;
+pub(crate) struct TableExporter;
 
 use super::new_table;
 

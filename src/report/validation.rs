@@ -86,7 +86,7 @@ fn summary_lines(s: &ValidationSummary) -> Vec<String> {
 }
 
 /// The cases as a table, Markdown or JSON (CSV and JUnit are not offered for this report).
-pub fn render(cases: &[CaseCheck], s: &ValidationSummary, format: Format) -> String {
+pub(crate) fn render(cases: &[CaseCheck], s: &ValidationSummary, format: Format) -> String {
     match format {
         Format::Json => render_json(cases, s),
         Format::Markdown => render_markdown(cases, s),

@@ -12,17 +12,17 @@ use std::path::{Path, PathBuf};
 
 use toml::de::DeTable;
 
-pub use walk::{In, RangeValue, Rule};
+pub(crate) use walk::{In, RangeValue, Rule};
 use walk::{Source, Table};
 
 use crate::error::InputError;
 
 /// A run file larger than this is not a run description (a wrong path, a data file).
-pub const MAX_FILE_BYTES: u64 = 1 << 20;
+pub(crate) const MAX_FILE_BYTES: u64 = 1 << 20;
 
 /// The keys of each section: the contract of docs/run-format.md, in one place.
-pub mod keys {
-    pub const TOP: &[&str] = &[
+pub(crate) mod keys {
+    pub(crate) const TOP: &[&str] = &[
         "name",
         "description",
         "dataset",
@@ -35,17 +35,17 @@ pub mod keys {
         "budget",
         "published",
     ];
-    pub const DATASET: &[&str] = &["samples", "sample_bytes", "epochs", "shards"];
-    pub const SHARD: &[&str] = &["samples", "sample_bytes"];
-    pub const PER_SAMPLE: &[&str] = &[
+    pub(crate) const DATASET: &[&str] = &["samples", "sample_bytes", "epochs", "shards"];
+    pub(crate) const SHARD: &[&str] = &["samples", "sample_bytes"];
+    pub(crate) const PER_SAMPLE: &[&str] = &[
         "cost_usd",
         "energy_kwh",
         "energy_j",
         "scaling",
         "reference_bytes",
     ];
-    pub const COMPUTE: &[&str] = &["flops", "parameters", "tokens", "flops_per_sample"];
-    pub const HARDWARE: &[&str] = &[
+    pub(crate) const COMPUTE: &[&str] = &["flops", "parameters", "tokens", "flops_per_sample"];
+    pub(crate) const HARDWARE: &[&str] = &[
         "device",
         "count",
         "utilization",
@@ -55,17 +55,17 @@ pub mod keys {
         "host_power_w",
         "price_usd_per_device_hour",
     ];
-    pub const SITE: &[&str] = &[
+    pub(crate) const SITE: &[&str] = &[
         "carbon_intensity_g_per_kwh",
         "region",
         "pue",
         "electricity_usd_per_kwh",
         "carbon_price_usd_per_t",
     ];
-    pub const EMBODIED: &[&str] = &["kg_co2e_per_device", "lifetime_years"];
-    pub const MEASURED: &[&str] = &["report", "same_workload"];
-    pub const BUDGET: &[&str] = &["max_co2e_kg", "max_energy_kwh", "max_cost_usd"];
-    pub const PUBLISHED: &[&str] = &[
+    pub(crate) const EMBODIED: &[&str] = &["kg_co2e_per_device", "lifetime_years"];
+    pub(crate) const MEASURED: &[&str] = &["report", "same_workload"];
+    pub(crate) const BUDGET: &[&str] = &["max_co2e_kg", "max_energy_kwh", "max_cost_usd"];
+    pub(crate) const PUBLISHED: &[&str] = &[
         "energy_kwh",
         "co2e_kg",
         "device_hours",
@@ -75,7 +75,7 @@ pub mod keys {
     ];
 
     /// Every section with its keys, for "`pue` belongs in [site]" hints.
-    pub const ALL: &[(&str, &[&str])] = &[
+    pub(crate) const ALL: &[(&str, &[&str])] = &[
         ("", &["name", "description"]),
         ("dataset", DATASET),
         ("per_sample", PER_SAMPLE),
@@ -93,68 +93,69 @@ pub mod keys {
 mod rules {
     use super::Rule;
 
-    pub const UTILIZATION: Rule = Rule {
+    pub(crate) const UTILIZATION: Rule = Rule {
         min: Some((1e-6, true)),
         max: Some((1.0, true)),
         why: "utilization is achieved FLOP/s ÷ the device's peak FLOP/s",
     };
-    pub const PUE: Rule = Rule {
+    pub(crate) const PUE: Rule = Rule {
         min: Some((1.0, true)),
         max: Some((5.0, true)),
         why: "PUE is facility energy ÷ IT energy, at least 1",
     };
-    pub const DEVICE_POWER: Rule = Rule::positive_up_to(
+    pub(crate) const DEVICE_POWER: Rule = Rule::positive_up_to(
         20_000.0,
         "power is per device: no accelerator draws more than a few kW",
     );
-    pub const HOST_POWER: Rule = Rule::non_negative_up_to(
+    pub(crate) const HOST_POWER: Rule = Rule::non_negative_up_to(
         20_000.0,
         "host power is the per-device share of CPU, RAM and network",
     );
-    pub const INTENSITY: Rule = Rule::non_negative_up_to(
+    pub(crate) const INTENSITY: Rule = Rule::non_negative_up_to(
         2_000.0,
         "grid intensities are 0-1,200 gCO2e/kWh; is this in g/kWh, not lbs/MWh?",
     );
-    pub const LIFETIME: Rule = Rule {
+    pub(crate) const LIFETIME: Rule = Rule {
         min: Some((0.01, true)),
         max: Some((50.0, true)),
         why: "lifetime is in years",
     };
     // Upper bounds far beyond any real run, so that no product of inputs overflows.
-    pub const SAMPLE_BYTES: Rule = Rule::positive_up_to(1e15, "bytes per sample");
-    pub const REFERENCE_BYTES: Rule = Rule {
+    pub(crate) const SAMPLE_BYTES: Rule = Rule::positive_up_to(1e15, "bytes per sample");
+    pub(crate) const REFERENCE_BYTES: Rule = Rule {
         min: Some((1e-3, true)),
         max: Some((1e15, true)),
         why: "bytes of the reference sample",
     };
-    pub const EPOCHS: Rule = Rule::positive_up_to(1e6, "passes over the data");
-    pub const COST_PER_SAMPLE: Rule = Rule::non_negative_up_to(1e9, "USD per sample");
-    pub const ENERGY_PER_SAMPLE_KWH: Rule = Rule::positive_up_to(1e6, "kWh per sample");
-    pub const ENERGY_PER_SAMPLE_J: Rule = Rule::positive_up_to(3.6e12, "J per sample");
-    pub const FLOPS: Rule =
+    pub(crate) const EPOCHS: Rule = Rule::positive_up_to(1e6, "passes over the data");
+    pub(crate) const COST_PER_SAMPLE: Rule = Rule::non_negative_up_to(1e9, "USD per sample");
+    pub(crate) const ENERGY_PER_SAMPLE_KWH: Rule = Rule::positive_up_to(1e6, "kWh per sample");
+    pub(crate) const ENERGY_PER_SAMPLE_J: Rule = Rule::positive_up_to(3.6e12, "J per sample");
+    pub(crate) const FLOPS: Rule =
         Rule::positive_up_to(1e32, "frontier training runs are about 1e26 FLOPs");
-    pub const PARAMETERS: Rule = Rule::positive_up_to(1e16, "parameters of the model");
-    pub const TOKENS: Rule = Rule::positive_up_to(1e18, "training tokens");
-    pub const FLOPS_PER_SAMPLE: Rule = Rule::positive_up_to(1e24, "FLOPs per sample");
-    pub const HOURS: Rule = Rule::positive_up_to(1e6, "wall-clock hours (1e6 h is 114 years)");
-    pub const DEVICE_HOURS: Rule = Rule::positive_up_to(1e12, "device-hours");
-    pub const PRICE_PER_HOUR: Rule = Rule::non_negative_up_to(1e5, "USD per device-hour");
-    pub const CARBON_PRICE: Rule = Rule::non_negative_up_to(1e5, "USD per tonne CO2e");
-    pub const EMBODIED: Rule = Rule::non_negative_up_to(1e6, "kg CO2e to make one device");
-    pub const LIMIT: Rule = Rule::non_negative_up_to(1e15, "a budget limit");
-    pub const PUBLISHED: Rule = Rule::positive_up_to(1e15, "a published figure");
-    pub const TOLERANCE: Rule = Rule {
+    pub(crate) const PARAMETERS: Rule = Rule::positive_up_to(1e16, "parameters of the model");
+    pub(crate) const TOKENS: Rule = Rule::positive_up_to(1e18, "training tokens");
+    pub(crate) const FLOPS_PER_SAMPLE: Rule = Rule::positive_up_to(1e24, "FLOPs per sample");
+    pub(crate) const HOURS: Rule =
+        Rule::positive_up_to(1e6, "wall-clock hours (1e6 h is 114 years)");
+    pub(crate) const DEVICE_HOURS: Rule = Rule::positive_up_to(1e12, "device-hours");
+    pub(crate) const PRICE_PER_HOUR: Rule = Rule::non_negative_up_to(1e5, "USD per device-hour");
+    pub(crate) const CARBON_PRICE: Rule = Rule::non_negative_up_to(1e5, "USD per tonne CO2e");
+    pub(crate) const EMBODIED: Rule = Rule::non_negative_up_to(1e6, "kg CO2e to make one device");
+    pub(crate) const LIMIT: Rule = Rule::non_negative_up_to(1e15, "a budget limit");
+    pub(crate) const PUBLISHED: Rule = Rule::positive_up_to(1e15, "a published figure");
+    pub(crate) const TOLERANCE: Rule = Rule {
         min: Some((0.0, false)),
         max: Some((1.0, false)),
         why: "a relative tolerance: 0.02 is ±2 %",
     };
-    pub const ELECTRICITY: Rule =
+    pub(crate) const ELECTRICITY: Rule =
         Rule::non_negative_up_to(10.0, "electricity prices are in USD per kWh");
 }
 
 /// How per-sample figures scale with the sample size d.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Scaling {
+pub(crate) enum Scaling {
     /// f(d) = g(d) = 1.
     PerSample,
     /// f(d) = g(d) = d / reference_bytes.
@@ -162,39 +163,39 @@ pub enum Scaling {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Shard {
-    pub samples: In<u64>,
-    pub sample_bytes: Option<In<f64>>,
+pub(crate) struct Shard {
+    pub(crate) samples: In<u64>,
+    pub(crate) sample_bytes: Option<In<f64>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Dataset {
+pub(crate) struct Dataset {
     /// One shard when `samples`/`sample_bytes` are given directly.
-    pub shards: Vec<Shard>,
-    pub epochs: Option<In<RangeValue>>,
-    pub line: usize,
+    pub(crate) shards: Vec<Shard>,
+    pub(crate) epochs: Option<In<RangeValue>>,
+    pub(crate) line: usize,
 }
 
 impl Dataset {
-    pub fn total_samples(&self) -> u64 {
+    pub(crate) fn total_samples(&self) -> u64 {
         self.shards.iter().map(|s| s.samples.value).sum()
     }
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct PerSample {
-    pub cost_usd: Option<In<RangeValue>>,
+pub(crate) struct PerSample {
+    pub(crate) cost_usd: Option<In<RangeValue>>,
     /// IT energy per sample, in kWh (an `energy_j` value is converted on reading).
-    pub energy_kwh: In<RangeValue>,
-    pub scaling: Scaling,
+    pub(crate) energy_kwh: In<RangeValue>,
+    pub(crate) scaling: Scaling,
     /// True when per_byte was asked for without reference_bytes (then 1 byte is used).
-    pub reference_bytes_defaulted: bool,
-    pub line: usize,
+    pub(crate) reference_bytes_defaulted: bool,
+    pub(crate) line: usize,
 }
 
 /// The three ways to give training FLOPs.
 #[derive(Clone, Debug, PartialEq)]
-pub enum FlopsSpec {
+pub(crate) enum FlopsSpec {
     Total(In<RangeValue>),
     /// FLOPs = 6 · parameters · tokens (dense transformer training).
     ParamsTokens {
@@ -206,54 +207,54 @@ pub enum FlopsSpec {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Compute {
-    pub flops: FlopsSpec,
-    pub line: usize,
+pub(crate) struct Compute {
+    pub(crate) flops: FlopsSpec,
+    pub(crate) line: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub struct Hardware {
-    pub device: Option<In<String>>,
-    pub count: Option<In<u64>>,
-    pub utilization: Option<In<RangeValue>>,
-    pub power_w: Option<In<RangeValue>>,
-    pub hours: Option<In<RangeValue>>,
-    pub device_hours: Option<In<RangeValue>>,
-    pub host_power_w: Option<In<RangeValue>>,
-    pub price_usd_per_device_hour: Option<In<RangeValue>>,
-    pub line: usize,
+pub(crate) struct Hardware {
+    pub(crate) device: Option<In<String>>,
+    pub(crate) count: Option<In<u64>>,
+    pub(crate) utilization: Option<In<RangeValue>>,
+    pub(crate) power_w: Option<In<RangeValue>>,
+    pub(crate) hours: Option<In<RangeValue>>,
+    pub(crate) device_hours: Option<In<RangeValue>>,
+    pub(crate) host_power_w: Option<In<RangeValue>>,
+    pub(crate) price_usd_per_device_hour: Option<In<RangeValue>>,
+    pub(crate) line: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub struct Site {
-    pub carbon_intensity_g_per_kwh: Option<In<RangeValue>>,
-    pub region: Option<In<String>>,
-    pub pue: Option<In<RangeValue>>,
-    pub electricity_usd_per_kwh: Option<In<RangeValue>>,
-    pub carbon_price_usd_per_t: Option<In<RangeValue>>,
+pub(crate) struct Site {
+    pub(crate) carbon_intensity_g_per_kwh: Option<In<RangeValue>>,
+    pub(crate) region: Option<In<String>>,
+    pub(crate) pue: Option<In<RangeValue>>,
+    pub(crate) electricity_usd_per_kwh: Option<In<RangeValue>>,
+    pub(crate) carbon_price_usd_per_t: Option<In<RangeValue>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Embodied {
-    pub kg_co2e_per_device: Option<In<RangeValue>>,
-    pub lifetime_years: Option<In<RangeValue>>,
-    pub line: usize,
+pub(crate) struct Embodied {
+    pub(crate) kg_co2e_per_device: Option<In<RangeValue>>,
+    pub(crate) lifetime_years: Option<In<RangeValue>>,
+    pub(crate) line: usize,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Measured {
     /// As written in the file.
-    pub report: In<String>,
+    pub(crate) report: In<String>,
     /// Resolved against the run file's directory.
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// The user says the measurement ran this run's own workload, so its J/sample carries
     /// over (a measured command with `--samples` is taken to, footprint's training loop not).
-    pub same_workload: Option<In<bool>>,
+    pub(crate) same_workload: Option<In<bool>>,
 }
 
 impl Measured {
     /// The measurement being reported, rather than a report named in a run file.
-    pub fn this_measurement() -> Measured {
+    pub(crate) fn this_measurement() -> Measured {
         Measured {
             report: In {
                 value: "(this measurement)".to_string(),
@@ -269,46 +270,46 @@ impl Measured {
 /// What a paper or model card reported for this run: `footprint validate` compares the
 /// estimate with it, and `estimate` shows it beside the estimate.
 #[derive(Clone, Debug, PartialEq, Default)]
-pub struct Published {
-    pub energy_kwh: Option<In<f64>>,
-    pub co2e_kg: Option<In<f64>>,
-    pub device_hours: Option<In<f64>>,
-    pub cost_usd: Option<In<f64>>,
+pub(crate) struct Published {
+    pub(crate) energy_kwh: Option<In<f64>>,
+    pub(crate) co2e_kg: Option<In<f64>>,
+    pub(crate) device_hours: Option<In<f64>>,
+    pub(crate) cost_usd: Option<In<f64>>,
     /// Reproduction: the central estimate must be within this relative distance. Without
     /// one, prediction: the figure must lie within the estimate's low-high range.
-    pub tolerance: Option<In<f64>>,
-    pub source: Option<In<String>>,
+    pub(crate) tolerance: Option<In<f64>>,
+    pub(crate) source: Option<In<String>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub struct Budget {
-    pub max_co2e_kg: Option<In<f64>>,
-    pub max_energy_kwh: Option<In<f64>>,
-    pub max_cost_usd: Option<In<f64>>,
+pub(crate) struct Budget {
+    pub(crate) max_co2e_kg: Option<In<f64>>,
+    pub(crate) max_energy_kwh: Option<In<f64>>,
+    pub(crate) max_cost_usd: Option<In<f64>>,
 }
 
 /// A parsed and checked run description.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunSpec {
     /// The file as the user named it (for messages).
-    pub file: String,
-    pub name: String,
-    pub description: Option<String>,
-    pub dataset: Option<Dataset>,
-    pub per_sample: Option<PerSample>,
-    pub compute: Option<Compute>,
-    pub hardware: Option<Hardware>,
-    pub site: Site,
-    pub embodied: Option<Embodied>,
+    pub(crate) file: String,
+    pub(crate) name: String,
+    pub(crate) description: Option<String>,
+    pub(crate) dataset: Option<Dataset>,
+    pub(crate) per_sample: Option<PerSample>,
+    pub(crate) compute: Option<Compute>,
+    pub(crate) hardware: Option<Hardware>,
+    pub(crate) site: Site,
+    pub(crate) embodied: Option<Embodied>,
     pub measured: Option<Measured>,
-    pub budget: Option<Budget>,
-    pub published: Option<Published>,
+    pub(crate) budget: Option<Budget>,
+    pub(crate) published: Option<Published>,
 }
 
 impl RunSpec {
     /// An error at a line of this run file (line 0: a value from the command line, which has
     /// no line).
-    pub fn error_at(&self, line: usize, key: &str, msg: impl Into<String>) -> InputError {
+    pub(crate) fn error_at(&self, line: usize, key: &str, msg: impl Into<String>) -> InputError {
         let e = InputError::new(msg).in_file(&self.file).for_key(key);
         if line > 0 { e.at_line(line) } else { e }
     }
@@ -316,7 +317,7 @@ impl RunSpec {
     /// The run a measurement describes when there is no run file to extrapolate to: the
     /// measured window itself, `samples` samples once, on `region`'s grid (a `--region` flag).
     /// Its values come from the command line, so they have no line (0).
-    pub fn measured_window(name: String, samples: u64, region: Option<String>) -> RunSpec {
+    pub(crate) fn measured_window(name: String, samples: u64, region: Option<String>) -> RunSpec {
         let flag = |key: &str, value| In {
             value,
             line: 0,
@@ -366,13 +367,13 @@ impl RunSpec {
     }
 
     /// An error about the file as a whole.
-    pub fn error(&self, msg: impl Into<String>) -> InputError {
+    pub(crate) fn error(&self, msg: impl Into<String>) -> InputError {
         InputError::new(msg).in_file(&self.file)
     }
 }
 
 /// Reads and checks a run file. Every failure is an [`InputError`] naming the file.
-pub fn load(path: &Path) -> Result<RunSpec, InputError> {
+pub(crate) fn load(path: &Path) -> Result<RunSpec, InputError> {
     let shown = path.display().to_string();
     let text = crate::files::read_text(path, MAX_FILE_BYTES)?;
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();

@@ -15,13 +15,13 @@ use crate::error::InputError;
 use crate::suggest::{Quote, did_you_mean, nearest};
 
 /// The text of a run file and the name to show for it.
-pub struct Source<'s> {
-    pub file: &'s str,
+pub(crate) struct Source<'s> {
+    pub(crate) file: &'s str,
     lines: crate::text::LineIndex,
 }
 
 impl<'s> Source<'s> {
-    pub fn new(file: &'s str, text: &'s str) -> Source<'s> {
+    pub(crate) fn new(file: &'s str, text: &'s str) -> Source<'s> {
         Source {
             file,
             lines: crate::text::LineIndex::new(text),
@@ -29,11 +29,16 @@ impl<'s> Source<'s> {
     }
 
     /// 1-based line of a byte offset.
-    pub fn line_of(&self, offset: usize) -> usize {
+    pub(crate) fn line_of(&self, offset: usize) -> usize {
         self.lines.line_of(offset)
     }
 
-    pub fn error(&self, span: &ByteRange<usize>, key: &str, msg: impl Into<String>) -> InputError {
+    pub(crate) fn error(
+        &self,
+        span: &ByteRange<usize>,
+        key: &str,
+        msg: impl Into<String>,
+    ) -> InputError {
         let e = InputError::new(msg)
             .in_file(self.file)
             .at_line(self.line_of(span.start));
@@ -43,16 +48,16 @@ impl<'s> Source<'s> {
 
 /// A value read from the file, with where it was.
 #[derive(Clone, Debug, PartialEq)]
-pub struct In<T> {
-    pub value: T,
+pub(crate) struct In<T> {
+    pub(crate) value: T,
     /// 1-based line of the value.
-    pub line: usize,
+    pub(crate) line: usize,
     /// Dotted key path, e.g. `hardware.utilization`.
-    pub key: String,
+    pub(crate) key: String,
 }
 
 impl<T> In<T> {
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> In<U> {
+    pub(crate) fn map<U>(self, f: impl FnOnce(T) -> U) -> In<U> {
         In {
             value: f(self.value),
             line: self.line,
@@ -63,14 +68,14 @@ impl<T> In<T> {
 
 /// A number that may be uncertain: `x`, `[low, high]` or `{ low, likely, high }`.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct RangeValue {
-    pub low: f64,
-    pub likely: Option<f64>,
-    pub high: f64,
+pub(crate) struct RangeValue {
+    pub(crate) low: f64,
+    pub(crate) likely: Option<f64>,
+    pub(crate) high: f64,
 }
 
 impl RangeValue {
-    pub fn point(x: f64) -> Self {
+    pub(crate) fn point(x: f64) -> Self {
         RangeValue {
             low: x,
             likely: None,
@@ -79,22 +84,22 @@ impl RangeValue {
     }
 
     /// `likely` when given, else the midpoint.
-    pub fn central(&self) -> f64 {
+    pub(crate) fn central(&self) -> f64 {
         self.likely.unwrap_or((self.low + self.high) / 2.0)
     }
 
-    pub fn is_point(&self) -> bool {
+    pub(crate) fn is_point(&self) -> bool {
         self.low == self.high
     }
 
     /// Every number written for this value (for validation).
-    pub fn values(&self) -> impl Iterator<Item = f64> {
+    pub(crate) fn values(&self) -> impl Iterator<Item = f64> {
         [Some(self.low), self.likely, Some(self.high)]
             .into_iter()
             .flatten()
     }
 
-    pub fn scale(self, k: f64) -> Self {
+    pub(crate) fn scale(self, k: f64) -> Self {
         RangeValue {
             low: self.low * k,
             likely: self.likely.map(|l| l * k),
@@ -105,27 +110,28 @@ impl RangeValue {
 
 /// A bound on a number, with the reason shown when it is broken.
 #[derive(Clone, Copy, Debug)]
-pub struct Rule {
+pub(crate) struct Rule {
     /// Lower bound and whether it is allowed itself.
-    pub min: Option<(f64, bool)>,
-    pub max: Option<(f64, bool)>,
+    pub(crate) min: Option<(f64, bool)>,
+    pub(crate) max: Option<(f64, bool)>,
     /// Why the bounds are what they are, appended to the message.
-    pub why: &'static str,
+    pub(crate) why: &'static str,
 }
 
 impl Rule {
-    pub const POSITIVE: Rule = Rule {
+    #[cfg(test)]
+    pub(crate) const POSITIVE: Rule = Rule {
         min: Some((0.0, false)),
         max: None,
         why: "",
     };
-    pub const NON_NEGATIVE: Rule = Rule {
+    pub(crate) const NON_NEGATIVE: Rule = Rule {
         min: Some((0.0, true)),
         max: None,
         why: "",
     };
 
-    pub const fn positive_up_to(max: f64, why: &'static str) -> Rule {
+    pub(crate) const fn positive_up_to(max: f64, why: &'static str) -> Rule {
         Rule {
             min: Some((0.0, false)),
             max: Some((max, true)),
@@ -133,7 +139,7 @@ impl Rule {
         }
     }
 
-    pub const fn non_negative_up_to(max: f64, why: &'static str) -> Rule {
+    pub(crate) const fn non_negative_up_to(max: f64, why: &'static str) -> Rule {
         Rule {
             min: Some((0.0, true)),
             max: Some((max, true)),
@@ -142,7 +148,7 @@ impl Rule {
     }
 
     /// `None` when `x` is allowed, else the sentence saying why not.
-    pub fn violation(&self, x: f64) -> Option<String> {
+    pub(crate) fn violation(&self, x: f64) -> Option<String> {
         let why = if self.why.is_empty() {
             String::new()
         } else {
@@ -178,7 +184,7 @@ impl Rule {
 }
 
 /// Numbers in messages: as the user would write them.
-pub fn fmt_num(x: f64) -> String {
+pub(crate) fn fmt_num(x: f64) -> String {
     if x == x.trunc() && x.abs() < 1e15 {
         format!("{}", x as i64)
     } else {
@@ -199,18 +205,18 @@ fn type_name(v: &DeValue<'_>) -> &'static str {
 }
 
 /// Where a key that is not allowed here does belong, for a better hint.
-pub type Elsewhere<'k> = &'k [(&'k str, &'k [&'k str])];
+pub(crate) type Elsewhere<'k> = &'k [(&'k str, &'k [&'k str])];
 
 /// One table of the document, with its dotted path.
-pub struct Table<'a, 'i> {
+pub(crate) struct Table<'a, 'i> {
     src: &'a Source<'a>,
-    pub path: String,
+    pub(crate) path: String,
     table: &'a DeTable<'i>,
     span: ByteRange<usize>,
 }
 
 impl<'a, 'i> Table<'a, 'i> {
-    pub fn root(src: &'a Source<'a>, doc: &'a Spanned<DeTable<'i>>) -> Self {
+    pub(crate) fn root(src: &'a Source<'a>, doc: &'a Spanned<DeTable<'i>>) -> Self {
         Table {
             src,
             path: String::new(),
@@ -220,7 +226,7 @@ impl<'a, 'i> Table<'a, 'i> {
     }
 
     /// The line the table starts on.
-    pub fn line(&self) -> usize {
+    pub(crate) fn line(&self) -> usize {
         self.src.line_of(self.span.start)
     }
 
@@ -241,12 +247,12 @@ impl<'a, 'i> Table<'a, 'i> {
     }
 
     /// An error about this table as a whole.
-    pub fn error(&self, msg: impl Into<String>) -> InputError {
+    pub(crate) fn error(&self, msg: impl Into<String>) -> InputError {
         self.src.error(&self.span, &self.path, msg)
     }
 
     /// An error about one of its keys (at that key's line when present).
-    pub fn key_error(&self, key: &str, msg: impl Into<String>) -> InputError {
+    pub(crate) fn key_error(&self, key: &str, msg: impl Into<String>) -> InputError {
         match self.entry(key) {
             Some((_, v)) => self.src.error(&v.span(), &self.key_path(key), msg),
             None => self.error(msg).for_key(self.key_path(key)),
@@ -257,12 +263,16 @@ impl<'a, 'i> Table<'a, 'i> {
         self.table.iter().find(|(k, _)| k.get_ref() == key)
     }
 
-    pub fn has(&self, key: &str) -> bool {
+    pub(crate) fn has(&self, key: &str) -> bool {
         self.entry(key).is_some()
     }
 
     /// Every key must be one of `allowed`; otherwise say which key, where, and what was meant.
-    pub fn check_keys(&self, allowed: &[&str], elsewhere: Elsewhere<'_>) -> Result<(), InputError> {
+    pub(crate) fn check_keys(
+        &self,
+        allowed: &[&str],
+        elsewhere: Elsewhere<'_>,
+    ) -> Result<(), InputError> {
         for (k, _) in self.table.iter() {
             let name = k.get_ref().as_ref();
             if allowed.contains(&name) {
@@ -294,7 +304,7 @@ impl<'a, 'i> Table<'a, 'i> {
     }
 
     /// A sub-table (`[dataset]`, or an inline table).
-    pub fn table(&self, key: &str) -> Result<Option<Table<'a, 'i>>, InputError> {
+    pub(crate) fn table(&self, key: &str) -> Result<Option<Table<'a, 'i>>, InputError> {
         let Some((_, v)) = self.entry(key) else {
             return Ok(None);
         };
@@ -314,7 +324,7 @@ impl<'a, 'i> Table<'a, 'i> {
     }
 
     /// An array of tables (`[[dataset.shards]]`).
-    pub fn tables(&self, key: &str) -> Result<Option<Vec<Table<'a, 'i>>>, InputError> {
+    pub(crate) fn tables(&self, key: &str) -> Result<Option<Vec<Table<'a, 'i>>>, InputError> {
         let Some((_, v)) = self.entry(key) else {
             return Ok(None);
         };
@@ -350,7 +360,7 @@ impl<'a, 'i> Table<'a, 'i> {
         Ok(Some(out))
     }
 
-    pub fn boolean(&self, key: &str) -> Result<Option<In<bool>>, InputError> {
+    pub(crate) fn boolean(&self, key: &str) -> Result<Option<In<bool>>, InputError> {
         let Some((_, v)) = self.entry(key) else {
             return Ok(None);
         };
@@ -369,7 +379,7 @@ impl<'a, 'i> Table<'a, 'i> {
         }
     }
 
-    pub fn string(&self, key: &str) -> Result<Option<In<String>>, InputError> {
+    pub(crate) fn string(&self, key: &str) -> Result<Option<In<String>>, InputError> {
         let Some((_, v)) = self.entry(key) else {
             return Ok(None);
         };
@@ -448,7 +458,7 @@ impl<'a, 'i> Table<'a, 'i> {
     }
 
     /// A plain number, checked against `rule`.
-    pub fn number(&self, key: &str, rule: Rule) -> Result<Option<In<f64>>, InputError> {
+    pub(crate) fn number(&self, key: &str, rule: Rule) -> Result<Option<In<f64>>, InputError> {
         let Some((_, v)) = self.entry(key) else {
             return Ok(None);
         };
@@ -475,7 +485,7 @@ impl<'a, 'i> Table<'a, 'i> {
     }
 
     /// A whole number ≥ `min` (`1e6` is accepted: it is whole).
-    pub fn whole(&self, key: &str, min: u64) -> Result<Option<In<u64>>, InputError> {
+    pub(crate) fn whole(&self, key: &str, min: u64) -> Result<Option<In<u64>>, InputError> {
         let Some(n) = self.number(key, Rule::NON_NEGATIVE)? else {
             return Ok(None);
         };
@@ -506,7 +516,11 @@ impl<'a, 'i> Table<'a, 'i> {
     }
 
     /// A number that may be a range, every part checked against `rule`.
-    pub fn range(&self, key: &str, rule: Rule) -> Result<Option<In<RangeValue>>, InputError> {
+    pub(crate) fn range(
+        &self,
+        key: &str,
+        rule: Rule,
+    ) -> Result<Option<In<RangeValue>>, InputError> {
         let Some((_, v)) = self.entry(key) else {
             return Ok(None);
         };

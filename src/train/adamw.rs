@@ -20,13 +20,13 @@ use rayon::prelude::*;
 use std::sync::Mutex;
 
 /// The optimizer a workload trains with: the in-place one on the CPU, candle's elsewhere.
-pub enum Optimizer {
+pub(crate) enum Optimizer {
     InPlace(InPlaceAdamW),
     Candle(AdamW),
 }
 
 impl Optimizer {
-    pub fn new(vars: Vec<Var>, params: ParamsAdamW) -> Result<Optimizer> {
+    pub(crate) fn new(vars: Vec<Var>, params: ParamsAdamW) -> Result<Optimizer> {
         Ok(if vars.iter().all(|v| fused(v)) {
             Optimizer::InPlace(InPlaceAdamW::new(vars, params)?)
         } else {
@@ -35,7 +35,7 @@ impl Optimizer {
         })
     }
 
-    pub fn backward_step(&mut self, loss: &Tensor) -> Result<()> {
+    pub(crate) fn backward_step(&mut self, loss: &Tensor) -> Result<()> {
         let grads = loss.backward()?;
         match self {
             Optimizer::InPlace(o) => o.step(&grads),
@@ -50,7 +50,7 @@ struct Moments {
     mv: Mutex<(Vec<f32>, Vec<f32>)>,
 }
 
-pub struct InPlaceAdamW {
+pub(crate) struct InPlaceAdamW {
     vars: Vec<Moments>,
     params: ParamsAdamW,
     t: i32,
@@ -131,7 +131,7 @@ impl candle_core::InplaceOp2 for Update<'_> {
 }
 
 impl InPlaceAdamW {
-    pub fn new(vars: Vec<Var>, params: ParamsAdamW) -> Result<InPlaceAdamW> {
+    pub(crate) fn new(vars: Vec<Var>, params: ParamsAdamW) -> Result<InPlaceAdamW> {
         let vars = vars
             .into_iter()
             .map(|theta| {
@@ -143,7 +143,7 @@ impl InPlaceAdamW {
         Ok(InPlaceAdamW { vars, params, t: 0 })
     }
 
-    pub fn step(&mut self, grads: &GradStore) -> Result<()> {
+    pub(crate) fn step(&mut self, grads: &GradStore) -> Result<()> {
         self.t += 1;
         let p = &self.params;
         let c = Coefficients {

@@ -17,16 +17,16 @@ use crate::measure::Common;
 use crate::units::Duration;
 
 pub use crate::platform::keep_freed_memory;
-pub use run::{check_fits, train};
+pub(crate) use run::{check_fits, train};
 pub use stepper::{StepFacts, Stepper, limit_candle_spinning};
 
 /// What to train, for how long, and how to measure it.
 #[derive(Clone, Debug)]
-pub struct TrainOptions {
-    pub config: workload::Config,
-    pub steps: Option<u64>,
-    pub duration: Option<Duration>,
-    pub warmup: u64,
-    pub cuda: Option<usize>,
-    pub common: Common,
+pub(crate) struct TrainOptions {
+    pub(crate) config: workload::Config,
+    pub(crate) steps: Option<u64>,
+    pub(crate) duration: Option<Duration>,
+    pub(crate) warmup: u64,
+    pub(crate) cuda: Option<usize>,
+    pub(crate) common: Common,
 }

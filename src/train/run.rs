@@ -18,7 +18,7 @@ const ASSUMED_MEMORY_BYTES: f64 = 8.0 * (1u64 << 30) as f64;
 
 /// Refuses, before anything is allocated, a workload that would not fit in this machine's
 /// memory (three quarters of it, leaving room for the rest of the system).
-pub fn check_fits(config: &workload::Config) -> Result<(), String> {
+pub(crate) fn check_fits(config: &workload::Config) -> Result<(), String> {
     let need = config.memory_bytes();
     let have = crate::platform::total_memory_bytes().unwrap_or(ASSUMED_MEMORY_BYTES);
     if need > 0.75 * have {
@@ -51,7 +51,7 @@ fn compute_device(cuda: Option<usize>) -> anyhow::Result<(candle_core::Device, S
 }
 
 /// Trains the configured model and measures the steady-state window after warm-up.
-pub fn train(opts: &TrainOptions, reg: &Registry) -> anyhow::Result<Measurement> {
+pub(crate) fn train(opts: &TrainOptions, reg: &Registry) -> anyhow::Result<Measurement> {
     signal::install();
     let (device, device_label) = compute_device(opts.cuda)?;
     let built = workload::build(&opts.config, &device).map_err(|e| {

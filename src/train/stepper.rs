@@ -100,7 +100,10 @@ impl Stepper {
     /// first: then `None`, at once, and the step is left to finish on its own (its loss is
     /// dropped; a later step waits for it). A Ctrl-C or a budget does not have to wait for a
     /// long step. A panic inside the step is an error, not a crash.
-    pub fn step_unless(&mut self, mut stop: impl FnMut() -> bool) -> workload::Result<Option<f32>> {
+    pub(crate) fn step_unless(
+        &mut self,
+        mut stop: impl FnMut() -> bool,
+    ) -> workload::Result<Option<f32>> {
         let (tx, rx) = mpsc::channel();
         let trainer = Arc::clone(&self.trainer);
         self.pool.spawn(move || {

@@ -26,7 +26,7 @@ const LN2_LO: f32 = -2.121_944_4e-4;
 
 /// e^x for x in [-87, 88], clamped outside; NaN stays NaN.
 #[inline(always)]
-pub fn exp(x: f32) -> f32 {
+pub(crate) fn exp(x: f32) -> f32 {
     let x = x.clamp(-87.0, 88.0);
     let shifted = x * LOG2_E + ROUND;
     let n = shifted - ROUND;
@@ -46,7 +46,7 @@ pub fn exp(x: f32) -> f32 {
 
 /// tanh x, as 1 − 2/(e^{2x} + 1): exact limits ±1, absolute error below 3e-7.
 #[inline(always)]
-pub fn tanh(x: f32) -> f32 {
+pub(crate) fn tanh(x: f32) -> f32 {
     1.0 - 2.0 / (exp(2.0 * x) + 1.0)
 }
 
@@ -54,7 +54,7 @@ pub fn tanh(x: f32) -> f32 {
 /// loop over slices with its helpers `#[inline]`, so that the whole loop is compiled for the
 /// wider vectors.
 #[inline(always)]
-pub fn simd<R>(f: impl FnOnce() -> R) -> R {
+pub(crate) fn simd<R>(f: impl FnOnce() -> R) -> R {
     #[cfg(target_arch = "x86_64")]
     {
         if std::is_x86_feature_detected!("avx512f") {
@@ -84,12 +84,12 @@ unsafe fn avx2_fma<R>(f: impl FnOnce() -> R) -> R {
 /// Elements per task when a loop is spread over threads. Shorter loops stay on the calling
 /// thread: handing out smaller pieces costs more than it saves. Fixed, so that where a sum is
 /// split (and so its rounding) does not depend on the number of threads.
-pub const TASK: usize = 1 << 15;
+pub(crate) const TASK: usize = 1 << 15;
 
 /// `out[i] = f(x[i])`, vectorised, and spread over the current rayon pool when long (the
 /// training loop's own pool: on a many-core machine a single-threaded element-wise pass beside
 /// parallel matrix multiplies would soon be most of a step).
-pub fn map(x: &[f32], out: &mut [f32], f: impl Fn(f32) -> f32 + Sync) {
+pub(crate) fn map(x: &[f32], out: &mut [f32], f: impl Fn(f32) -> f32 + Sync) {
     let run = |x: &[f32], out: &mut [f32]| {
         simd(|| {
             for (o, &v) in out.iter_mut().zip(x) {
@@ -106,7 +106,7 @@ pub fn map(x: &[f32], out: &mut [f32], f: impl Fn(f32) -> f32 + Sync) {
 }
 
 /// `out[i] = f(a[i], b[i])`, vectorised, spread over the pool when long (as [`map`]).
-pub fn zip_map(a: &[f32], b: &[f32], out: &mut [f32], f: impl Fn(f32, f32) -> f32 + Sync) {
+pub(crate) fn zip_map(a: &[f32], b: &[f32], out: &mut [f32], f: impl Fn(f32, f32) -> f32 + Sync) {
     let run = |a: &[f32], b: &[f32], out: &mut [f32]| {
         simd(|| {
             for ((o, &u), &v) in out.iter_mut().zip(a).zip(b) {
@@ -123,14 +123,14 @@ pub fn zip_map(a: &[f32], b: &[f32], out: &mut [f32], f: impl Fn(f32, f32) -> f3
 }
 
 /// Rows of `width` per task, for loops over rows (at least one row).
-pub fn rows_per_task(width: usize) -> usize {
+pub(crate) fn rows_per_task(width: usize) -> usize {
     (TASK / width.max(1)).max(1)
 }
 
 /// Σ f(a[i], b[i]) with eight partial sums, so that the loop vectorises (one running float sum
 /// cannot: float addition is not associative, and the compiler keeps its order).
 #[inline(always)]
-pub fn sum_zip(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32) -> f32 {
+pub(crate) fn sum_zip(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32) -> f32 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
     let mut acc = [0f32; 8];

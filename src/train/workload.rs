@@ -18,7 +18,7 @@ use candle_nn::ParamsAdamW;
 
 use super::adamw::Optimizer;
 
-pub type Result<T> = std::result::Result<T, candle_core::Error>;
+pub(crate) type Result<T> = std::result::Result<T, candle_core::Error>;
 
 pub use crate::record::{
     MlpConfig, TransformerConfig, WorkloadConfig as Config, WorkloadKind as Kind,
@@ -91,7 +91,7 @@ impl Config {
     /// Bytes the training loop needs, about: f32 weights, gradients and AdamW's two moments
     /// (4 copies of the parameters) plus the activations kept for the backward pass (a few
     /// tensors per layer per sample; for attention, the scores and their softmax).
-    pub fn memory_bytes(&self) -> f64 {
+    pub(crate) fn memory_bytes(&self) -> f64 {
         let f = |x: usize| x as f64;
         let (params, activations) = match (&self.mlp, &self.transformer) {
             (Some(m), _) => (
@@ -179,14 +179,14 @@ fn adamw(vars: Vec<Var>, lr: f64) -> Result<(Optimizer, usize)> {
 
 /// A seeded generator (SplitMix64): the same seed gives the same stream everywhere.
 #[derive(Clone, Debug)]
-pub struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
-    pub fn new(seed: u64) -> Rng {
+    pub(crate) fn new(seed: u64) -> Rng {
         Rng(seed)
     }
 
-    pub fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -195,18 +195,18 @@ impl Rng {
     }
 
     /// Uniform in [0, 1).
-    pub fn uniform(&mut self) -> f64 {
+    pub(crate) fn uniform(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
     /// Standard normal (Box-Muller).
-    pub fn normal(&mut self) -> f64 {
+    pub(crate) fn normal(&mut self) -> f64 {
         let u1 = self.uniform().max(1e-300);
         let u2 = self.uniform();
         (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
     }
 
-    pub fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next_u64() % n as u64) as usize
     }
 }
@@ -292,7 +292,7 @@ pub trait Trainer: Send {
     }
 }
 
-pub struct Mlp {
+pub(crate) struct Mlp {
     layers: Vec<Linear>,
     opt: Optimizer,
     x: Tensor,
@@ -304,7 +304,7 @@ pub struct Mlp {
 }
 
 impl Mlp {
-    pub fn new(cfg: &Config, dev: &Device) -> Result<Mlp> {
+    pub(crate) fn new(cfg: &Config, dev: &Device) -> Result<Mlp> {
         let m = cfg.mlp.clone().expect("mlp config");
         let mut rng = Rng::new(cfg.seed);
         // Data: `classes` Gaussian clusters in `input` dimensions.
@@ -384,7 +384,7 @@ struct Block {
     fc2: Linear,
 }
 
-pub struct Transformer {
+pub(crate) struct Transformer {
     cfg: TransformerConfig,
     tok: Var,
     pos: Var,
@@ -400,7 +400,7 @@ pub struct Transformer {
 }
 
 impl Transformer {
-    pub fn new(cfg: &Config, dev: &Device) -> Result<Transformer> {
+    pub(crate) fn new(cfg: &Config, dev: &Device) -> Result<Transformer> {
         let t = cfg.transformer.clone().expect("transformer config");
         assert!(
             t.d_model.is_multiple_of(t.heads),

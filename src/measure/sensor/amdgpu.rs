@@ -27,14 +27,14 @@ const AMD_VENDOR: &str = "0x1002";
 
 /// One amdgpu card as sysfs shows it.
 #[derive(Clone, Debug, PartialEq)]
-pub struct AmdCard {
+pub(crate) struct AmdCard {
     /// `card0`.
-    pub card: String,
+    pub(crate) card: String,
     /// PCI address (`0000:c1:00.0`), the order cards are numbered in.
-    pub pci: String,
-    pub name: String,
+    pub(crate) pci: String,
+    pub(crate) name: String,
     /// ROCm's UUID (`GPU-` and the card's `unique_id`), when the driver exposes one.
-    pub uuid: Option<String>,
+    pub(crate) uuid: Option<String>,
     hwmon: PathBuf,
     busy: PathBuf,
 }
@@ -46,7 +46,7 @@ fn read_trim(p: &Path) -> Option<String> {
 }
 
 /// Every amdgpu card under `drm` (`/sys/class/drm`) with a hwmon directory, in PCI order.
-pub fn cards(drm: &Path) -> Vec<AmdCard> {
+pub(crate) fn cards(drm: &Path) -> Vec<AmdCard> {
     let Ok(entries) = std::fs::read_dir(drm) else {
         return Vec::new();
     };
@@ -103,7 +103,7 @@ pub fn cards(drm: &Path) -> Vec<AmdCard> {
 /// The cards a job sees: `ROCR_VISIBLE_DEVICES` (indices or UUIDs) and then
 /// `HIP_VISIBLE_DEVICES` (indices within what ROCR left). An entry that names no card ends
 /// the list there, and a notice says so.
-pub fn visible(
+pub(crate) fn visible(
     all: Vec<AmdCard>,
     rocr: Option<&str>,
     hip: Option<&str>,
@@ -146,7 +146,7 @@ pub fn visible(
     cards
 }
 
-pub struct AmdGpuSensor {
+pub(crate) struct AmdGpuSensor {
     info: SensorInfo,
     /// AMD SMI's energy accumulator for this card, preferred when the library is installed.
     smi: Option<(Arc<AmdSmi>, Gpu)>,
@@ -162,7 +162,7 @@ fn micro(p: &Path) -> Option<f64> {
 impl AmdGpuSensor {
     /// One sensor per selected card that reports power or energy. `Err` when there is no
     /// amdgpu card at all (the usual case on other machines: callers say nothing then).
-    pub fn discover(
+    pub(crate) fn discover(
         drm: &Path,
         sel: &GpuSelection,
         rocr: Option<&str>,

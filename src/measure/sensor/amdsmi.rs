@@ -21,7 +21,7 @@ type Bdf = unsafe extern "C" fn(Handle, *mut u64) -> u32;
 type EnergyCount = unsafe extern "C" fn(Handle, *mut u64, *mut f32, *mut u64) -> u32;
 
 /// The loaded library, initialised; shut down when the last user drops it.
-pub struct AmdSmi {
+pub(crate) struct AmdSmi {
     energy_count: EnergyCount,
     shut_down: ShutDown,
     /// Keeps the functions above valid.
@@ -31,7 +31,7 @@ pub struct AmdSmi {
 /// A GPU's handle. AMD SMI's handles are opaque pointers into the library, valid until shutdown
 /// (which waits for the last `Arc<AmdSmi>`), and its calls may be made from any thread.
 #[derive(Clone, Copy, Debug)]
-pub struct Gpu(Handle);
+pub(crate) struct Gpu(Handle);
 // SAFETY: see above; the handle is only passed back to the library that made it.
 unsafe impl Send for Gpu {}
 unsafe impl Sync for Gpu {}
@@ -61,7 +61,7 @@ fn pci(bdf: u64) -> String {
 impl AmdSmi {
     /// Loads and initialises AMD SMI and lists its GPUs by PCI address. `Err` (why) when it is
     /// not installed or finds no GPU: the caller then reads the driver's files alone.
-    pub fn open() -> Result<(Arc<AmdSmi>, BTreeMap<String, Gpu>), String> {
+    pub(crate) fn open() -> Result<(Arc<AmdSmi>, BTreeMap<String, Gpu>), String> {
         let lib = super::load_library(&["libamd_smi.so", "/opt/rocm/lib/libamd_smi.so"])?;
         // SAFETY: the signatures are those of amdsmi.h (ROCm 6).
         let (init, shut_down, sockets, processors, bdf, energy_count) = unsafe {
@@ -127,7 +127,7 @@ impl AmdSmi {
     }
 
     /// The GPU's energy accumulator in joules, or why not.
-    pub fn energy_j(&self, gpu: Gpu) -> Result<f64, String> {
+    pub(crate) fn energy_j(&self, gpu: Gpu) -> Result<f64, String> {
         let (mut acc, mut res, mut ts) = (0u64, 0f32, 0u64);
         // SAFETY: a handle from `open`, valid out-pointers.
         let status = unsafe { (self.energy_count)(gpu.0, &mut acc, &mut res, &mut ts) };

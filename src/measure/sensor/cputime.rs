@@ -15,7 +15,7 @@
 //! including children that already exited.
 
 use super::{DeviceKind, Quality, Reading, Sensor, SensorInfo};
-pub use crate::platform::cpu::{CpuFacts, cpu_facts};
+pub(crate) use crate::platform::cpu::CpuFacts;
 use crate::profiles::CpuTable;
 use crate::units::{Duration, Energy, Power};
 
@@ -29,7 +29,7 @@ pub enum Scope {
 }
 
 /// Power per busy hardware thread, and where it came from.
-pub fn watts_per_thread(facts: &CpuFacts, table: &CpuTable) -> (f64, String) {
+pub(crate) fn watts_per_thread(facts: &CpuFacts, table: &CpuTable) -> (f64, String) {
     match table.lookup(&facts.model_name) {
         Some((name, tdp)) => (
             tdp / facts.chip_threads as f64,
@@ -58,7 +58,7 @@ pub fn watts_per_thread(facts: &CpuFacts, table: &CpuTable) -> (f64, String) {
 }
 
 use crate::platform::process_rss_bytes;
-pub use crate::platform::{children_cpu_seconds, self_cpu_seconds, tree_usage};
+pub(crate) use crate::platform::{children_cpu_seconds, self_cpu_seconds, tree_usage};
 
 /// The CPU-time model as a sensor.
 pub struct CpuModel {
@@ -79,7 +79,7 @@ impl CpuModel {
         CpuModel::new(scope, table, crate::platform::cpu_facts())
     }
 
-    pub fn new(scope: Scope, table: &CpuTable, facts: CpuFacts) -> CpuModel {
+    pub(crate) fn new(scope: Scope, table: &CpuTable, facts: CpuFacts) -> CpuModel {
         let (w_per_thread, basis) = watts_per_thread(&facts, table);
         let ram = table.ram_w_per_gb.as_ref();
         let ram_w_per_gb = ram.map_or(0.375, |s| s.value);
@@ -89,7 +89,7 @@ impl CpuModel {
         };
         CpuModel {
             info: SensorInfo {
-                id: "cpu-model".to_string(),
+                id: crate::record::SensorFamily::cpu_model_id(),
                 name: format!("{} (CPU-time model)", facts.model_name),
                 kind: DeviceKind::Cpu,
                 quality: Quality::Modelled,
@@ -120,18 +120,20 @@ impl CpuModel {
 
     /// Counts CPU time from zero rather than from the first reading: for a child spawned just
     /// before the sampler started, nothing it used is lost.
-    pub fn start_at_zero(&mut self) {
+    pub(crate) fn start_at_zero(&mut self) {
         self.last_cpu_s = Some(0.0);
         self.info.counts_from_zero = true;
     }
 
+    #[cfg(test)]
     /// Watts charged per busy hardware thread.
-    pub fn w_per_thread(&self) -> f64 {
+    pub(crate) fn w_per_thread(&self) -> f64 {
         self.w_per_thread
     }
 
+    #[cfg(test)]
     /// CPU seconds seen so far.
-    pub fn cpu_seconds(&self) -> f64 {
+    pub(crate) fn cpu_seconds(&self) -> f64 {
         self.cpu_s_total
     }
 
@@ -147,7 +149,7 @@ impl CpuModel {
     }
 
     /// Advances the model to a new observation (exposed for tests).
-    pub fn observe(&mut self, cpu_s: f64, rss_bytes: f64, dt: Duration) -> Reading {
+    pub(crate) fn observe(&mut self, cpu_s: f64, rss_bytes: f64, dt: Duration) -> Reading {
         // CPU time of a tree can dip when a child exits before it is reaped: never go back.
         let cpu_s = self.last_cpu_s.map_or(cpu_s, |l| cpu_s.max(l));
         let d_cpu = self.last_cpu_s.map_or(0.0, |l| cpu_s - l);
@@ -190,6 +192,7 @@ impl Sensor for CpuModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platform::cpu::cpu_facts;
     use crate::profiles::Registry;
 
     const EPYC_VM: &str = "processor\t: 0\nmodel name\t: AMD EPYC 7763 64-Core Processor\nphysical id\t: 0\nsiblings\t: 2\ncpu cores\t: 1\n\nprocessor\t: 1\nmodel name\t: AMD EPYC 7763 64-Core Processor\nphysical id\t: 0\nsiblings\t: 2\ncpu cores\t: 1\n";

@@ -42,7 +42,7 @@ impl Drop for Hlml {
     }
 }
 
-pub struct GaudiSensor {
+pub(crate) struct GaudiSensor {
     hlml: Arc<Hlml>,
     index: u32,
     has_counter: bool,
@@ -86,7 +86,7 @@ fn visible(count: u32, var: Option<&str>) -> Vec<u32> {
 
 impl GaudiSensor {
     /// One sensor per visible Gaudi. `Err` (why) when hlml is not installed or sees none.
-    pub fn discover(habana_visible: Option<&str>) -> Result<Vec<GaudiSensor>, String> {
+    pub(crate) fn discover(habana_visible: Option<&str>) -> Result<Vec<GaudiSensor>, String> {
         let lib = super::load_library(&["libhlml.so", "/usr/lib/habanalabs/libhlml.so"])?;
         // SAFETY: the signatures are those of hlml.h.
         let (init, shutdown, count, by_index, name, power, energy) = unsafe {

@@ -7,19 +7,19 @@
 //! power only where no counter is available. Every figure carries how it was obtained:
 //! [`Quality::MeasuredCounter`], [`Quality::MeasuredPower`] or [`Quality::Modelled`].
 
-pub mod amdgpu;
-pub mod amdsmi;
+pub(crate) mod amdgpu;
+pub(crate) mod amdsmi;
 pub mod cputime;
-pub mod gaudi;
-pub mod nvml;
-pub mod rapl;
+pub(crate) mod gaudi;
+pub(crate) mod nvml;
+pub(crate) mod rapl;
 pub mod synthetic;
 
 use serde::Serialize;
 
 use crate::units::{Energy, Power};
 
-pub use crate::record::{DeviceKind, Quality};
+pub(crate) use crate::record::{DeviceKind, Quality};
 
 /// The first of `names` the dynamic loader finds, or "`names[0]` not found": a vendor's
 /// management library, loaded at run time when its driver stack installed it, never required.
@@ -36,34 +36,34 @@ pub(crate) fn load_library(names: &[&str]) -> Result<libloading::Library, String
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SensorInfo {
     /// Stable id: `nvml:0`, `rapl:package-0`, `cpu-model`.
-    pub id: String,
+    pub(crate) id: String,
     /// What it is, for people: "NVIDIA H100 80GB HBM3", "AMD EPYC 7763 (CPU-time model)".
-    pub name: String,
-    pub kind: DeviceKind,
+    pub(crate) name: String,
+    pub(crate) kind: DeviceKind,
     /// The best quality its readings can have.
-    pub quality: Quality,
+    pub(crate) quality: Quality,
     /// Range after which its energy counter wraps to 0, if it has a counter that wraps.
     #[serde(skip)]
-    pub counter_wrap: Option<Energy>,
+    pub(crate) counter_wrap: Option<Energy>,
     /// Its counter is 0 at the moment the sampler starts (a just-spawned child's CPU time):
     /// the sampler then counts from that origin instead of from the first reading.
     #[serde(skip)]
-    pub counts_from_zero: bool,
+    pub(crate) counts_from_zero: bool,
     /// Anything else worth recording (power limit, TDP used, scope).
-    pub details: serde_json::Value,
+    pub(crate) details: serde_json::Value,
 }
 
 /// One reading. Either part may be missing (a counter not supported, a read that failed).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Reading {
     /// Cumulative energy counter value (arbitrary origin, may wrap at `counter_wrap`).
-    pub counter: Option<Energy>,
+    pub(crate) counter: Option<Energy>,
     /// Power now (or averaged over the sensor's own window).
-    pub power: Option<Power>,
+    pub(crate) power: Option<Power>,
     /// Quality of `power` when it is present (measured for NVML, modelled for the CPU model).
-    pub power_quality: Option<Quality>,
+    pub(crate) power_quality: Option<Quality>,
     /// Device utilisation in percent, when the sensor knows it.
-    pub utilization_pct: Option<f64>,
+    pub(crate) utilization_pct: Option<f64>,
 }
 
 /// A source of energy readings.
@@ -75,7 +75,7 @@ pub trait Sensor: Send {
 
 /// Which GPUs to read.
 #[derive(Clone, Debug, PartialEq)]
-pub enum GpuSelection {
+pub(crate) enum GpuSelection {
     /// Every GPU the job can see (all, or those `CUDA_VISIBLE_DEVICES` leaves).
     All,
     /// GPUs by NVML's numbering (nvidia-smi's), whatever `CUDA_VISIBLE_DEVICES` says (`--gpus`).

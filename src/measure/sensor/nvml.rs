@@ -22,7 +22,7 @@ use crate::units::{Energy, Power};
 /// `NVML_FI_DEV_POWER_INSTANT` in nvml.h (r535 and newer).
 const FI_DEV_POWER_INSTANT: u32 = 186;
 
-pub struct NvmlSensor {
+pub(crate) struct NvmlSensor {
     nvml: Arc<Nvml>,
     index: u32,
     info: SensorInfo,
@@ -155,7 +155,7 @@ impl NvmlSensor {
     /// `cuda_visible` is `CUDA_VISIBLE_DEVICES`: with [`GpuSelection::All`] it limits the GPUs
     /// to those the job can see; [`GpuSelection::CudaOrdinals`] (a `--cuda N` device) is
     /// numbered within it. `--gpus` ([`GpuSelection::Indices`]) takes NVML's numbering as is.
-    pub fn discover(
+    pub(crate) fn discover(
         sel: &GpuSelection,
         cuda_visible: Option<&str>,
     ) -> Result<(Vec<NvmlSensor>, Vec<String>), String> {

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use super::{DeviceKind, Quality, Reading, Sensor, SensorInfo};
 use crate::units::Energy;
 
-pub struct RaplSensor {
+pub(crate) struct RaplSensor {
     info: SensorInfo,
     energy_file: PathBuf,
 }
@@ -23,7 +23,7 @@ fn read_trim(p: &Path) -> std::io::Result<String> {
 impl RaplSensor {
     /// Every package and dram zone whose counter can be read. `Err` when powercap is absent
     /// or unreadable (with the reason).
-    pub fn discover(root: &Path) -> Result<Vec<RaplSensor>, String> {
+    pub(crate) fn discover(root: &Path) -> Result<Vec<RaplSensor>, String> {
         let entries = std::fs::read_dir(root).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => format!(
                 "{} not present (no RAPL on this machine or kernel)",
@@ -73,7 +73,7 @@ impl RaplSensor {
                 .into_owned();
             out.push(RaplSensor {
                 info: SensorInfo {
-                    id: format!("rapl:{name}"),
+                    id: crate::record::SensorFamily::rapl_id(&name),
                     name: format!("RAPL {name} ({zone})"),
                     kind,
                     quality: Quality::MeasuredCounter,

@@ -28,7 +28,7 @@ pub enum Shape {
 }
 
 impl Shape {
-    pub fn power(&self, t: f64) -> f64 {
+    pub(crate) fn power(&self, t: f64) -> f64 {
         match *self {
             Shape::Constant(p) => p,
             Shape::Step { before, after, at } => {
@@ -43,7 +43,7 @@ impl Shape {
     }
 
     /// ∫₀ᵗ P.
-    pub fn energy(&self, t: f64) -> f64 {
+    pub(crate) fn energy(&self, t: f64) -> f64 {
         match *self {
             Shape::Constant(p) => p * t,
             Shape::Step { before, after, at } => {
@@ -93,24 +93,22 @@ impl SyntheticSensor {
         }
     }
 
+    #[cfg(test)]
     /// Its counter wraps to 0 at `range`.
-    pub fn wrapping_at(mut self, range: Energy) -> Self {
+    pub(crate) fn wrapping_at(mut self, range: Energy) -> Self {
         self.info.counter_wrap = Some(range);
         self
     }
 
+    #[cfg(test)]
     /// Reads fail between `from` and `to` seconds.
-    pub fn failing(mut self, from: f64, to: f64) -> Self {
+    pub(crate) fn failing(mut self, from: f64, to: f64) -> Self {
         self.fail = Some((from, to));
         self
     }
 
-    pub fn shape(&self) -> Shape {
-        self.shape
-    }
-
     /// Seconds since the sensor was made: the `t` of its curve.
-    pub fn elapsed(&self) -> f64 {
+    pub(crate) fn elapsed(&self) -> f64 {
         self.start.elapsed().as_secs_f64()
     }
 }

@@ -7,21 +7,27 @@ use gemm::Parallelism;
 
 /// A read-only f32 matrix over a slice: element (i, j) is `data[i·rs + j·cs]`.
 #[derive(Clone, Copy, Debug)]
-pub struct Mat<'a> {
-    pub data: &'a [f32],
-    pub rows: usize,
-    pub cols: usize,
-    pub rs: usize,
-    pub cs: usize,
+pub(crate) struct Mat<'a> {
+    pub(crate) data: &'a [f32],
+    pub(crate) rows: usize,
+    pub(crate) cols: usize,
+    pub(crate) rs: usize,
+    pub(crate) cs: usize,
 }
 
 impl<'a> Mat<'a> {
     /// A row-major `rows × cols` matrix.
-    pub fn new(data: &'a [f32], rows: usize, cols: usize) -> Mat<'a> {
+    pub(crate) fn new(data: &'a [f32], rows: usize, cols: usize) -> Mat<'a> {
         Mat::strided(data, rows, cols, cols, 1)
     }
 
-    pub fn strided(data: &'a [f32], rows: usize, cols: usize, rs: usize, cs: usize) -> Mat<'a> {
+    pub(crate) fn strided(
+        data: &'a [f32],
+        rows: usize,
+        cols: usize,
+        rs: usize,
+        cs: usize,
+    ) -> Mat<'a> {
         Mat {
             data,
             rows,
@@ -32,7 +38,7 @@ impl<'a> Mat<'a> {
     }
 
     /// The transpose, read through the same slice.
-    pub fn t(self) -> Mat<'a> {
+    pub(crate) fn t(self) -> Mat<'a> {
         Mat::strided(self.data, self.cols, self.rows, self.cs, self.rs)
     }
 
@@ -66,14 +72,14 @@ fn parallelism(threads: bool) -> Parallelism {
 /// # Panics
 /// When the shapes do not match or a view reaches past its slice: a caller's bug, checked here
 /// because the multiply itself reads through raw pointers.
-pub fn matmul(out: &mut [f32], accumulate: bool, a: Mat, b: Mat, threads: bool) {
+pub(crate) fn matmul(out: &mut [f32], accumulate: bool, a: Mat, b: Mat, threads: bool) {
     assert_eq!(out.len(), a.rows * b.cols, "output size");
     matmul_into(out, b.cols, accumulate, a, b, threads)
 }
 
 /// [`matmul`] into rows `out_rs` apart: `a.rows × b.cols` at the start of `out`, for writing
 /// one block of a wider matrix (one head's columns of the attention output).
-pub fn matmul_into(
+pub(crate) fn matmul_into(
     out: &mut [f32],
     out_rs: usize,
     accumulate: bool,
