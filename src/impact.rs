@@ -500,7 +500,7 @@ fn eval(m: &Model, site: &Site, emb: Option<&Embodied>, p: &Point<'_>) -> Output
 /// The central rates at which a site turns device energy and device time into facility
 /// energy, CO2e and cost. A running measurement's budget, its Prometheus figures and its
 /// CodeCarbon row use these, so that each agrees with the report's central estimate: the same
-/// products as [`eval`], at one point.
+/// products as the estimate's evaluation, at one point.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SiteRates {
     /// Facility energy per unit of device energy.

@@ -171,7 +171,7 @@ impl DeviceClass {
 /// Decides how a run uses a measurement:
 /// - its J/sample carries over only for the run's own workload (a measured command with
 ///   `--samples`, or `same_workload = true`);
-/// - otherwise the measured J/FLOP and FLOP/s calibrate the run's FLOPs ([compute]);
+/// - otherwise the measured J/FLOP and FLOP/s calibrate the run's FLOPs (`[compute]`);
 /// - a measurement on another kind of device than the run's is shown for comparison, never
 ///   primary.
 ///

@@ -3,7 +3,7 @@
 //! Two modes share the sensors and the sampler:
 //! - **training** (in [`crate::train`]): a candle training loop in this process, CPU or CUDA;
 //!   warm-up steps run before the measured window starts, so the figures describe steady state;
-//! - **command** ([`wrap`]): any command, spawned without a shell; all GPUs and the command's
+//! - **command** (`wrap`): any command, spawned without a shell; all GPUs and the command's
 //!   whole process tree are measured for as long as it runs, and footprint exits with its code.
 //!
 //! This room knows nothing of training: the training loop uses it, never the reverse.

@@ -14,6 +14,7 @@ const SI_USER: libc::c_int = libc::SI_USER;
 fn rusage_seconds(who: libc::c_int) -> f64 {
     // SAFETY: getrusage writes into the struct we pass; zeroed is a valid rusage.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `ru` is a valid, writable rusage for the call to fill.
     if unsafe { libc::getrusage(who, &mut ru) } != 0 {
         return 0.0;
     }
@@ -36,6 +37,7 @@ pub(crate) fn children_cpu_seconds() -> f64 {
 pub(crate) fn thread_cpu_seconds() -> f64 {
     // SAFETY: clock_gettime writes a timespec we own.
     let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    // SAFETY: `ts` is a valid, writable timespec for the call to fill.
     unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
 }
@@ -58,6 +60,7 @@ extern "C" fn on_signal(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut
         // SAFETY: the kernel passes a valid siginfo with SA_SIGINFO; kill is async-signal-safe.
         let from_process = info.is_null() || unsafe { (*info).si_code } == SI_USER;
         if sig != libc::SIGINT || from_process {
+            // SAFETY: kill is async-signal-safe and takes plain integers.
             unsafe {
                 libc::kill(child, sig);
             }

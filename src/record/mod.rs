@@ -3,7 +3,7 @@
 //!
 //! Data only: nothing here reads a file, a clock or a sensor. `measure` fills a
 //! [`Measurement`]; `report` renders it; `check`, `[measured]` and (later) `merge` read a report
-//! back through the one reader here, [`MeasurementReport::from_json`], which validates what it
+//! back through the one reader here, `MeasurementReport::from_json`, which validates what it
 //! reads (known schema, finite and non-negative figures) so that no caller has to.
 //!
 //! The JSON field names are a contract (docs/run-format.md): add, never rename.

@@ -34,9 +34,11 @@ pub(crate) struct AmdSmi {
 pub(crate) struct Gpu(Handle);
 // SAFETY: see above; the handle is only passed back to the library that made it.
 unsafe impl Send for Gpu {}
+// SAFETY: as for Send: the library's calls may be made on a handle from any thread at once.
 unsafe impl Sync for Gpu {}
 // SAFETY: the function pointers and the library may be used from any thread.
 unsafe impl Send for AmdSmi {}
+// SAFETY: as for Send: shared references only call the library's thread-safe functions.
 unsafe impl Sync for AmdSmi {}
 
 impl Drop for AmdSmi {

@@ -33,6 +33,7 @@ struct Hlml {
 
 // SAFETY: hlml's functions may be called from any thread; the library lives as long as this.
 unsafe impl Send for Hlml {}
+// SAFETY: as for Send: shared references only call hlml's thread-safe functions.
 unsafe impl Sync for Hlml {}
 
 impl Drop for Hlml {

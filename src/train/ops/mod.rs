@@ -3,8 +3,8 @@
 //! candle composes a dense layer's bias, layer norm, the tanh GELU's gradient and attention
 //! from many element-wise ops (the GELU's with scalar libm calls per element), each allocating
 //! its output and each with a backward pass of its own. These do the same arithmetic in one
-//! sweep forward and one backward, with vectorised math ([`super::vmath`]) and the matrix
-//! multiplies candle itself uses ([`gemm`]), so the training loop measures the hardware rather
+//! sweep forward and one backward, with vectorised math (`train::vmath`) and the matrix
+//! multiplies candle itself uses (`gemm`), so the training loop measures the hardware rather
 //! than per-op overhead. Numerics follow candle's (the same tanh approximation of GELU, the
 //! max-subtracted softmax), in f32; each op is checked against candle's composed ops, values
 //! and gradients, in its tests. On other devices or dtypes the callers get candle's own ops.
