@@ -8,27 +8,11 @@
 
 use std::fmt::Write;
 
+use crate::text::markup;
 use crate::units::sig4;
 
 const WIDTH: f64 = 880.0;
 const FONT: &str = "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\"";
-
-/// Text made safe for SVG and HTML (element content and attribute values).
-pub(crate) fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// A tidy axis from 0: the top and the ticks, at 1, 2 or 5 × 10^k, about `n` of them.
 pub(crate) fn ticks(max: f64, n: usize) -> (f64, Vec<f64>) {
@@ -139,7 +123,7 @@ fn bar_panel(out: &mut String, p: &Panel, top: f64) -> (f64, f64) {
     let _ = writeln!(
         out,
         r#"<text x="16" y="{top}" font-size="14" font-weight="bold">{} ({unit})</text>"#,
-        esc(&p.title)
+        markup(&p.title)
     );
     let rows_top = top + 12.0;
     let bottom = rows_top + ROW * p.bars.len() as f64;
@@ -150,7 +134,7 @@ fn bar_panel(out: &mut String, p: &Panel, top: f64) -> (f64, f64) {
             out,
             r#"<text x="{LABEL_W}" y="{:.1}" font-size="12" text-anchor="end">{}</text>"#,
             cy + 4.0,
-            esc(&b.label)
+            markup(&b.label)
         );
         if !b.central.is_finite() {
             let _ = writeln!(
@@ -165,8 +149,8 @@ fn bar_panel(out: &mut String, p: &Panel, top: f64) -> (f64, f64) {
             r##"<rect class="bar" x="{PLOT_X0}" y="{:.1}" width="{:.1}" height="14" fill="#c8c8c8" stroke="#000" stroke-width="0.8"><title>{}: {}</title></rect>"##,
             cy - 7.0,
             (x(b.central) - PLOT_X0).max(0.5),
-            esc(&b.label),
-            esc(&format!("{} {unit}", sig4(b.central * factor)))
+            markup(&b.label),
+            markup(&format!("{} {unit}", sig4(b.central * factor)))
         );
         let (lo, hi) = (x(b.low.min(b.central)), x(b.high.max(b.central)));
         if hi - lo > 0.5 {
@@ -200,8 +184,8 @@ fn bar_panel(out: &mut String, p: &Panel, top: f64) -> (f64, f64) {
             out,
             r#"<text x="{text_x:.1}" y="{:.1}" font-size="11">{}{}</text>"#,
             cy + 4.0,
-            esc(&value),
-            esc(&note)
+            markup(&value),
+            markup(&note)
         );
     }
     axis_x(out, &marks, axis_top, bottom, unit, rows_top);
@@ -229,7 +213,7 @@ fn axis_x(out: &mut String, marks: &[f64], top: f64, y: f64, unit: &str, grid_to
         r#"<text class="axis-label" x="{:.1}" y="{:.1}" font-size="12" text-anchor="middle">{}</text>"#,
         (PLOT_X0 + PLOT_X1) / 2.0,
         y + 31.0,
-        esc(unit)
+        markup(unit)
     );
 }
 
@@ -288,7 +272,7 @@ pub(crate) fn line_chart(
             bottom - top,
             a + 4.0,
             top + 14.0,
-            esc(&s.label)
+            markup(&s.label)
         );
     }
     for m in &ymarks {
@@ -316,9 +300,9 @@ pub(crate) fn line_chart(
         r##"<path d="M{x0} {top}V{bottom}H{x1}" stroke="#000" fill="none"/><text class="axis-label" x="{:.1}" y="{:.1}" font-size="12" text-anchor="middle">{}</text><text class="axis-label" transform="translate(22 {:.1}) rotate(-90)" font-size="12" text-anchor="middle">{}</text>"##,
         (x0 + x1) / 2.0,
         bottom + 34.0,
-        esc(x_unit),
+        markup(x_unit),
         (top + bottom) / 2.0,
-        esc(y_unit)
+        markup(y_unit)
     );
     let mut legend_y = bottom + 58.0;
     for (i, s) in series.iter().enumerate() {
@@ -341,7 +325,7 @@ pub(crate) fn line_chart(
         let _ = writeln!(
             body,
             r#"<path class="series" d="{d}" stroke="{shade}" stroke-width="1.6" fill="none"{dash}><title>{}</title></path>"#,
-            esc(&s.name)
+            markup(&s.name)
         );
         let _ = writeln!(
             body,
@@ -349,7 +333,7 @@ pub(crate) fn line_chart(
             x0 + 36.0,
             x0 + 44.0,
             legend_y + 4.0,
-            esc(&s.name)
+            markup(&s.name)
         );
         legend_y += 18.0;
     }
@@ -365,8 +349,8 @@ fn document(title: &str, subtitle: &str, width: f64, height: f64, body: &str) ->
 <text x="16" y="42" font-size="12" fill="#333">{s}</text>
 {body}</svg>
 "##,
-        t = esc(title),
-        s = esc(subtitle)
+        t = markup(title),
+        s = markup(subtitle)
     )
 }
 

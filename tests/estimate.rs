@@ -582,3 +582,33 @@ fn prices_match_the_place() {
         v["assumptions"]
     );
 }
+
+/// Every command renders through one output system: a format a result does not support is
+/// refused before any work (exit 2, one line naming the formats it does), never rendered as
+/// another format without a word.
+#[test]
+fn an_unsupported_format_is_refused_with_the_supported_list() {
+    let r = run(&["validate", "examples/published/prediction", "-f", "html"]);
+    assert_input_error(&r, &["--format", "table, json, markdown", "not html"]);
+    let r = run(&["validate", "examples/published/prediction", "-f", "csv"]);
+    assert_input_error(&r, &["--format", "not csv"]);
+    let run_file = example("laptop-finetune.toml");
+    let r = run(&[
+        "sweep",
+        run_file.to_str().unwrap(),
+        "--region",
+        "FR,DE",
+        "-f",
+        "junit",
+    ]);
+    assert_input_error(
+        &r,
+        &["--format", "table, json, csv, markdown, html", "not junit"],
+    );
+    // and each supported one renders
+    for f in ["table", "json", "markdown"] {
+        let r = run(&["validate", "examples/published/reproduction", "-f", f]);
+        assert_eq!(r.code, 0, "{f}: {}", r.stderr);
+        assert!(!r.stdout.is_empty());
+    }
+}

@@ -53,7 +53,7 @@ pub(super) fn check_cmd(a: &CheckArgs, profiles: Option<&Path>) -> anyhow::Resul
     };
     let verdict = report.budget.as_ref().expect("check sets the verdict");
     // The verdict first: an output that fails afterwards must not hide it.
-    let shown = emit(&report::exporter(format).render(&report)?, None);
+    let shown = emit(&report::render(&report, format)?, None);
     if !verdict.ok {
         for (line, pass) in report::verdict_lines(verdict) {
             if !pass {
@@ -63,7 +63,7 @@ pub(super) fn check_cmd(a: &CheckArgs, profiles: Option<&Path>) -> anyhow::Resul
     }
     github(&report, format)?;
     if let Some(path) = &a.summary {
-        let md = report::exporter(Format::Markdown).render(&report)?;
+        let md = report::render(&report, Format::Markdown)?;
         files::append(path, md.as_bytes())
             .map_err(|e| OutputError::new(path.display().to_string(), e))?;
     }

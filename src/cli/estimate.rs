@@ -26,9 +26,6 @@ pub(super) fn estimate(a: &EstimateArgs, profiles: Option<&Path>) -> anyhow::Res
             "junit reports a budget: add [budget] to the run file, or use `footprint check`",
         ));
     }
-    emit(
-        &report::exporter(format).render(&report)?,
-        a.output.as_deref(),
-    )?;
+    emit(&report::render(&report, format)?, a.output.as_deref())?;
     Ok(EXIT_OK)
 }

@@ -268,7 +268,7 @@ pub(super) fn measure_cmd(a: &MeasureArgs, profiles: Option<&Path>) -> anyhow::R
             return Ok(fail.code);
         }
     };
-    let json = report::exporter(Format::Json).render(&report)?;
+    let json = report::render(report.as_ref(), Format::Json)?;
     let mut failed = Vec::new();
     if let Some(path) = &a.output
         && let Err(e) = emit(&json, Some(path))
@@ -280,7 +280,7 @@ pub(super) fn measure_cmd(a: &MeasureArgs, profiles: Option<&Path>) -> anyhow::R
     {
         failed.push(e);
     }
-    let text = report::exporter(a.format.into()).render(&report)?;
+    let text = report::render(report.as_ref(), a.format.into())?;
     if to_stderr {
         say_raw(&text);
     } else if let Err(e) = emit(&text, None) {

@@ -20,8 +20,8 @@ pub(super) fn merge_cmd(a: &MergeArgs, profiles: Option<&Path>) -> anyhow::Resul
     check_output(a.output.as_deref(), "-o", &inputs)?;
     let report = app::merge::merge(&a.reports, a.force, a.region.as_deref(), profiles)?;
     if let Some(out) = &a.output {
-        emit(&report::exporter(Format::Json).render(&report)?, Some(out))?;
+        emit(&report::render(&report, Format::Json)?, Some(out))?;
     }
-    emit(&report::exporter(format).render(&report)?, None)?;
+    emit(&report::render(&report, format)?, None)?;
     Ok(EXIT_OK)
 }

@@ -6,17 +6,13 @@ use super::args::{SortArg, SweepArgs};
 use super::{check_output, emit, flag_error, not_an_input};
 use crate::app;
 use crate::error::EXIT_OK;
+use crate::report::sweep::SweepView;
 use crate::report::{self, Format};
 
 pub(super) fn sweep_cmd(a: &SweepArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
     use crate::report::sweep::SortBy;
     let format = Format::from(a.format);
-    if format == Format::Junit {
-        return Err(flag_error(
-            "--format",
-            "sweep writes table, json, csv, markdown or html",
-        ));
-    }
+    report::supports::<SweepView>(format)?;
     if let Some(out) = &a.output {
         not_an_input(out, "-o", &[&a.run])?;
     }
@@ -43,9 +39,11 @@ pub(super) fn sweep_cmd(a: &SweepArgs, profiles: Option<&Path>) -> anyhow::Resul
     if let Some(path) = &a.plot {
         emit(&report::sweep::chart(&s, by, a.top), Some(path))?;
     }
-    emit(
-        &report::sweep::render(&s, by, a.top, format),
-        a.output.as_deref(),
-    )?;
+    let view = SweepView {
+        sweep: &s,
+        by,
+        top: a.top,
+    };
+    emit(&report::render(&view, format)?, a.output.as_deref())?;
     Ok(EXIT_OK)
 }

@@ -6,16 +6,12 @@ use super::args::ValidateArgs;
 use super::{emit, flag_error};
 use crate::app;
 use crate::error::{EXIT_BUDGET, EXIT_OK, say};
+use crate::report::validation::ValidationView;
 use crate::report::{self, Format};
 
 pub(super) fn validate_cmd(a: &ValidateArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
     let format = Format::from(a.format);
-    if matches!(format, Format::Csv | Format::Junit) {
-        return Err(flag_error(
-            "--format",
-            "validate writes table, json or markdown",
-        ));
-    }
+    report::supports::<ValidationView>(format)?;
     if let Some(c) = a.min_coverage
         && !(0.0..=1.0).contains(&c)
     {
@@ -28,7 +24,11 @@ pub(super) fn validate_cmd(a: &ValidateArgs, profiles: Option<&Path>) -> anyhow:
     }
     let cases = app::validate(&a.dirs, profiles)?;
     let s = app::summarize(&cases);
-    emit(&report::validation::render(&cases, &s, format), None)?;
+    let view = ValidationView {
+        cases: &cases,
+        summary: &s,
+    };
+    emit(&report::render(&view, format)?, None)?;
     let mut failed = Vec::new();
     if s.reproduction_within < s.reproduction_figures {
         failed.push(format!(

@@ -9,6 +9,7 @@
 use crate::impact::SiteRates;
 use crate::profiles::RegionName;
 use crate::record::{DeviceKind, Measurement, SensorFamily};
+use crate::text::csv_field;
 use crate::units::{Duration, Energy};
 
 /// CodeCarbon's columns, in its order, then footprint's own.
@@ -63,14 +64,6 @@ pub(crate) struct Site<'a> {
 /// The header line.
 pub(crate) fn header() -> String {
     COLUMNS.join(",") + "\n"
-}
-
-fn quoted(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }
 
 fn num(x: f64) -> String {
@@ -151,7 +144,7 @@ pub(crate) fn row(m: &Measurement, project: &str, site: &Site<'_>) -> String {
     );
     let cells: Vec<String> = vec![
         iso8601(m.started_at_unix_s),
-        quoted(project),
+        csv_field(project),
         run_id,
         String::new(),
         num(m.duration_s),
@@ -168,23 +161,23 @@ pub(crate) fn row(m: &Measurement, project: &str, site: &Site<'_>) -> String {
         num(kwh(sum(DeviceKind::Gpu, |d| d.energy_j))),
         num(kwh(sum(DeviceKind::Dram, |d| d.energy_j))),
         num(energy_kwh),
-        quoted(site.country_name.unwrap_or("")),
+        csv_field(site.country_name.unwrap_or("")),
         iso,
-        quoted(grid.unwrap_or("")),
+        csv_field(grid.unwrap_or("")),
         cloud_provider,
         cloud_region,
         std::env::consts::OS.to_string(),
         String::new(),
         String::new(),
         detail("threads_visible").map_or(String::new(), |v| v.to_string()),
-        quoted(
+        csv_field(
             detail("cpu")
                 .and_then(|v| v.as_str().map(String::from))
                 .unwrap_or_default()
                 .as_str(),
         ),
         gpus.len().to_string(),
-        quoted(&gpus.join(", ")),
+        csv_field(&gpus.join(", ")),
         String::new(),
         String::new(),
         site.ram_total_gb.map_or(String::new(), num),
@@ -202,7 +195,7 @@ pub(crate) fn row(m: &Measurement, project: &str, site: &Site<'_>) -> String {
         .to_string(),
         num(site.rates.pue),
         format!("footprint {}", env!("CARGO_PKG_VERSION")),
-        quoted(&m.energy_source),
+        csv_field(&m.energy_source),
     ];
     cells.join(",") + "\n"
 }

@@ -2,6 +2,7 @@
 
 use super::{Exporter, Report};
 use crate::record::Field;
+use crate::text::csv_field;
 
 pub(crate) struct CsvExporter;
 
@@ -20,15 +21,6 @@ const COLUMNS: [Field; 11] = [
     Field::DeviceHours,
     Field::WallClock,
 ];
-
-/// Quotes a field when it needs it (RFC 4180).
-fn quoted(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
 
 fn num(x: Option<f64>) -> String {
     x.map(|v| format!("{}", crate::record::tidy(v)))
@@ -52,7 +44,7 @@ impl Exporter for CsvExporter {
         out.push('\n');
         for e in &report.estimates {
             let mut row = vec![
-                quoted(&report.name),
+                csv_field(&report.name),
                 e.kind.as_str().to_string(),
                 (Some(e.kind) == primary).to_string(),
             ];

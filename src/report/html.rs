@@ -3,7 +3,7 @@
 //! it as an artifact. The markup is also well-formed XML, so tools (and tests) can read it.
 
 use super::{Exporter, Report, assumption_value, figure_rows, verdict_lines};
-use crate::plot::esc;
+use crate::text::markup;
 
 pub(crate) struct HtmlExporter;
 
@@ -17,7 +17,7 @@ figure{margin:1em 0;overflow-x:auto}svg{height:auto}small{color:#444}";
 pub(crate) fn page(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n<title>{t}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{t}</h1>\n{body}<p><small>Written by footprint {v}. Figures modelled rather than measured are labelled so.</small></p>\n</body>\n</html>\n",
-        t = esc(title),
+        t = markup(title),
         v = env!("CARGO_PKG_VERSION")
     )
 }
@@ -28,7 +28,7 @@ pub(crate) fn table(header: &[String], rows: &[Vec<String>]) -> String {
     if header.iter().any(|h| !h.is_empty()) {
         out.push_str("<tr>");
         for h in header {
-            out.push_str(&format!("<th>{}</th>", esc(h)));
+            out.push_str(&format!("<th>{}</th>", markup(h)));
         }
         out.push_str("</tr>\n");
     }
@@ -40,7 +40,7 @@ pub(crate) fn table(header: &[String], rows: &[Vec<String>]) -> String {
                     .next()
                     .is_some_and(|ch| ch.is_ascii_digit() || ch == '$');
             let class = if numeric { " class=\"n\"" } else { "" };
-            out.push_str(&format!("<td{class}>{}</td>", esc(c)));
+            out.push_str(&format!("<td{class}>{}</td>", markup(c)));
         }
         out.push_str("</tr>\n");
     }
@@ -56,7 +56,7 @@ pub(crate) fn figure(svg: &str) -> String {
 fn list(items: &[String]) -> String {
     let mut out = String::from("<ul>\n");
     for i in items {
-        out.push_str(&format!("<li>{}</li>\n", esc(i)));
+        out.push_str(&format!("<li>{}</li>\n", markup(i)));
     }
     out.push_str("</ul>\n");
     out
@@ -66,7 +66,7 @@ impl Exporter for HtmlExporter {
     fn render(&self, r: &Report) -> anyhow::Result<String> {
         let mut body = String::new();
         if let Some(d) = &r.description {
-            body.push_str(&format!("<p>{}</p>\n", esc(d)));
+            body.push_str(&format!("<p>{}</p>\n", markup(d)));
         }
         if let Some(v) = &r.budget {
             body.push_str(&format!(

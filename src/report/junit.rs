@@ -1,25 +1,9 @@
 //! JUnit XML for CI test reporters: one test case per budget limit, a failure per exceeded one.
 
 use super::{Exporter, Report, verdict_lines};
+use crate::text::markup;
 
 pub(crate) struct JunitExporter;
-
-/// Escapes text for XML attributes and content.
-fn xml(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// A number without float noise (12 significant digits).
 fn num(x: f64) -> String {
@@ -42,7 +26,7 @@ impl Exporter for JunitExporter {
         ));
         out.push_str(&format!(
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">\n",
-            xml(&suite),
+            markup(&suite),
             lines.len()
         ));
         out.push_str(&format!(
@@ -58,15 +42,15 @@ impl Exporter for JunitExporter {
             if *ok {
                 out.push_str(&format!(
                     "    <testcase classname=\"footprint.budget\" name=\"{}\">\n      <system-out>{}</system-out>\n    </testcase>\n",
-                    xml(&name),
-                    xml(line)
+                    markup(&name),
+                    markup(line)
                 ));
             } else {
                 out.push_str(&format!(
                     "    <testcase classname=\"footprint.budget\" name=\"{}\">\n      <failure message=\"{}\" type=\"BudgetExceeded\">{} (value {}, limit {}, excess {})</failure>\n    </testcase>\n",
-                    xml(&name),
-                    xml(line),
-                    xml(line),
+                    markup(&name),
+                    markup(line),
+                    markup(line),
                     num(check.value),
                     num(check.limit),
                     num(check.excess)
@@ -83,8 +67,8 @@ impl Exporter for JunitExporter {
 pub(crate) fn input_error(file: &str, message: &str) -> String {
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"footprint\" tests=\"1\" failures=\"0\" errors=\"1\">\n  <testsuite name=\"footprint budget: {}\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\">\n    <testcase classname=\"footprint.budget\" name=\"budget can be checked\">\n      <error message=\"{}\" type=\"InvalidInput\">{}</error>\n    </testcase>\n  </testsuite>\n</testsuites>\n",
-        xml(file),
-        xml(message),
-        xml(message)
+        markup(file),
+        markup(message),
+        markup(message)
     )
 }

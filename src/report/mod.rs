@@ -63,6 +63,68 @@ pub trait Exporter {
     fn render(&self, report: &Report) -> anyhow::Result<String>;
 }
 
+impl Format {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Markdown => "markdown",
+            Format::Junit => "junit",
+            Format::Html => "html",
+        }
+    }
+}
+
+/// A command's result, rendered in the formats it declares. Every command renders through
+/// this, so a format a result does not support is refused the same way everywhere (exit 2,
+/// with the list), never rendered as another format without a word.
+pub(crate) trait Render {
+    /// What the result is, for messages ("sweep").
+    const WHAT: &'static str;
+    /// The formats it renders in.
+    const FORMATS: &'static [Format];
+    /// Renders in `format`, one of [`Render::FORMATS`] ([`render`] checks).
+    fn render_in(&self, format: Format) -> anyhow::Result<String>;
+}
+
+/// Whether `R` renders in `format`; otherwise the error names the formats it does.
+pub(crate) fn supports<R: Render>(format: Format) -> Result<(), crate::error::InputError> {
+    if R::FORMATS.contains(&format) {
+        return Ok(());
+    }
+    let names: Vec<&str> = R::FORMATS.iter().map(|f| f.name()).collect();
+    Err(crate::error::InputError::new(format!(
+        "{} writes {}, not {}",
+        R::WHAT,
+        names.join(", "),
+        format.name()
+    ))
+    .for_key("--format"))
+}
+
+/// `result` in `format`, refused when the result does not support it.
+pub(crate) fn render<R: Render>(result: &R, format: Format) -> anyhow::Result<String> {
+    supports::<R>(format)?;
+    result.render_in(format)
+}
+
+/// A report renders in every format (JUnit needs a budget verdict, which its exporter checks).
+impl Render for Report {
+    const WHAT: &'static str = "a report";
+    const FORMATS: &'static [Format] = &[
+        Format::Table,
+        Format::Json,
+        Format::Csv,
+        Format::Markdown,
+        Format::Junit,
+        Format::Html,
+    ];
+    fn render_in(&self, format: Format) -> anyhow::Result<String> {
+        exporter(format).render(self)
+    }
+}
+
 pub fn exporter(format: Format) -> Box<dyn Exporter> {
     match format {
         Format::Table => Box::new(table::TableExporter),

@@ -1,6 +1,7 @@
 //! `footprint sweep`'s report: the options, best first by the chosen figure, with the
 //! cleanest, cheapest and fastest marked.
 
+use crate::text::csv_field;
 use serde::Serialize;
 
 use super::Format;
@@ -140,13 +141,33 @@ fn band(r: &Row, f: Field) -> String {
     }
 }
 
-/// Renders the sweep.
-pub(crate) fn render(s: &Sweep, by: SortBy, top: Option<usize>, format: Format) -> String {
-    let rows = ranked(s, by, top);
-    match format {
-        Format::Json => render_json(s, by, &rows),
-        Format::Csv => render_csv(s, &rows),
-        _ => render_for_people(s, by, top, format, &rows),
+/// A sweep as it is shown: ranked by one figure, the best `top` kept.
+pub(crate) struct SweepView<'a> {
+    pub(crate) sweep: &'a Sweep,
+    pub(crate) by: SortBy,
+    pub(crate) top: Option<usize>,
+}
+
+impl super::Render for SweepView<'_> {
+    const WHAT: &'static str = "sweep";
+    const FORMATS: &'static [Format] = &[
+        Format::Table,
+        Format::Json,
+        Format::Csv,
+        Format::Markdown,
+        Format::Html,
+    ];
+    fn render_in(&self, format: Format) -> anyhow::Result<String> {
+        let (s, by, top) = (self.sweep, self.by, self.top);
+        let rows = ranked(s, by, top);
+        match format {
+            Format::Json => Ok(render_json(s, by, &rows)),
+            Format::Csv => Ok(render_csv(s, &rows)),
+            Format::Table | Format::Markdown | Format::Html => {
+                Ok(render_for_people(s, by, top, format, &rows))
+            }
+            Format::Junit => Err(super::supports::<Self>(format).unwrap_err().into()),
+        }
     }
 }
 
@@ -192,7 +213,7 @@ fn render_csv(s: &Sweep, rows: &[(&Row, Vec<&'static str>)]) -> String {
     for (i, (r, marks)) in rows.iter().enumerate() {
         let mut cells = vec![(i + 1).to_string()];
         for (_, f) in &cols {
-            cells.push(f(r).unwrap_or_default().replace(',', " "));
+            cells.push(csv_field(&f(r).unwrap_or_default()));
         }
         cells.push(r.model.as_str().to_string());
         for f in [Field::Co2e, Field::Energy, Field::Cost] {

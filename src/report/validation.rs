@@ -85,12 +85,25 @@ fn summary_lines(s: &ValidationSummary) -> Vec<String> {
     out
 }
 
-/// The cases as a table, Markdown or JSON (CSV and JUnit are not offered for this report).
-pub(crate) fn render(cases: &[CaseCheck], s: &ValidationSummary, format: Format) -> String {
-    match format {
-        Format::Json => render_json(cases, s),
-        Format::Markdown => render_markdown(cases, s),
-        _ => render_table(cases, s),
+/// What `validate` found: the cases and their summary.
+pub(crate) struct ValidationView<'a> {
+    pub(crate) cases: &'a [CaseCheck],
+    pub(crate) summary: &'a ValidationSummary,
+}
+
+impl super::Render for ValidationView<'_> {
+    const WHAT: &'static str = "validate";
+    const FORMATS: &'static [Format] = &[Format::Table, Format::Json, Format::Markdown];
+    fn render_in(&self, format: Format) -> anyhow::Result<String> {
+        let (cases, s) = (self.cases, self.summary);
+        match format {
+            Format::Json => Ok(render_json(cases, s)),
+            Format::Markdown => Ok(render_markdown(cases, s)),
+            Format::Table => Ok(render_table(cases, s)),
+            Format::Csv | Format::Junit | Format::Html => {
+                Err(super::supports::<Self>(format).unwrap_err().into())
+            }
+        }
     }
 }
 

@@ -245,9 +245,13 @@ mod tests {
     fn real_busy_loop_is_charged() {
         let mut m = CpuModel::here(Scope::SelfProcess, Registry::embedded().cpus());
         m.read().unwrap();
-        let t0 = std::time::Instant::now();
+        // Spin until this process has used 0.5 CPU-s (not 0.5 s of wall time: on a loaded
+        // machine the thread gets less than a core), or 20 s have passed.
+        let (t0, cpu0) = (std::time::Instant::now(), crate::platform::self_cpu_seconds());
         let mut x = 0u64;
-        while t0.elapsed() < std::time::Duration::from_millis(500) {
+        while crate::platform::self_cpu_seconds() - cpu0 < 0.5
+            && t0.elapsed() < std::time::Duration::from_secs(20)
+        {
             x = x
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
