@@ -45,33 +45,15 @@ pub(crate) enum Generation {
     Other,
 }
 
-/// The generation of an accelerator profile, from its name.
+/// The generation of an accelerator profile, from its `family` (data, not its name).
 pub(crate) fn generation(acc: &Accelerator) -> Generation {
-    let n = acc.name.to_ascii_uppercase();
-    let starts = |p: &[&str]| p.iter().any(|x| n.starts_with(x));
-    if starts(&["TPU"]) {
-        Generation::Tpu
-    } else if starts(&["P100", "V100"]) {
-        Generation::PascalVolta
-    } else if starts(&["A100", "A800", "A10", "A40", "RTX-A6000", "RTX-3090"]) {
-        Generation::Ampere
-    } else if starts(&[
-        "H100",
-        "H200",
-        "H800",
-        "H20",
-        "L4",
-        "L40",
-        "RTX-4090",
-        "RTX-5090",
-        "RTX-6000-ADA",
-        "B100",
-        "B200",
-        "GB200",
-    ]) {
-        Generation::HopperOrLater
-    } else {
-        Generation::Other
+    use crate::profiles::Family;
+    match acc.family {
+        Some(Family::Tpu) => Generation::Tpu,
+        Some(Family::Pascal | Family::Volta) => Generation::PascalVolta,
+        Some(Family::Ampere) => Generation::Ampere,
+        Some(Family::Hopper | Family::Ada | Family::Blackwell) => Generation::HopperOrLater,
+        Some(Family::Turing | Family::Cdna | Family::Gaudi) | None => Generation::Other,
     }
 }
 

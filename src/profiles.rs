@@ -17,53 +17,30 @@ use serde::Deserialize;
 use crate::error::InputError;
 use crate::suggest::{Quote, did_you_mean, nearest, normalize};
 
-/// The embedded profiles, as build.rs compiled them from `profiles/*.toml` into JSON (read back
-/// about ten times faster than TOML: startup time is part of a measurement's overhead).
-const EMBEDDED: &[(&str, &str)] = &[
-    (
-        "profiles/accelerators.toml",
-        include_str!(concat!(env!("OUT_DIR"), "/accelerators.json")),
-    ),
-    (
-        "profiles/grids.toml",
-        include_str!(concat!(env!("OUT_DIR"), "/grids.json")),
-    ),
-    (
-        "profiles/clouds.toml",
-        include_str!(concat!(env!("OUT_DIR"), "/clouds.json")),
-    ),
-];
-const EMBEDDED_CPUS: (&str, &str) = (
-    "profiles/cpus.toml",
-    include_str!(concat!(env!("OUT_DIR"), "/cpus.json")),
-);
-/// Hand-curated chips the generated table lacks, each with its own source.
-const EMBEDDED_CPUS_EXTRA: (&str, &str) = (
-    "profiles/cpus-apple.toml",
-    include_str!(concat!(env!("OUT_DIR"), "/cpus-apple.json")),
-);
+// The embedded profiles, as build.rs compiled them from `profiles/*.toml` into JSON (read back
+// about ten times faster than TOML: startup time is part of a measurement's overhead), with
+// the TOML sources for the tests that check every value has a source and a year. The list of
+// files is build.rs's `PROFILE_FILES`, written nowhere else.
+include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
 
-/// The TOML sources, for the tests that check every value has a source and a year.
-#[cfg(test)]
-const SOURCES: &[(&str, &str)] = &[
-    (
-        "profiles/accelerators.toml",
-        include_str!("../profiles/accelerators.toml"),
-    ),
-    (
-        "profiles/grids.toml",
-        include_str!("../profiles/grids.toml"),
-    ),
-    (
-        "profiles/clouds.toml",
-        include_str!("../profiles/clouds.toml"),
-    ),
-    ("profiles/cpus.toml", include_str!("../profiles/cpus.toml")),
-    (
-        "profiles/cpus-apple.toml",
-        include_str!("../profiles/cpus-apple.toml"),
-    ),
+/// The embedded JSON of one profile file, by its path (`profiles/cpus.toml`).
+fn embedded(origin: &str) -> (&'static str, &'static str) {
+    EMBEDDED_FILES
+        .iter()
+        .find(|(o, _)| *o == origin)
+        .copied()
+        .unwrap_or_else(|| panic!("build.rs embeds {origin}"))
+}
+
+/// The files of entries (accelerators, grids, clouds), merged in this order.
+const ENTRY_FILES: [&str; 3] = [
+    "profiles/accelerators.toml",
+    "profiles/grids.toml",
+    "profiles/clouds.toml",
 ];
+/// The generated CPU table, and hand-curated chips it lacks, each with its own source.
+const CPU_FILE: &str = "profiles/cpus.toml";
+const CPU_EXTRA_FILE: &str = "profiles/cpus-apple.toml";
 
 fn parse_embedded(origin: &str, json: &str) -> ProfileFile {
     serde_json::from_str(json).unwrap_or_else(|e| panic!("embedded {origin}: {e}"))
@@ -106,8 +83,32 @@ pub(crate) struct Accelerator {
     /// in that cloud's regions.
     pub(crate) prices: std::collections::BTreeMap<String, Sourced>,
     pub(crate) embodied_kg_co2e: Option<Sourced>,
+    /// The architecture whose training evidence applies; every embedded accelerator has one,
+    /// a user's new accelerator may leave it out (its utilization then gets the widest range).
+    pub(crate) family: Option<Family>,
     /// The file the entry came from.
     pub(crate) origin: String,
+}
+
+/// An accelerator's architecture: which published training runs and benchmarks describe it.
+/// Data in `profiles/accelerators.toml`, so that a new accelerator says which evidence applies
+/// instead of falling into a default by its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Family {
+    Pascal,
+    Volta,
+    Turing,
+    Ampere,
+    Ada,
+    Hopper,
+    Blackwell,
+    /// AMD Instinct (CDNA 2 and 3).
+    Cdna,
+    /// Intel Gaudi.
+    Gaudi,
+    /// Google TPU.
+    Tpu,
 }
 
 /// How a profile price relates to the run's place.
@@ -336,6 +337,7 @@ struct AcceleratorDef {
     #[serde(default)]
     prices: std::collections::BTreeMap<String, SourcedDef>,
     embodied_kg_co2e: Option<SourcedDef>,
+    family: Option<Family>,
 }
 
 #[derive(Deserialize)]
@@ -551,7 +553,7 @@ impl Registry {
     /// The embedded profiles only.
     pub fn embedded() -> Registry {
         let mut r = Registry::default();
-        for (origin, json) in EMBEDDED {
+        for (origin, json) in ENTRY_FILES.map(embedded) {
             r.add(origin, parse_embedded(origin, json))
                 .expect("embedded profiles are valid (tested)");
         }
@@ -630,6 +632,7 @@ impl Registry {
                         },
                         embodied_kg_co2e: given(a.embodied_kg_co2e)
                             .or_else(|| old.embodied_kg_co2e.clone()),
+                        family: a.family.or(old.family),
                         origin: format!("{} + {origin}", old.origin),
                     }
                 }
@@ -653,6 +656,7 @@ impl Registry {
                         .map(|(k, v)| (k.to_ascii_lowercase(), v.resolve(origin)))
                         .collect(),
                     embodied_kg_co2e: given(a.embodied_kg_co2e),
+                    family: a.family,
                     origin: origin.to_string(),
                 },
             };
@@ -934,7 +938,7 @@ impl Registry {
     pub fn cpus(&self) -> &CpuTable {
         self.cpus.get_or_init(|| {
             let mut t = CpuTable::default();
-            let (origin, json) = EMBEDDED_CPUS;
+            let (origin, json) = embedded(CPU_FILE);
             let file = parse_embedded(origin, json);
             let def = file.cpus.expect("embedded cpus.toml has [cpus]");
             t.source = def.source.unwrap_or_default();
@@ -942,7 +946,7 @@ impl Registry {
             t.entries = table_entries(&def.tdp_w);
             t.ram_w_per_gb = def.ram_w_per_gb.map(|s| s.resolve(origin));
             t.default_w_per_thread = def.default_w_per_thread.map(|s| s.resolve(origin));
-            let (extra_origin, extra_json) = EMBEDDED_CPUS_EXTRA;
+            let (extra_origin, extra_json) = embedded(CPU_EXTRA_FILE);
             let extra = parse_embedded(extra_origin, extra_json)
                 .cpus
                 .expect("embedded cpus-apple.toml has [cpus]");
@@ -1045,9 +1049,14 @@ mod tests {
 
     #[test]
     fn embedded_profiles_parse_and_are_sourced() {
-        for (origin, text) in SOURCES {
+        for (origin, text) in EMBEDDED_SOURCES {
             let f = parse_file(origin, text).unwrap_or_else(|e| panic!("{e}"));
             for a in &f.accelerator {
+                assert!(
+                    a.family.is_some(),
+                    "{origin}: accelerator {} has no family: say which evidence describes it",
+                    a.name
+                );
                 for s in [
                     a.tdp_w.as_ref(),
                     a.peak_flops.as_ref(),

@@ -14,7 +14,7 @@ use crate::scenario::{self, Built, Extrapolation, MeasuredUse};
 /// A run evaluated: its estimates and everything the report says about them.
 pub struct Evaluated {
     pub(super) spec: RunSpec,
-    pub(crate) estimates: Vec<Estimate>,
+    pub estimates: Vec<Estimate>,
     built: Built,
 }
 

@@ -247,7 +247,10 @@ mod tests {
         m.read().unwrap();
         // Spin until this process has used 0.5 CPU-s (not 0.5 s of wall time: on a loaded
         // machine the thread gets less than a core), or 20 s have passed.
-        let (t0, cpu0) = (std::time::Instant::now(), crate::platform::self_cpu_seconds());
+        let (t0, cpu0) = (
+            std::time::Instant::now(),
+            crate::platform::self_cpu_seconds(),
+        );
         let mut x = 0u64;
         while crate::platform::self_cpu_seconds() - cpu0 < 0.5
             && t0.elapsed() < std::time::Duration::from_secs(20)
