@@ -27,6 +27,8 @@ pub(crate) enum MeasureMode {
 #[derive(Clone, Debug)]
 pub(crate) struct MeasureRequest {
     pub(crate) mode: MeasureMode,
+    /// How to sample (interval, trace, progress line).
+    pub(crate) sampling: measure::Sampling,
     /// A run file to extrapolate to (its N × epochs, grid, PUE, prices).
     pub(crate) run: Option<PathBuf>,
     /// The grid of the measured window when there is no run file.
@@ -118,16 +120,14 @@ pub(crate) fn measure(
             rates: site.rates,
         }
     });
-    let mut mode = req.mode.clone();
-    let common = match &mut mode {
-        MeasureMode::Train(o) => &mut o.common,
-        MeasureMode::Command(o) => &mut o.common,
+    let common = measure::Common {
+        sampling: req.sampling.clone(),
+        budget,
+        textfile,
     };
-    common.budget = budget;
-    common.textfile = textfile;
-    let (m, code) = match &mode {
+    let (m, code) = match &req.mode {
         MeasureMode::Train(opts) => {
-            let m = train::train(opts, &reg)?;
+            let m = train::train(opts, &common, &reg)?;
             let code = match m.status {
                 Status::Interrupted => 128 + measure::signal::received().unwrap_or(2),
                 Status::BudgetExceeded => crate::error::EXIT_BUDGET,
@@ -135,7 +135,7 @@ pub(crate) fn measure(
             };
             (m, code)
         }
-        MeasureMode::Command(opts) => match measure::wrap(opts, &reg)? {
+        MeasureMode::Command(opts) => match measure::wrap(opts, &common, &reg)? {
             Ok(done) => done,
             Err(fail) => return Ok(MeasureOutcome::NotStarted(fail)),
         },

@@ -38,16 +38,14 @@ fn workload_config(a: &MeasureArgs) -> anyhow::Result<workload::Config> {
 }
 
 /// What the measure flags ask for: the training loop or a command, checked for conflicts.
-fn measure_mode(a: &MeasureArgs) -> anyhow::Result<MeasureMode> {
+fn measure_mode(a: &MeasureArgs) -> anyhow::Result<(MeasureMode, measure::Sampling)> {
     if a.interval_ms == 0 || a.interval_ms > 60_000 {
         return Err(flag_error("--interval-ms", "must be between 1 and 60000"));
     }
-    let common = measure::Common {
+    let sampling = measure::Sampling {
         interval: units::Duration::from_seconds(a.interval_ms as f64 / 1e3),
         trace: a.trace.clone(),
         progress: !a.no_progress,
-        budget: None,
-        textfile: None,
     };
     if a.command.is_empty() {
         if a.samples.is_some() {
@@ -74,14 +72,16 @@ fn measure_mode(a: &MeasureArgs) -> anyhow::Result<MeasureMode> {
             (None, None) => Some(units::Duration::from_seconds(DEFAULT_TRAIN_SECONDS)),
             (_, d) => d,
         };
-        return Ok(MeasureMode::Train(train::TrainOptions {
-            config: workload_config(a)?,
-            steps: a.steps,
-            duration,
-            warmup: a.warmup,
-            cuda,
-            common,
-        }));
+        return Ok((
+            MeasureMode::Train(train::TrainOptions {
+                config: workload_config(a)?,
+                steps: a.steps,
+                duration,
+                warmup: a.warmup,
+                cuda,
+            }),
+            sampling,
+        ));
     }
     // Name the flag the user typed.
     let given = [
@@ -109,16 +109,18 @@ fn measure_mode(a: &MeasureArgs) -> anyhow::Result<MeasureMode> {
             "must be between 0 and 86400 seconds",
         ));
     }
-    Ok(MeasureMode::Command(measure::WrapOptions {
-        command: a.command.clone(),
-        kill_after: std::time::Duration::from_secs_f64(a.kill_after),
-        gpus: match &a.gpus {
-            Some(g) => measure::sensor::GpuSelection::Indices(g.clone()),
-            None => measure::sensor::GpuSelection::All,
-        },
-        samples: a.samples,
-        common,
-    }))
+    Ok((
+        MeasureMode::Command(measure::WrapOptions {
+            command: a.command.clone(),
+            kill_after: std::time::Duration::from_secs_f64(a.kill_after),
+            gpus: match &a.gpus {
+                Some(g) => measure::sensor::GpuSelection::Indices(g.clone()),
+                None => measure::sensor::GpuSelection::All,
+            },
+            samples: a.samples,
+        }),
+        sampling,
+    ))
 }
 
 /// The runtime limits the flags give.
@@ -247,8 +249,10 @@ pub(super) fn measure_cmd(a: &MeasureArgs, profiles: Option<&Path>) -> anyhow::R
             return run_unmeasured(a, &placement);
         }
     }
+    let (mode, sampling) = measure_mode(a)?;
     let req = MeasureRequest {
-        mode: measure_mode(a)?,
+        mode,
+        sampling,
         run: a.run.clone(),
         region: a.region.clone(),
         same_workload: a.same_workload,

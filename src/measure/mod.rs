@@ -45,12 +45,19 @@ pub(crate) fn mark_budget_exceeded(m: &mut Measurement, why: String) {
 }
 pub(crate) use wrap::{SpawnFailure, wrap};
 
-/// Options shared by both modes.
+/// How to sample, as the user asked (`--interval-ms`, `--trace`, the progress line).
 #[derive(Clone, Debug)]
-pub(crate) struct Common {
+pub(crate) struct Sampling {
     pub(crate) interval: Duration,
     pub(crate) trace: Option<PathBuf>,
     pub(crate) progress: bool,
+}
+
+/// What both modes run with: the sampling asked for, and what the pipeline resolved from the
+/// run's site before the measurement starts. Built whole by `app::measure`, never half-filled.
+#[derive(Clone, Debug)]
+pub(crate) struct Common {
+    pub(crate) sampling: Sampling,
     /// Stop when the measured window exceeds this (`measure --max-energy ...`).
     pub(crate) budget: Option<RuntimeBudget>,
     /// Keep a Prometheus text file up to date (`--prometheus-textfile`).
@@ -118,7 +125,6 @@ pub(crate) struct WrapOptions {
     pub(crate) gpus: GpuSelection,
     /// Samples the command processes, when the user knows it (gives J/sample).
     pub(crate) samples: Option<u64>,
-    pub(crate) common: Common,
 }
 
 pub(crate) fn now_unix() -> f64 {
@@ -273,14 +279,14 @@ pub(crate) fn start_sampler(
 ) -> anyhow::Result<sampler::Sampler> {
     Ok(sampler::Sampler::start_with(
         sensors,
-        common.interval,
+        common.sampling.interval,
         open_trace(common)?,
         common.textfile.clone(),
     ))
 }
 
 pub(crate) fn open_trace(common: &Common) -> anyhow::Result<Option<Trace>> {
-    Ok(match &common.trace {
+    Ok(match &common.sampling.trace {
         Some(p) => Some(Trace::create(p).map_err(|e| {
             InputError::new(format!("cannot create the trace: {e}"))
                 .in_file(p.display().to_string())

@@ -7,7 +7,7 @@ use super::progress::{Progress, live_line};
 use super::sensor;
 use super::sensor::cputime::{CpuModel, Scope};
 use super::sensor::{DeviceKind, GpuSelection};
-use super::{WrapOptions, from_sampler, hardware_sensors, now_unix};
+use super::{Common, WrapOptions, from_sampler, hardware_sensors, now_unix};
 use crate::error::MeasureError;
 use crate::platform::{self, signal};
 use crate::profiles::Registry;
@@ -23,6 +23,7 @@ pub(crate) struct SpawnFailure {
 /// and the command's exit code.
 pub(crate) fn wrap(
     opts: &WrapOptions,
+    common: &Common,
     reg: &Registry,
 ) -> anyhow::Result<Result<(Measurement, i32), SpawnFailure>> {
     signal::install();
@@ -41,8 +42,9 @@ pub(crate) fn wrap(
     let mut cpu = CpuModel::here(Scope::Tree(pid), reg.cpus());
     cpu.start_at_zero();
     sensors.push(Box::new(cpu));
-    let sampler = super::start_sampler(sensors, &opts.common)?;
-    let (status, over) = wait_measuring(&mut child, &sampler, opts, &program, &mut notices)?;
+    let sampler = super::start_sampler(sensors, common)?;
+    let (status, over) =
+        wait_measuring(&mut child, &sampler, opts, common, &program, &mut notices)?;
     let window = t0.elapsed().as_secs_f64();
     let out = sampler.stop();
     signal::forward_to(0);
@@ -126,11 +128,12 @@ fn wait_measuring(
     child: &mut std::process::Child,
     sampler: &super::sampler::Sampler,
     opts: &WrapOptions,
+    common: &Common,
     program: &str,
     notices: &mut Vec<String>,
 ) -> anyhow::Result<(std::process::ExitStatus, Option<String>)> {
     let pid = child.id() as i32;
-    let mut progress = Progress::new(opts.common.progress);
+    let mut progress = Progress::new(common.sampling.progress);
     let mut stop = Escalation::default();
     let mut over: Option<String> = None;
     let status = loop {
@@ -138,7 +141,7 @@ fn wait_measuring(
             Ok(Some(s)) => break s,
             Ok(None) => {
                 if over.is_none()
-                    && let Some(b) = &opts.common.budget
+                    && let Some(b) = &common.budget
                 {
                     let l = sampler.live();
                     over = b.exceeded(l.energy, l.elapsed, l.devices);

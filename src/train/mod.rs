@@ -13,7 +13,6 @@ mod stepper;
 mod vmath;
 pub mod workload;
 
-use crate::measure::Common;
 use crate::units::Duration;
 
 pub use crate::platform::keep_freed_memory;
@@ -28,5 +27,4 @@ pub(crate) struct TrainOptions {
     pub(crate) duration: Option<Duration>,
     pub(crate) warmup: u64,
     pub(crate) cuda: Option<usize>,
-    pub(crate) common: Common,
 }

@@ -7,7 +7,7 @@ use crate::error::MeasureError;
 use crate::measure::progress::{Progress, live_line};
 use crate::measure::sensor::cputime::{CpuModel, Scope};
 use crate::measure::sensor::{DeviceKind, GpuSelection};
-use crate::measure::{from_sampler, hardware_sensors, now_unix, sensor};
+use crate::measure::{Common, from_sampler, hardware_sensors, now_unix, sensor};
 use crate::platform::signal;
 use crate::profiles::Registry;
 use crate::record::{LossSummary, Measurement, Mode, WorkloadInfo};
@@ -51,7 +51,11 @@ fn compute_device(cuda: Option<usize>) -> anyhow::Result<(candle_core::Device, S
 }
 
 /// Trains the configured model and measures the steady-state window after warm-up.
-pub(crate) fn train(opts: &TrainOptions, reg: &Registry) -> anyhow::Result<Measurement> {
+pub(crate) fn train(
+    opts: &TrainOptions,
+    common: &Common,
+    reg: &Registry,
+) -> anyhow::Result<Measurement> {
     signal::install();
     let (device, device_label) = compute_device(opts.cuda)?;
     let built = workload::build(&opts.config, &device).map_err(|e| {
@@ -63,8 +67,8 @@ pub(crate) fn train(opts: &TrainOptions, reg: &Registry) -> anyhow::Result<Measu
     let mut stepper = Stepper::new(built)?;
     let (sensors, mut notices) = training_sensors(opts.cuda, reg);
     let started = now_unix();
-    let sampler = crate::measure::start_sampler(sensors, &opts.common)?;
-    let run = run_steps(&mut stepper, &sampler, opts)?;
+    let sampler = crate::measure::start_sampler(sensors, common)?;
+    let run = run_steps(&mut stepper, &sampler, opts, common)?;
     if !run.abandoned {
         // Queued GPU work belongs in the window. (A step that was left running would make
         // this wait for it.)
@@ -142,8 +146,9 @@ fn run_steps(
     stepper: &mut Stepper,
     sampler: &crate::measure::sampler::Sampler,
     opts: &TrainOptions,
+    common: &Common,
 ) -> anyhow::Result<StepRun> {
-    let mut progress = Progress::new(opts.common.progress);
+    let mut progress = Progress::new(common.sampling.progress);
     let step_err = |e: candle_core::Error| MeasureError(format!("training step failed: {e}"));
     let mut run = StepRun {
         warmup: 0,
@@ -168,7 +173,7 @@ fn run_steps(
     let per_step = stepper.facts().samples_per_step as f64;
     // A budget or a signal: checked before each step and while one runs.
     let stop_now = |over: &mut Option<String>| {
-        if let Some(b) = &opts.common.budget {
+        if let Some(b) = &common.budget {
             let l = sampler.live();
             *over = b.exceeded(l.energy, l.elapsed, l.devices);
         }
