@@ -6,7 +6,14 @@
 use std::path::Path;
 
 /// The profile files, the one list of them: `profiles.rs` embeds what this generates.
-const PROFILE_FILES: [&str; 5] = ["accelerators", "grids", "clouds", "cpus", "cpus-apple"];
+const PROFILE_FILES: [&str; 6] = [
+    "accelerators",
+    "grids",
+    "grid-years",
+    "clouds",
+    "cpus",
+    "cpus-apple",
+];
 
 fn main() {
     let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");

@@ -61,8 +61,15 @@ pub(crate) fn generation(acc: &Accelerator) -> Generation {
 /// device-hours: restarts and downtime included) of training runs on each generation, by model
 /// size where the evidence shows a trend. `parameters` is `None` when the run gives its FLOPs
 /// but not its size.
-pub(crate) fn utilization_by_generation(g: Generation, parameters: Option<f64>) -> Default3 {
+pub(crate) fn utilization_by_generation(
+    g: Generation,
+    parameters: Option<f64>,
+    year: Option<u64>,
+) -> Default3 {
     let p = parameters.unwrap_or(10e9);
+    // Software improves: a run in 2025 or later (or whose year is not given) gets what the
+    // latest published runs of its generation reached; an earlier run, what runs of its time did.
+    let recent = year.is_none_or(|y| y >= 2025);
     match g {
         Generation::PascalVolta => Default3 {
             low: 0.14,
@@ -82,11 +89,17 @@ pub(crate) fn utilization_by_generation(g: Generation, parameters: Option<f64>) 
             high: 0.50,
             basis: "A100 runs over billed hours (6PT / GPU-hours / 312 TFLOP/s): LLaMA 7B-65B 43-51 %, Llama 2 35-43 % (Touvron et al. 2023), Pythia 1-12B 27-33 % (Biderman et al. 2023), BLOOM 32 % (Luccioni et al. 2022), StarCoder 26 % (Li et al. 2023), OPT 21 % with its restarts (Zhang et al. 2022)",
         },
+        Generation::HopperOrLater if p < 20e9 && recent => Default3 {
+            low: 0.16,
+            central: 0.26,
+            high: 0.38,
+            basis: "H100 runs of models under 20B parameters published in late 2024, the latest level (6PT / GPU-hours / 989 TFLOP/s): Granite 3.0 2B/8B 26 %/20 % (IBM, Oct 2024), OLMo 2 7B/13B 25-33 % (AI2, Nov 2024), Phi-4 14B 25 % (Microsoft, Dec 2024), Falcon-Mamba 7B 18 % (TII, Aug 2024); Jean Zay runs at 6 % (Pleias 3B, Dec 2024) are below it",
+        },
         Generation::HopperOrLater if p < 20e9 => Default3 {
             low: 0.13,
             central: 0.21,
             high: 0.34,
-            basis: "H100 runs of models under 20B parameters over billed hours (6PT / GPU-hours / 989 TFLOP/s): Llama 3/3.1 8B 14-16 % (Meta 2024), Granite 3.0 2B/8B 26 %/20 % (IBM 2024), OLMo 2 7B/13B about 25-33 % from its measured energy (AI2 2025), MosaicML H100 benchmarks 27-46 % steady (2023)",
+            basis: "H100 runs of models under 20B parameters that ran in 2023-2024, over billed hours (6PT / GPU-hours / 989 TFLOP/s): Llama 3/3.1 8B 14-16 % (Meta 2024), Phi-3 mini/medium 25 %/22 % (Microsoft, Apr 2024), Nemotron-4 15B 31 % (NVIDIA, Feb 2024), Granite 3.0 2B/8B 26 %/20 % (IBM 2024), MosaicML H100 benchmarks 27-46 % steady (2023)",
         },
         Generation::HopperOrLater if p < 200e9 => Default3 {
             low: 0.18,
@@ -130,18 +143,84 @@ pub(crate) fn scale_factor(count: f64) -> (f64, &'static str) {
     }
 }
 
-/// The utilization default for `count` devices of `acc` training a model of `parameters`, and
-/// the scale note.
+/// Whether published training evidence (runs of its generation, or a benchmark against H100)
+/// backs an accelerator's utilization default; if not, the default is the generic one and a
+/// ranking of it against other devices is not supported by evidence.
+pub(crate) fn has_training_evidence(acc: &Accelerator) -> bool {
+    acc.relative_utilization.is_some() || generation(acc) != Generation::Other
+}
+
+/// Mixture-of-experts runs against dense runs of their active size (6 · active parameters ·
+/// tokens over billed hours): routing and expert parallelism keep devices less busy.
+pub(crate) const MOE_FACTOR: Default3 = Default3 {
+    low: 0.55,
+    central: 0.80,
+    high: 1.0,
+    basis: "mixture-of-experts runs on the 6 x active x T basis, published before 2025: JetMoE-8B 15 %, Phi-3.5-MoE 19 % on H100, DeepSeek-V2 21 % on H800, Granite 3.0 1B/3B MoE 10 % (2024), against 20-31 % for dense runs of their size; DeepSeek-V3 35 % in FP8 (Dec 2024) at the top",
+};
+
+/// What the utilization default is made of, for the assumption's basis.
+pub(crate) struct UtilizationBasis {
+    pub(crate) scale: &'static str,
+    /// The device's benchmark ratio to H100, when it scales the default.
+    pub(crate) relative: Option<String>,
+    pub(crate) moe: bool,
+}
+
+/// The utilization default for `count` devices of `acc` training a model of `parameters`
+/// (active parameters for a mixture of experts, `moe`) in `year`, and what it is made of.
+///
+/// A device whose training benchmarks (MLPerf) place it against H100 gets H100's default for
+/// the model's size and year times that ratio, with the ratio's range; so no device with a
+/// published benchmark falls back to the generic default, and devices are ranked by evidence,
+/// not by peak FLOP/s.
 pub(crate) fn utilization(
     acc: &Accelerator,
     count: f64,
     parameters: Option<f64>,
-) -> (Default3, &'static str) {
-    let (k, why) = scale_factor(count);
-    let mut u = utilization_by_generation(generation(acc), parameters).times(k);
+    moe: bool,
+    year: Option<u64>,
+) -> (Default3, UtilizationBasis) {
+    let (k, scale) = scale_factor(count);
+    let generation = generation(acc);
+    let relative = acc.relative_utilization.as_ref();
+    let mut u = match relative {
+        Some(r) if generation != Generation::Tpu => {
+            let h100 = utilization_by_generation(Generation::HopperOrLater, parameters, year);
+            Default3 {
+                low: h100.low * r.low,
+                central: h100.central * r.central,
+                high: h100.high * r.high,
+                basis: h100.basis,
+            }
+        }
+        _ => utilization_by_generation(generation, parameters, year),
+    }
+    .times(k);
+    if moe {
+        u = Default3 {
+            low: u.low * MOE_FACTOR.low,
+            central: u.central * MOE_FACTOR.central,
+            high: u.high * MOE_FACTOR.high,
+            basis: u.basis,
+        };
+    }
     u.high = u.high.min(0.7);
     u.central = u.central.min(u.high);
-    (u, why)
+    let relative = relative.filter(|_| generation != Generation::Tpu).map(|r| {
+        format!(
+            "x{} ({}-{}) against H100: {}, {}",
+            r.central, r.low, r.high, r.source, r.year
+        )
+    });
+    (
+        u,
+        UtilizationBasis {
+            scale,
+            relative,
+            moe,
+        },
+    )
 }
 
 /// Average accelerator power during training as a fraction of its TDP.
@@ -186,23 +265,35 @@ pub(crate) const PUE_UNKNOWN: Default3 = Default3 {
 };
 
 /// The spread of a grid's intensity around its published annual average, as multipliers:
-/// year-to-year change, accounting basis (direct vs life-cycle, production vs consumption)
-/// and the site's own supply. Low-carbon grids move more in relative terms.
-pub(crate) fn grid_spread(intensity_g_per_kwh: f64) -> Default3 {
-    if intensity_g_per_kwh >= 150.0 {
-        Default3 {
+/// accounting basis (direct vs life-cycle, production vs consumption) and the site's own
+/// supply, and, for a year after the published series (`future`), the year-to-year change.
+/// Low-carbon grids move more in relative terms.
+pub(crate) fn grid_spread(intensity_g_per_kwh: f64, future: bool) -> Default3 {
+    match (intensity_g_per_kwh >= 150.0, future) {
+        (true, false) => Default3 {
             low: 0.80,
             central: 1.0,
             high: 1.25,
-            basis: "annual average of a fossil-heavy grid: year-to-year -11 % (Germany 2023), -24 % in five years (largest EU grids), 10-20 % between accounting bases (Ember, Electricity Maps 2023)",
-        }
-    } else {
-        Default3 {
-            low: 0.60,
+            basis: "annual average of a fossil-heavy grid: 10-20 % between accounting bases (Ember, Electricity Maps 2023), the site's own supply",
+        },
+        (true, true) => Default3 {
+            low: 0.72,
             central: 1.0,
-            high: 1.80,
-            basis: "annual average of a low-carbon grid: France 2023 was 32, 44 or 56 g/kWh by method and 40 % below 2022 (RTE, Electricity Maps, Ember 2023)",
-        }
+            high: 1.25,
+            basis: "a fossil-heavy grid in a year after its last published one: falling 2-7 % a year (US 2019-2025 -13 %, Germany -16 %, Ember via OWID 2026), 10-20 % between accounting bases",
+        },
+        (false, false) => Default3 {
+            low: 0.45,
+            central: 1.0,
+            high: 1.60,
+            basis: "annual average of a low-carbon grid: operators' direct-emission figures are about half the life-cycle ones (France 2024: RTE 21.7 vs Ember 40.5 g/kWh; Norway NVE 15-19), consumption with imports higher (Switzerland 98 vs 35-39 produced)",
+        },
+        (false, true) => Default3 {
+            low: 0.40,
+            central: 1.0,
+            high: 1.70,
+            basis: "a low-carbon grid in a year after its last published one: year-to-year -24 % to +47 % (France 2022-2024, Finland 2019-2025, Ember via OWID 2026), and operators' direct figures about half the life-cycle ones (RTE 2024)",
+        },
     }
 }
 
@@ -230,8 +321,10 @@ mod tests {
             PUE_CLOUD,
             PUE_UNKNOWN,
             GRID_UNKNOWN,
-            grid_spread(30.0),
-            grid_spread(400.0),
+            grid_spread(30.0, false),
+            grid_spread(30.0, true),
+            grid_spread(400.0, false),
+            grid_spread(400.0, true),
         ];
         for g in [
             Generation::PascalVolta,
@@ -241,9 +334,12 @@ mod tests {
             Generation::Other,
         ] {
             for p in [1e8, 8e9, 70e9, 400e9] {
-                all.push(utilization_by_generation(g, Some(p)));
+                for year in [Some(2023), Some(2025)] {
+                    all.push(utilization_by_generation(g, Some(p), year));
+                }
             }
         }
+        all.push(MOE_FACTOR);
         for d in all {
             assert!(
                 doc.contains(d.basis),
@@ -258,8 +354,17 @@ mod tests {
         let r = Registry::embedded();
         for a in r.accelerators() {
             for count in [1.0, 8.0, 512.0, 4096.0, 16384.0] {
-                for p in [None, Some(1e8), Some(8e9), Some(70e9), Some(400e9)] {
-                    let (u, _) = utilization(a, count, p);
+                for (p, moe, year) in [None, Some(1e8), Some(8e9), Some(70e9), Some(400e9)]
+                    .into_iter()
+                    .flat_map(|p| {
+                        [
+                            (p, false, None),
+                            (p, true, Some(2023)),
+                            (p, false, Some(2030)),
+                        ]
+                    })
+                {
+                    let (u, _) = utilization(a, count, p, moe, year);
                     assert!(
                         0.0 < u.low && u.low <= u.central && u.central <= u.high && u.high <= 0.7,
                         "{} {count}: {u:?}",
@@ -283,8 +388,10 @@ mod tests {
             PUE_CLOUD,
             PUE_UNKNOWN,
             GRID_UNKNOWN,
-            grid_spread(30.0),
-            grid_spread(400.0),
+            grid_spread(30.0, false),
+            grid_spread(30.0, true),
+            grid_spread(400.0, false),
+            grid_spread(400.0, true),
         ] {
             assert!(d.low <= d.central && d.central <= d.high, "{d:?}");
         }

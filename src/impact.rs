@@ -222,6 +222,9 @@ pub enum Work {
         epochs: Param<f64>,
         energy_per_sample: Param<Energy>,
         cost_per_sample: Option<Param<Money>>,
+        /// The per-sample energy is the devices' own, to be multiplied by the site's PUE;
+        /// otherwise it is taken as given (the run gave no PUE: the user's figure stands).
+        at_devices: bool,
     },
     Compute {
         flops: FlopSource,
@@ -401,6 +404,7 @@ fn eval(m: &Model, site: &Site, emb: Option<&Embodied>, p: &Point<'_>) -> Output
             epochs,
             energy_per_sample,
             cost_per_sample,
+            ..
         } => {
             let n = weighted_samples * p.get(*epochs);
             let e = p.get(*energy_per_sample) * n;
@@ -469,7 +473,13 @@ fn eval(m: &Model, site: &Site, emb: Option<&Embodied>, p: &Point<'_>) -> Output
             )
         }
     };
-    let energy = it_energy * p.get(site.pue);
+    let pue = match m.work {
+        Work::PerSample {
+            at_devices: false, ..
+        } => 1.0,
+        _ => p.get(site.pue),
+    };
+    let energy = it_energy * pue;
     let operational = energy * p.get(site.intensity);
     let embodied = match (emb, device_time) {
         (Some(e), Some(t)) => p.get(e.per_device) * (t / p.get(e.lifetime)),
@@ -745,6 +755,7 @@ mod tests {
             epochs: inp.point(1.0),
             energy_per_sample: inp.point(Energy::from_kwh(0.01)),
             cost_per_sample: Some(inp.point(Money::from_usd(0.1))),
+            at_devices: true,
         };
         let site = site(&mut inp, 1.0, 1.0);
         let e = one(&Scenario {

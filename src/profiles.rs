@@ -33,9 +33,10 @@ fn embedded(origin: &str) -> (&'static str, &'static str) {
 }
 
 /// The files of entries (accelerators, grids, clouds), merged in this order.
-const ENTRY_FILES: [&str; 3] = [
+const ENTRY_FILES: [&str; 4] = [
     "profiles/accelerators.toml",
     "profiles/grids.toml",
+    "profiles/grid-years.toml",
     "profiles/clouds.toml",
 ];
 /// The generated CPU table, and hand-curated chips it lacks, each with its own source.
@@ -86,6 +87,9 @@ pub(crate) struct Accelerator {
     /// The architecture whose training evidence applies; every embedded accelerator has one,
     /// a user's new accelerator may leave it out (its utilization then gets the widest range).
     pub(crate) family: Option<Family>,
+    /// Its achieved share of peak relative to H100's, where benchmarks of the same workload
+    /// show it.
+    pub(crate) relative_utilization: Option<Relative>,
     /// The file the entry came from.
     pub(crate) origin: String,
 }
@@ -189,6 +193,9 @@ pub(crate) struct Region {
     /// For people: "France", "N. Virginia (aws:us-east-1) on the US-VA grid".
     pub(crate) label: String,
     pub(crate) intensity: Sourced,
+    /// The grid whose yearly series applies (the region's own, or its cloud region's grid);
+    /// `None` for a cloud region with a figure of its own.
+    pub(crate) grid: Option<String>,
 }
 
 /// A region as a user names it: a cloud provider's region (`aws:us-east-1`) or a grid (`FR`,
@@ -338,6 +345,29 @@ struct AcceleratorDef {
     prices: std::collections::BTreeMap<String, SourcedDef>,
     embodied_kg_co2e: Option<SourcedDef>,
     family: Option<Family>,
+    relative_utilization: Option<RelativeDef>,
+}
+
+/// A ratio with its range, source and year (`relative_utilization`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RelativeDef {
+    value: f64,
+    low: f64,
+    high: f64,
+    source: String,
+    year: u16,
+}
+
+/// A device's achieved share of its own peak in training relative to H100's, with its range
+/// and where it comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Relative {
+    pub(crate) low: f64,
+    pub(crate) central: f64,
+    pub(crate) high: f64,
+    pub(crate) source: String,
+    pub(crate) year: u16,
 }
 
 #[derive(Deserialize)]
@@ -384,7 +414,40 @@ struct ProfileFile {
     grid: Vec<GridDef>,
     #[serde(default)]
     cloud: Vec<CloudDef>,
+    #[serde(default)]
+    grid_year: Vec<GridYearDef>,
     cpus: Option<CpuTableDef>,
+}
+
+/// A grid's intensity year by year (`profiles/grid-years.toml`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GridYearDef {
+    code: String,
+    source: String,
+    /// Year (as a TOML key) → gCO2e/kWh.
+    g_per_kwh: std::collections::BTreeMap<String, f64>,
+}
+
+/// A grid's published yearly intensities, and where they come from.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct GridYears {
+    pub(crate) by_year: std::collections::BTreeMap<u64, f64>,
+    pub(crate) source: String,
+    pub(crate) origin: String,
+}
+
+/// A grid's intensity for a run's year, as picked from its series.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct YearIntensity {
+    pub(crate) g_per_kwh: f64,
+    /// The year whose figure it is.
+    pub(crate) year: u64,
+    /// The run's year is after the series' last (or not given): the last year stands in.
+    pub(crate) after_series: bool,
+    /// The run's year is before the series' first: the first year stands in.
+    pub(crate) before_series: bool,
+    pub(crate) source: String,
 }
 
 fn parse_file(origin: &str, text: &str) -> Result<ProfileFile, InputError> {
@@ -451,6 +514,36 @@ const W_PER_THREAD: Bound = Bound {
     max: 1_000.0,
     unit: "W per thread",
 };
+
+/// A `relative_utilization` checked: ordered, and a plausible ratio (0.1 to 3).
+fn relative(
+    origin: &str,
+    what: &str,
+    d: Option<RelativeDef>,
+) -> Result<Option<Relative>, InputError> {
+    let Some(d) = d else {
+        return Ok(None);
+    };
+    let ok = [d.low, d.value, d.high]
+        .iter()
+        .all(|x| x.is_finite() && (0.1..=3.0).contains(x))
+        && d.low <= d.value
+        && d.value <= d.high;
+    if !ok {
+        return Err(InputError::new(format!(
+            "{what}: relative_utilization needs 0.1 <= low <= value <= high <= 3, got {}, {}, {}",
+            d.low, d.value, d.high
+        ))
+        .in_file(origin));
+    }
+    Ok(Some(Relative {
+        low: d.low,
+        central: d.value,
+        high: d.high,
+        source: d.source,
+        year: d.year,
+    }))
+}
 
 fn check_value(origin: &str, what: &str, s: &Sourced, b: Bound) -> Result<(), InputError> {
     if !(s.value.is_finite() && (0.0..=b.max).contains(&s.value)) {
@@ -547,6 +640,8 @@ pub struct Registry {
     cloud_codes: HashMap<String, usize>,
     cpu_overrides: Vec<(String, CpuTableDef)>,
     cpus: OnceLock<CpuTable>,
+    /// Yearly intensities by normalised grid code.
+    grid_years: HashMap<String, GridYears>,
 }
 
 impl Registry {
@@ -592,6 +687,7 @@ impl Registry {
         self.add_accelerators(origin, file.accelerator)?;
         self.add_grids(origin, file.grid)?;
         self.add_clouds(origin, file.cloud)?;
+        self.add_grid_years(origin, file.grid_year)?;
         if let Some(cpus) = file.cpus {
             self.add_cpus(origin, cpus)?;
         }
@@ -633,6 +729,8 @@ impl Registry {
                         embodied_kg_co2e: given(a.embodied_kg_co2e)
                             .or_else(|| old.embodied_kg_co2e.clone()),
                         family: a.family.or(old.family),
+                        relative_utilization: relative(origin, &what, a.relative_utilization)?
+                            .or_else(|| old.relative_utilization.clone()),
                         origin: format!("{} + {origin}", old.origin),
                     }
                 }
@@ -657,6 +755,7 @@ impl Registry {
                         .collect(),
                     embodied_kg_co2e: given(a.embodied_kg_co2e),
                     family: a.family,
+                    relative_utilization: relative(origin, &what, a.relative_utilization)?,
                     origin: origin.to_string(),
                 },
             };
@@ -726,6 +825,68 @@ impl Registry {
             }
         }
         Ok(())
+    }
+
+    fn add_grid_years(&mut self, origin: &str, defs: Vec<GridYearDef>) -> Result<(), InputError> {
+        for d in defs {
+            let mut by_year = std::collections::BTreeMap::new();
+            for (year, v) in d.g_per_kwh {
+                let what = format!("grid_year {}: g_per_kwh.{year}", d.code);
+                let y: u64 = year
+                    .parse()
+                    .ok()
+                    .filter(|y| (1990..=2100).contains(y))
+                    .ok_or_else(|| {
+                        InputError::new(format!("{what}: the key must be a year from 1990 to 2100"))
+                            .in_file(origin)
+                    })?;
+                let s = Sourced {
+                    value: v,
+                    source: d.source.clone(),
+                    year: Some(y as u16),
+                };
+                check_value(origin, &what, &s, INTENSITY)?;
+                by_year.insert(y, v);
+            }
+            if by_year.is_empty() {
+                return Err(InputError::new(format!(
+                    "grid_year {}: g_per_kwh has no years",
+                    d.code
+                ))
+                .in_file(origin));
+            }
+            self.grid_years.insert(
+                normalize(&d.code),
+                GridYears {
+                    by_year,
+                    source: d.source,
+                    origin: origin.to_string(),
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// The intensity of grid `code` in `year` from its yearly series, if it has one: that
+    /// year's figure, else the nearest year's (the last for a later year or none given, the
+    /// first for an earlier one), marked as such.
+    pub(crate) fn intensity_in(&self, code: &str, year: Option<u64>) -> Option<YearIntensity> {
+        let s = self.grid_years.get(&normalize(code))?;
+        let (&first, _) = s.by_year.first_key_value()?;
+        let (&last, _) = s.by_year.last_key_value()?;
+        let pick = match year {
+            None => last,
+            Some(y) if y > last => last,
+            Some(y) if y < first => first,
+            Some(y) => *s.by_year.range(..=y).next_back()?.0,
+        };
+        Some(YearIntensity {
+            g_per_kwh: s.by_year[&pick],
+            year: pick,
+            after_series: year.is_none_or(|y| y > last),
+            before_series: year.is_some_and(|y| y < first),
+            source: s.source.clone(),
+        })
     }
 
     fn add_clouds(&mut self, origin: &str, defs: Vec<CloudDef>) -> Result<(), InputError> {
@@ -893,6 +1054,7 @@ impl Registry {
                         code: c.code.clone(),
                         label: format!("{} ({})", c.code, c.place),
                         intensity: s.clone(),
+                        grid: None,
                     }),
                     CloudIntensity::Grid(g) => {
                         let grid = self.grid(g).ok_or_else(|| LookupError {
@@ -910,6 +1072,7 @@ impl Registry {
                                 c.code, c.place, grid.code, grid.name
                             ),
                             intensity: grid.carbon_intensity_g_per_kwh.clone(),
+                            grid: Some(grid.code.clone()),
                         })
                     }
                 };
@@ -922,6 +1085,7 @@ impl Registry {
                 code: g.code.clone(),
                 label: format!("{} ({})", g.code, g.name),
                 intensity: g.carbon_intensity_g_per_kwh.clone(),
+                grid: Some(g.code.clone()),
             });
         }
         let all = self.grids.iter().flat_map(|g| {

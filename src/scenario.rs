@@ -219,6 +219,20 @@ pub fn build(
     let embodied = embodied(&mut b, device)?;
 
     cost_notes(&mut b, &models, &site);
+    // A default PUE that no model applies (per-sample energy taken as given) is not an
+    // assumption of this estimate: listing it would say the figures include it.
+    let pue_unused = models.iter().all(|(_, w)| {
+        matches!(
+            w,
+            Work::PerSample {
+                at_devices: false,
+                ..
+            }
+        )
+    });
+    if pue_unused {
+        b.assumptions.retain(|a| a.input != "site.pue");
+    }
 
     models.sort_by_key(|(k, _)| *k);
     let advisory = measurement.is_some_and(|u| u.advisory.is_some());
@@ -366,8 +380,13 @@ fn flop_source(
 ) -> FlopSource {
     match &c.flops {
         FlopsSpec::Total(f) => FlopSource::Total(b.param(f.value, Flops::from_count)),
-        FlopsSpec::ParamsTokens { parameters, tokens } => FlopSource::SixPT {
-            parameters: b.param(parameters.value, |x| x),
+        FlopsSpec::ParamsTokens {
+            parameters,
+            tokens,
+            active,
+        } => FlopSource::SixPT {
+            // A mixture of experts computes with its active parameters only.
+            parameters: b.param(active.as_ref().unwrap_or(parameters).value, |x| x),
             tokens: b.param(tokens.value, |x| x),
         },
         FlopsSpec::PerSample(ps) => FlopSource::PerSample {
@@ -436,16 +455,37 @@ fn compute_model(
             let n = hw
                 .and_then(|h| h.count.as_ref())
                 .map_or(1.0, |c| c.value as f64);
-            let parameters = match &c.flops {
-                FlopsSpec::ParamsTokens { parameters, .. } => Some(parameters.value.central()),
-                _ => None,
+            let (parameters, moe) = match &c.flops {
+                FlopsSpec::ParamsTokens {
+                    parameters, active, ..
+                } => (
+                    Some(active.as_ref().unwrap_or(parameters).value.central()),
+                    active.is_some(),
+                ),
+                _ => (None, false),
             };
-            let (d, scale) = crate::defaults::utilization(acc, n, parameters);
+            let year = spec.site.year.as_ref().map(|y| y.value);
+            let (d, why) = crate::defaults::utilization(acc, n, parameters, moe, year);
+            let mut basis = d.basis.to_string();
+            if let Some(r) = &why.relative {
+                basis.push_str(&format!("; {} {r}", acc.name));
+            }
+            if why.moe {
+                basis.push_str(&format!(
+                    "; mixture of experts x{}-x{}: {}",
+                    crate::defaults::MOE_FACTOR.low,
+                    crate::defaults::MOE_FACTOR.high,
+                    crate::defaults::MOE_FACTOR.basis
+                ));
+            }
+            if year.is_none() {
+                basis.push_str("; no [site] year: the latest evidence");
+            }
             b.uncertain(
                 "hardware.utilization",
                 d,
                 None,
-                format!("{}; {scale}", d.basis),
+                format!("{basis}; {}", why.scale),
                 |x| x,
             )
         }
@@ -497,6 +537,12 @@ fn per_sample_model(
             "scaling = \"per_byte\" without reference_bytes: the per-sample values are per byte",
         );
     }
+    if b.spec.site.pue.is_none() {
+        b.notes.push(
+            "per-sample model: the per-sample energy is taken as given, with no PUE (the run gives none); give [site] pue to count the facility around it"
+                .to_string(),
+        );
+    }
     let energy_per_sample = b.param(ps.energy_kwh.value, Energy::from_kwh);
     let cost_per_sample = ps
         .cost_usd
@@ -509,6 +555,7 @@ fn per_sample_model(
             epochs: epochs.expect("dataset present"),
             energy_per_sample,
             cost_per_sample,
+            at_devices: b.spec.site.pue.is_some(),
         },
     )
 }
@@ -551,6 +598,24 @@ fn count(b: &mut Builder<'_>) -> f64 {
             1.0
         }
     }
+}
+
+/// Where a yearly figure came from, and how it stands for the run's year.
+fn year_citation(y: &crate::profiles::YearIntensity, asked: Option<u64>) -> String {
+    let which = match asked {
+        None => format!(
+            "no [site] year given: the latest published year, {}",
+            y.year
+        ),
+        Some(a) if y.after_series => {
+            format!("{a} is after the series: its latest year, {}", y.year)
+        }
+        Some(a) if y.before_series => {
+            format!("{a} is before the series: its first year, {}", y.year)
+        }
+        Some(_) => format!("the run's year, {}", y.year),
+    };
+    format!("{} ({which})", y.source)
 }
 
 /// The run's site at its central point: the intensity, PUE and prices that its central
@@ -599,8 +664,19 @@ fn site(b: &mut Builder<'_>, reg: &Registry) -> Result<Site, InputError> {
             let r = reg
                 .region(&region.value)
                 .map_err(|e| spec.error_at(region.line, &region.key, e.to_string()))?;
-            let spread = crate::defaults::grid_spread(r.intensity.value);
-            let d = spread.times(r.intensity.value);
+            let year = s.year.as_ref().map(|y| y.value);
+            let by_year = r.grid.as_deref().and_then(|g| reg.intensity_in(g, year));
+            let (value, citation, future) = match &by_year {
+                Some(y) => (y.g_per_kwh, year_citation(y, year), y.after_series),
+                // No series (a US state's eGRID figure, a cloud's own): the profile's year.
+                None => {
+                    let profile_year = r.intensity.year.map(u64::from);
+                    let later = year.is_none_or(|y| profile_year.is_none_or(|p| y > p));
+                    (r.intensity.value, r.intensity.citation(), later)
+                }
+            };
+            let spread = crate::defaults::grid_spread(value, future);
+            let d = spread.times(value);
             b.assume(
                 "site.carbon_intensity_g_per_kwh",
                 AssumedValue::Range {
@@ -611,12 +687,8 @@ fn site(b: &mut Builder<'_>, reg: &Registry) -> Result<Site, InputError> {
                 Some("gCO2e/kWh"),
                 Origin::Profile,
                 format!(
-                    "region {}: {}; spread x{}-x{}: {}",
-                    r.label,
-                    r.intensity.citation(),
-                    spread.low,
-                    spread.high,
-                    spread.basis
+                    "region {}: {citation}; spread x{}-x{}: {}",
+                    r.label, spread.low, spread.high, spread.basis
                 ),
             );
             b.inputs.uncertain(
@@ -626,19 +698,25 @@ fn site(b: &mut Builder<'_>, reg: &Registry) -> Result<Site, InputError> {
             )
         }
         (None, None) => {
-            let world = reg
-                .grid(DEFAULT_GRID)
-                .expect("the WORLD grid is embedded")
-                .carbon_intensity_g_per_kwh
-                .clone();
+            let year = s.year.as_ref().map(|y| y.value);
+            let (value, citation) = match reg.intensity_in(DEFAULT_GRID, year) {
+                Some(y) => (y.g_per_kwh, year_citation(&y, year)),
+                None => {
+                    let world = reg
+                        .grid(DEFAULT_GRID)
+                        .expect("the WORLD grid is embedded")
+                        .carbon_intensity_g_per_kwh
+                        .clone();
+                    (world.value, world.citation())
+                }
+            };
             let d = crate::defaults::GRID_UNKNOWN;
             b.uncertain(
                 "site.carbon_intensity_g_per_kwh",
-                d.times(world.value),
+                d.times(value),
                 Some("gCO2e/kWh"),
                 format!(
-                    "no region or intensity given: world average, {}; {}",
-                    world.citation(),
+                    "no region or intensity given: world average, {citation}; {}",
                     d.basis
                 ),
                 CarbonIntensity::from_g_per_kwh,
@@ -907,7 +985,9 @@ mod tests {
 
     #[test]
     fn region_is_looked_up_and_recorded() {
-        let (b, est) = run("[hardware]\ndevice = \"H100\"\nhours = 10\n[site]\nregion = \"FR\"\n");
+        let (b, est) = run(
+            "[hardware]\ndevice = \"H100\"\nhours = 10\n[site]\nregion = \"FR\"\nyear = 2024\n",
+        );
         let a = b
             .assumptions
             .iter()
@@ -915,19 +995,46 @@ mod tests {
             .unwrap();
         assert_eq!(a.source, Origin::Profile);
         assert!(a.reference.contains("France"), "{}", a.reference);
-        // a low-carbon grid's annual average, with its spread (x0.6 - x1.8)
+        assert!(
+            a.reference.contains("the run's year, 2024"),
+            "{}",
+            a.reference
+        );
+        // the grid's 2024 figure (OWID, Ember), with a low-carbon grid's spread (x0.45 - x1.6)
         assert_eq!(
             a.value,
             AssumedValue::Range {
-                central: 56.039,
-                high: 56.039 * 1.8,
-                low: 56.039 * 0.6
+                central: 40.48,
+                high: 40.48 * 1.6,
+                low: 40.48 * 0.45
             }
         );
-        // (80 % of 700 W + 20 % of 700 W host) × 10 h × PUE 1.15 at 56.039 g
+        // (80 % of 700 W + 20 % of 700 W host) × 10 h × PUE 1.15 at 40.48 g
         let kwh = (0.8 * 700.0 + 0.2 * 700.0) * 10.0 / 1000.0 * 1.15;
-        assert!((est[0].central.co2e.grams() - kwh * 56.039).abs() < 1e-6);
+        assert!((est[0].central.co2e.grams() - kwh * 40.48).abs() < 1e-6);
         assert!(est[0].low.co2e < est[0].central.co2e && est[0].central.co2e < est[0].high.co2e);
+        // a later year than the series: its last year, with the wider spread of a future year
+        let (b, _) = run(
+            "[hardware]\ndevice = \"H100\"\nhours = 10\n[site]\nregion = \"FR\"\nyear = 2030\n",
+        );
+        let a = b
+            .assumptions
+            .iter()
+            .find(|a| a.input == "site.carbon_intensity_g_per_kwh")
+            .unwrap();
+        assert!(
+            a.reference.contains("2030 is after the series"),
+            "{}",
+            a.reference
+        );
+        assert_eq!(
+            a.value,
+            AssumedValue::Range {
+                central: 41.44,
+                high: 41.44 * 1.7,
+                low: 41.44 * 0.4
+            }
+        );
     }
 
     #[test]
@@ -947,9 +1054,9 @@ mod tests {
         assert_eq!(
             world.value,
             AssumedValue::Range {
-                central: 475.0,
-                high: 760.0,
-                low: 237.5
+                central: 458.29,
+                high: 458.29 * 1.6,
+                low: 458.29 * 0.5
             }
         );
     }

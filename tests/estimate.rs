@@ -145,14 +145,21 @@ fn region_fr_uses_france_and_says_so() {
         .expect("intensity assumption");
     assert_eq!(a["source"], "profile");
     assert!(a["reference"].as_str().unwrap().contains("France"));
-    assert_eq!(a["value"]["central"], 56.039);
-    // 8 × 24 h × (80 % of 700 W + 20 % host) × 1.2 at 56.039 g/kWh, central
+    // no [site] year: France's latest published year (2025, Our World in Data / Ember)
+    assert_eq!(a["value"]["central"], 41.44);
+    assert!(
+        a["reference"]
+            .as_str()
+            .unwrap()
+            .contains("latest published year, 2025")
+    );
+    // 8 × 24 h × (80 % of 700 W + 20 % host) × 1.2 at 41.44 g/kWh, central
     let kwh = 8.0 * 24.0 * 700.0 * (0.8 + 0.2) / 1000.0 * 1.2;
     let e = &v["estimates"][0];
     assert!((central(e, "energy_kwh") - kwh).abs() < 1e-9);
-    assert!((central(e, "co2e_kg") - kwh * 0.056039).abs() < 1e-9);
+    assert!((central(e, "co2e_kg") - kwh * 0.04144).abs() < 1e-9);
     assert!(
-        e["co2e_kg"]["low"].as_f64().unwrap() < kwh * 0.056039,
+        e["co2e_kg"]["low"].as_f64().unwrap() < kwh * 0.04144,
         "the grid's spread shows"
     );
     let r = run(&["estimate", p.to_str().unwrap()]);
@@ -173,8 +180,9 @@ fn no_region_uses_the_flagged_world_default() {
         .find(|a| a["input"] == "site.carbon_intensity_g_per_kwh")
         .unwrap();
     assert_eq!(a["source"], "default");
-    assert_eq!(a["value"]["central"], 475.0);
-    assert!((central(&v["estimates"][0], "co2e_kg") - 0.475).abs() < 1e-12);
+    // the world's latest published year (2025, Our World in Data / Ember)
+    assert_eq!(a["value"]["central"], 458.29);
+    assert!((central(&v["estimates"][0], "co2e_kg") - 0.45829).abs() < 1e-12);
 }
 
 #[test]
@@ -322,6 +330,98 @@ fn user_profiles_by_flag_and_by_environment() {
     }
     let r = run(&["estimate", p.to_str().unwrap()]);
     assert_input_error(&r, &["unknown device 'labchip'"]);
+}
+
+/// Every embedded accelerator can be estimated; a user's accelerator without a TDP needs the
+/// run's own power, and says so (exit 2, naming the key).
+#[test]
+fn a_device_without_a_tdp_asks_for_power() {
+    let d = tempdir("notdp");
+    std::fs::write(
+        d.join("chip.toml"),
+        "[[accelerator]]\nname = \"NoTdpChip\"\npeak_flops = 5e14\n",
+    )
+    .unwrap();
+    let p = write_run(
+        "notdp",
+        "[compute]\nparameters = 2e9\ntokens = 1e12\n[hardware]\ndevice = \"NoTdpChip\"\n",
+    );
+    let r = run(&[
+        "estimate",
+        p.to_str().unwrap(),
+        "--profiles",
+        d.to_str().unwrap(),
+    ]);
+    assert_input_error(&r, &["hardware.power_w", "NoTdpChip profile has no TDP"]);
+}
+
+/// The devices of 2024-26 public runs estimate (TPU v5p, GH200), a mixture of experts is
+/// counted on its active parameters, and a run's year picks its grid's year.
+#[test]
+fn current_devices_moe_and_years_estimate() {
+    for device in [
+        "TPU v5p", "TPU v5e", "TPU v6e", "GH200", "GB200", "MI300X", "Gaudi3",
+    ] {
+        let p = write_run(
+            "dev",
+            &format!(
+                "[compute]\nparameters = 8e9\ntokens = 1e12\n[hardware]\ndevice = \"{device}\"\n[site]\nregion = \"US\"\nyear = 2025\n"
+            ),
+        );
+        let r = run(&["estimate", p.to_str().unwrap(), "-f", "json"]);
+        assert_eq!(r.code, 0, "{device}: {}", r.stderr);
+    }
+    let co2e = |extra: &str| {
+        let p = write_run(
+            "moe",
+            &format!(
+                "[compute]\nparameters = 400e9\ntokens = 1e12\n{extra}[hardware]\ndevice = \"H100\"\n[site]\nregion = \"FR\"\nyear = 2024\n"
+            ),
+        );
+        central(&estimate_json(&p)["estimates"][0], "co2e_kg")
+    };
+    let dense = co2e("");
+    let moe = co2e("active_parameters = 17e9\n");
+    // 6 · 17B · T instead of 6 · 400B · T, at a lower utilization (x0.8) and a smaller model's
+    assert!(moe < dense / 10.0 && moe > dense / 40.0, "{moe} vs {dense}");
+    let p = write_run(
+        "badmoe",
+        "[compute]\nparameters = 7e9\nactive_parameters = 8e9\ntokens = 1e12\n[hardware]\ndevice = \"H100\"\n",
+    );
+    assert_input_error(
+        &run(&["estimate", p.to_str().unwrap()]),
+        &["compute.active_parameters", "cannot exceed"],
+    );
+    let p = write_run(
+        "badyear",
+        "[hardware]\ndevice = \"H100\"\nhours = 1\n[site]\nregion = \"FR\"\nyear = 1850\n",
+    );
+    assert_input_error(
+        &run(&["estimate", p.to_str().unwrap()]),
+        &["site.year", "from 2000 to 2100"],
+    );
+}
+
+/// The seed documents' worked example as the seed gives it (no PUE): 1 kWh, 1 g, 10 USD.
+#[test]
+fn the_seed_example_without_pue_is_exact() {
+    let p = write_run(
+        "seed",
+        "[dataset]\nsamples = 100\n[per_sample]\nenergy_kwh = 0.01\ncost_usd = 0.1\n[site]\ncarbon_intensity_g_per_kwh = 1\n",
+    );
+    let v = estimate_json(&p);
+    let e = &v["estimates"][0];
+    assert!((central(e, "energy_kwh") - 1.0).abs() < 1e-12);
+    assert!((central(e, "co2e_kg") - 0.001).abs() < 1e-15);
+    assert!((central(e, "cost_usd") - 10.0).abs() < 1e-12);
+    assert!(
+        !v["assumptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["input"] == "site.pue"),
+        "no PUE is assumed where none applies"
+    );
 }
 
 #[test]

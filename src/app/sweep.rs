@@ -243,5 +243,29 @@ pub fn sweep(run: &Path, profiles: Option<&Path>, axes: &Axes) -> Result<Sweep, 
     Ok(Sweep {
         name: base.name.clone(),
         rows: rows?,
+        notes: evidence_notes(&reg, &base, &devices),
     })
+}
+
+/// Devices compared on a generic utilization default: their rank against the others rests on
+/// peak FLOP/s alone, and the sweep says so.
+fn evidence_notes(reg: &Registry, base: &RunSpec, devices: &[String]) -> Vec<String> {
+    let given = base
+        .hardware
+        .as_ref()
+        .is_some_and(|h| h.utilization.is_some());
+    if devices.len() < 2 || given {
+        return Vec::new();
+    }
+    devices
+        .iter()
+        .filter_map(|d| reg.accelerator(d).ok())
+        .filter(|a| !crate::defaults::has_training_evidence(a))
+        .map(|a| {
+            format!(
+                "{}: no published training run or benchmark places it against the others (its utilization is the generic default), so its rank is not supported by evidence; give --utilization for it",
+                a.name
+            )
+        })
+        .collect()
 }

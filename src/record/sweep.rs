@@ -22,4 +22,6 @@ pub struct Row {
 pub struct Sweep {
     pub name: String,
     pub rows: Vec<Row>,
+    /// What the reader should know about the ranking (a device ranked without evidence).
+    pub notes: Vec<String>,
 }

@@ -111,6 +111,8 @@ struct SweepJson<'a> {
     sort: &'static str,
     options_evaluated: usize,
     options: Vec<OptionJson<'a>>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    notes: &'a [String],
 }
 
 /// A column of the options: its header and how a row fills it.
@@ -179,6 +181,7 @@ fn render_json(s: &Sweep, by: SortBy, rows: &[(&Row, Vec<&'static str>)]) -> Str
         name: &s.name,
         sort: by.as_str(),
         options_evaluated: s.rows.len(),
+        notes: &s.notes,
         options: rows
             .iter()
             .enumerate()
@@ -283,6 +286,9 @@ fn render_for_people(
     if format == Format::Html {
         let mut out = super::html::table(&header, &body);
         out.push_str("<p>Central figures, with the range where the inputs have one.</p>\n");
+        for n in &s.notes {
+            out.push_str(&format!("<p>Note: {}</p>\n", crate::text::markup(n)));
+        }
         out.push_str(&super::html::figure(&chart(s, by, top)));
         super::html::page(&title, &out)
     } else if format == Format::Markdown {
@@ -301,6 +307,9 @@ fn render_for_people(
         for r in &body {
             out.push_str(&line(r));
         }
+        for n in &s.notes {
+            out.push_str(&format!("\n- {}\n", n.replace('|', "\\|")));
+        }
         out
     } else {
         let mut t = super::new_table();
@@ -308,7 +317,12 @@ fn render_for_people(
         for r in body {
             t.add_row(r);
         }
-        format!("{title}\n{t}\nCentral figures, with the range where the inputs have one.\n")
+        let mut out =
+            format!("{title}\n{t}\nCentral figures, with the range where the inputs have one.\n");
+        for n in &s.notes {
+            out.push_str(&format!("Note: {n}\n"));
+        }
+        out
     }
 }
 

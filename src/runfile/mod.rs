@@ -17,6 +17,10 @@ use walk::{Source, Table};
 
 use crate::error::InputError;
 
+/// The years a run may say it ran in (`[site] year`): from the first GPU-trained models to
+/// as far ahead as anyone plans a run.
+pub(crate) const YEARS: std::ops::RangeInclusive<u64> = 2000..=2100;
+
 /// A run file larger than this is not a run description (a wrong path, a data file).
 pub(crate) const MAX_FILE_BYTES: u64 = 1 << 20;
 
@@ -44,7 +48,13 @@ pub(crate) mod keys {
         "scaling",
         "reference_bytes",
     ];
-    pub(crate) const COMPUTE: &[&str] = &["flops", "parameters", "tokens", "flops_per_sample"];
+    pub(crate) const COMPUTE: &[&str] = &[
+        "flops",
+        "parameters",
+        "tokens",
+        "flops_per_sample",
+        "active_parameters",
+    ];
     pub(crate) const HARDWARE: &[&str] = &[
         "device",
         "count",
@@ -61,6 +71,7 @@ pub(crate) mod keys {
         "pue",
         "electricity_usd_per_kwh",
         "carbon_price_usd_per_t",
+        "year",
     ];
     pub(crate) const EMBODIED: &[&str] = &["kg_co2e_per_device", "lifetime_years"];
     pub(crate) const MEASURED: &[&str] = &["report", "same_workload"];
@@ -201,6 +212,8 @@ pub(crate) enum FlopsSpec {
     ParamsTokens {
         parameters: In<RangeValue>,
         tokens: In<RangeValue>,
+        /// A mixture-of-experts model's parameters used per token: FLOPs = 6 · active · tokens.
+        active: Option<In<RangeValue>>,
     },
     /// FLOPs = flops_per_sample × samples × epochs.
     PerSample(In<RangeValue>),
@@ -232,6 +245,8 @@ pub(crate) struct Site {
     pub(crate) pue: Option<In<RangeValue>>,
     pub(crate) electricity_usd_per_kwh: Option<In<RangeValue>>,
     pub(crate) carbon_price_usd_per_t: Option<In<RangeValue>>,
+    /// The year the run draws its power (its grid's intensity, and the software of its time).
+    pub(crate) year: Option<In<u64>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -588,6 +603,7 @@ fn compute(t: &Table<'_, '_>, ds: Option<&Dataset>) -> Result<Compute, InputErro
     let parameters = t.range("parameters", rules::PARAMETERS)?;
     let tokens = t.range("tokens", rules::TOKENS)?;
     let per_sample = t.range("flops_per_sample", rules::FLOPS_PER_SAMPLE)?;
+    let active = t.range("active_parameters", rules::PARAMETERS)?;
     let forms = [
         flops.is_some(),
         parameters.is_some() || tokens.is_some(),
@@ -601,12 +617,29 @@ fn compute(t: &Table<'_, '_>, ds: Option<&Dataset>) -> Result<Compute, InputErro
             "give FLOPs one way: `flops`, or `parameters` with `tokens`, or `flops_per_sample`",
         ));
     }
+    if active.is_some() && parameters.is_none() {
+        return Err(t.key_error(
+            "active_parameters",
+            "needs `parameters` (the total) and `tokens`: FLOPs = 6 · active_parameters · tokens",
+        ));
+    }
     let spec = match (flops, parameters, tokens, per_sample) {
         (Some(f), ..) => FlopsSpec::Total(f),
-        (None, Some(p), Some(tk), None) => FlopsSpec::ParamsTokens {
-            parameters: p,
-            tokens: tk,
-        },
+        (None, Some(p), Some(tk), None) => {
+            if let Some(a) = &active
+                && a.value.high > p.value.high
+            {
+                return Err(t.key_error(
+                    "active_parameters",
+                    "cannot exceed `parameters` (the total): a mixture-of-experts model uses a part of its parameters per token",
+                ));
+            }
+            FlopsSpec::ParamsTokens {
+                parameters: p,
+                tokens: tk,
+                active,
+            }
+        }
         (None, Some(_), None, None) => {
             return Err(t.key_error(
                 "parameters",
@@ -681,7 +714,21 @@ fn site(t: &Table<'_, '_>) -> Result<Site, InputError> {
         pue: t.range("pue", rules::PUE)?,
         electricity_usd_per_kwh: t.range("electricity_usd_per_kwh", rules::ELECTRICITY)?,
         carbon_price_usd_per_t: t.range("carbon_price_usd_per_t", rules::CARBON_PRICE)?,
+        year: t.whole("year", 0)?,
     };
+    if let Some(y) = &s.year
+        && !(YEARS.contains(&y.value))
+    {
+        return Err(t.key_error(
+            "year",
+            format!(
+                "must be a year from {} to {}, got {}",
+                YEARS.start(),
+                YEARS.end(),
+                y.value
+            ),
+        ));
+    }
     if s.carbon_intensity_g_per_kwh.is_some() && s.region.is_some() {
         return Err(t.key_error(
             "region",
