@@ -15,7 +15,14 @@ Two tiers, each a folder of ordinary run files whose `[published]` section holds
 model card reported, with its citation:
 
 - **Prediction** (`examples/published/prediction/`): each run described only by what is known
-  before it runs: parameters, tokens, device, device count (when published) and region.
+  before it runs: parameters, tokens, device, device count (when published), region and the
+  year it ran. These runs were published before 2025 and are the evidence the defaults were
+  fitted on: this tier shows the fit, not how the defaults do on runs they never saw.
+- **Time-split** (`examples/published/time-split/`): runs whose figures were published in 2025
+  or later, after the cut-off, described the same way (with active parameters for a mixture of
+  experts) and predicted by defaults that never saw them. The cut-off is 2025-01-01: every
+  default's evidence (docs/assumptions.md) was published before it, except the device-to-device
+  benchmark ratios (MLPerf Training rounds through 2025), which compare devices, not runs.
   Everything else is footprint's default, with its spread (docs/assumptions.md). A published
   figure counts as *inside* when it lies within footprint's low–high range. Required: at least
   90 % inside, with a median width (high ÷ low) of at most 3.
@@ -30,14 +37,21 @@ assumptions say which end is which.
 
 Left out of the prediction tier, with the reason: TeenyTinyLlama 160M and Tucano2 0.6B (their
 token counts could not be confirmed: the published FLOPs and 6·P·T disagree ninefold for Tucano2);
-MoE runs (GShard, Switch, GLaM, DeepSeek-V3, Llama 4: 6·P·T does not describe them); runs that
-report GPU-hours but no energy (Pythia, Falcon, Phi-3) are evidence for the utilization defaults
-instead.
+runs that report GPU-hours but no energy from before the cut-off (Pythia, Falcon, Phi-3,
+Nemotron-4, DeepSeek-V2) are evidence for the utilization defaults instead; runs whose figures
+are ambiguous (OpenEuroLLM on LUMI: GPU-hours that may count MI250X modules or their two
+dies) or not per run (Gemma's family totals) are left out of the time-split tier.
 
 ## Prediction
 
 HEAD
 "$bin" validate examples/published/prediction -f markdown
+cat <<'SPLIT'
+
+## Time-split (published from 2025 on)
+
+SPLIT
+"$bin" validate examples/published/time-split -f markdown
 cat <<'MID'
 
 ## Reproduction

@@ -159,6 +159,21 @@ pub(crate) const MOE_FACTOR: Default3 = Default3 {
     basis: "mixture-of-experts runs on the 6 x active x T basis, published before 2025: JetMoE-8B 15 %, Phi-3.5-MoE 19 % on H100, DeepSeek-V2 21 % on H800, Granite 3.0 1B/3B MoE 10 % (2024), against 20-31 % for dense runs of their size; DeepSeek-V3 35 % in FP8 (Dec 2024) at the top",
 };
 
+/// `base` times an independent factor (`low`, `central`, `high`): centrals multiply, and the
+/// spreads add as root-sum-square in log space, as the calculator combines independent
+/// defaults (a benchmark ratio's spread and a run's do not compound at their extremes).
+fn independent(base: Default3, (low, central, high): (f64, f64, f64)) -> Default3 {
+    let down = ((base.central / base.low).ln().powi(2) + (central / low).ln().powi(2)).sqrt();
+    let up = ((base.high / base.central).ln().powi(2) + (high / central).ln().powi(2)).sqrt();
+    let c = base.central * central;
+    Default3 {
+        low: c * (-down).exp(),
+        central: c,
+        high: c * up.exp(),
+        basis: base.basis,
+    }
+}
+
 /// What the utilization default is made of, for the assumption's basis.
 pub(crate) struct UtilizationBasis {
     pub(crate) scale: &'static str,
@@ -185,25 +200,15 @@ pub(crate) fn utilization(
     let generation = generation(acc);
     let relative = acc.relative_utilization.as_ref();
     let mut u = match relative {
-        Some(r) if generation != Generation::Tpu => {
-            let h100 = utilization_by_generation(Generation::HopperOrLater, parameters, year);
-            Default3 {
-                low: h100.low * r.low,
-                central: h100.central * r.central,
-                high: h100.high * r.high,
-                basis: h100.basis,
-            }
-        }
+        Some(r) if generation != Generation::Tpu => independent(
+            utilization_by_generation(Generation::HopperOrLater, parameters, year),
+            (r.low, r.central, r.high),
+        ),
         _ => utilization_by_generation(generation, parameters, year),
     }
     .times(k);
     if moe {
-        u = Default3 {
-            low: u.low * MOE_FACTOR.low,
-            central: u.central * MOE_FACTOR.central,
-            high: u.high * MOE_FACTOR.high,
-            basis: u.basis,
-        };
+        u = independent(u, (MOE_FACTOR.low, MOE_FACTOR.central, MOE_FACTOR.high));
     }
     u.high = u.high.min(0.7);
     u.central = u.central.min(u.high);

@@ -69,6 +69,29 @@ fn predictions_hold_the_published_figures() {
     assert!(strict.stderr.contains("median width"), "{}", strict.stderr);
 }
 
+/// The time-split tier: runs whose figures were published from 2025 on, after the evidence
+/// the defaults were fitted on, predicted by defaults that never saw them. What holds on them
+/// is asserted as it stands (docs/accuracy.md): at least 85 % inside (the aim is 90 %;
+/// the two misses are a slow Jean Zay run and an FP8 run), at a median width of at most 3.
+#[test]
+fn runs_published_after_the_cutoff_are_predicted() {
+    let r = run(&[
+        "validate",
+        "examples/published/time-split",
+        "-f",
+        "json",
+        "--min-coverage",
+        "0.85",
+        "--max-median-width",
+        "3",
+    ]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let s = &json(&r.stdout)["summary"];
+    assert!(s["prediction_figures"].as_u64().unwrap() >= 15, "{s}");
+    assert!(s["prediction_coverage"].as_f64().unwrap() >= 0.85, "{s}");
+    assert!(s["median_width"].as_f64().unwrap() <= 3.0, "{s}");
+}
+
 #[test]
 fn seed_example_is_ten_dollars_one_kwh_one_gram() {
     let v = estimate_json(&example("seed-example.toml"));
