@@ -685,3 +685,84 @@ fn the_deepest_allowed_models_train() {
         assert_eq!(m["steps"], 2);
     }
 }
+
+/// A budget stop ends the command's whole process tree, as a scheduler's cgroup kill would:
+/// a worker started by a shell script does not keep running after footprint says
+/// `budget-exceeded`.
+#[test]
+#[cfg(target_os = "linux")]
+fn a_budget_stop_ends_the_whole_process_tree() {
+    let d = tempdir("budget-tree");
+    let pidfile = d.join("worker.pid");
+    let script = format!(
+        "sh -c 'while :; do :; done' & echo $! > {}; wait",
+        pidfile.display()
+    );
+    let r = run(&[
+        "measure",
+        "--no-progress",
+        "--max-energy",
+        "2J",
+        "--kill-after",
+        "2",
+        "-f",
+        "json",
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let pid = std::fs::read_to_string(&pidfile).unwrap();
+    let pid = pid.trim();
+    // give the kernel a moment to reap it, then it must be gone
+    let mut alive = true;
+    for _ in 0..50 {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        alive = !status.is_empty() && !status.contains(") Z ");
+        if !alive {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    if alive {
+        let _ = std::process::Command::new("kill")
+            .args(["-9", pid])
+            .status();
+    }
+    assert!(
+        !alive,
+        "the worker {pid} was left running after the budget stop"
+    );
+}
+
+/// A run that ends between two budget checks (one long interval) is still judged on its final
+/// figures: exit 1 and `budget-exceeded`, as `footprint check` would say of its report.
+#[test]
+#[cfg(unix)]
+fn the_budget_is_checked_on_the_final_figures() {
+    let r = run(&[
+        "measure",
+        "--no-progress",
+        "--interval-ms",
+        "60000",
+        "--max-energy",
+        "1mJ",
+        "-f",
+        "json",
+        "--",
+        "sh",
+        "-c",
+        "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let m = &json(&r.stderr[r.stderr.find('{').unwrap()..])["measurement"];
+    assert_eq!(m["status"], "budget-exceeded", "{m}");
+    assert!(
+        m["budget_exceeded"]
+            .as_str()
+            .unwrap()
+            .contains("final figures"),
+        "{m}"
+    );
+}

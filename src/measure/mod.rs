@@ -34,6 +34,29 @@ use crate::units::{Duration, Energy};
 use sampler::{SamplerOutput, Trace};
 use sensor::{DeviceKind, GpuSelection, Sensor};
 
+/// The runtime budget checked once more on the final figures: a run shorter than one sampling
+/// interval (or one that overran between two checks) is judged as `footprint check` would
+/// judge its report. Returns whether it marked the measurement.
+pub(crate) fn final_budget_check(m: &mut Measurement, budget: Option<&RuntimeBudget>) -> bool {
+    if m.status != Status::Complete {
+        return false;
+    }
+    let Some(why) = budget.and_then(|b| {
+        b.exceeded(
+            Energy::from_joules(m.energy_j),
+            Duration::from_seconds(m.duration_s),
+            m.devices_used.max(1.0),
+        )
+    }) else {
+        return false;
+    };
+    mark_budget_exceeded(
+        m,
+        format!("{why}, on the final figures (the run had ended)"),
+    );
+    true
+}
+
 /// Marks a measurement stopped by its runtime budget.
 pub(crate) fn mark_budget_exceeded(m: &mut Measurement, why: String) {
     m.status = Status::BudgetExceeded;

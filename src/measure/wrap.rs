@@ -48,6 +48,9 @@ pub(crate) fn wrap(
     let window = t0.elapsed().as_secs_f64();
     let out = sampler.stop();
     signal::forward_to(0);
+    if adopting && (over.is_some() || signal::received().is_some()) {
+        stop_leftovers(opts.kill_after, &mut notices);
+    }
     if adopting {
         notices.extend(leftover_notice(&platform::leftover_children()));
     }
@@ -62,6 +65,13 @@ pub(crate) fn wrap(
     if let Some(why) = over {
         super::mark_budget_exceeded(&mut m, why);
     }
+    let code = if super::final_budget_check(&mut m, common.budget.as_ref())
+        && signal::received().is_none()
+    {
+        crate::error::EXIT_BUDGET
+    } else {
+        code
+    };
     let energy = m.energy_j;
     m.samples = opts.samples;
     m.samples_per_second = opts
@@ -146,8 +156,9 @@ fn wait_measuring(
                     let l = sampler.live();
                     over = b.exceeded(l.energy, l.elapsed, l.devices);
                     if over.is_some() {
-                        // Ask the command to stop, as a scheduler would; it gets the same grace.
-                        platform::terminate(pid);
+                        // Ask the command and everything it started to stop, as a
+                        // scheduler's cgroup kill would; they get the same grace.
+                        platform::terminate_tree(pid);
                         stop.requested();
                     }
                 }
@@ -162,6 +173,39 @@ fn wait_measuring(
     };
     progress.done();
     Ok((status, over))
+}
+
+/// After a stop (the budget's or a signal's), what the command started and left running is
+/// stopped too: asked (TERM), then killed after the grace the command itself had.
+fn stop_leftovers(grace: std::time::Duration, notices: &mut Vec<String>) {
+    let left = platform::leftover_children();
+    if left.is_empty() {
+        return;
+    }
+    for &p in &left {
+        platform::terminate_tree(p);
+    }
+    let t0 = Instant::now();
+    while t0.elapsed() < grace && !platform::leftover_children().is_empty() {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let killed = platform::leftover_children();
+    for &p in &killed {
+        platform::kill_tree(p);
+    }
+    notices.push(format!(
+        "the stop also ended {} process(es) the command had left running ({}){}",
+        left.len(),
+        left.iter()
+            .map(i32::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+        if killed.is_empty() {
+            String::new()
+        } else {
+            format!("; {} killed after the grace", killed.len())
+        }
+    ));
 }
 
 /// The notice for processes the command started that outlived it (adopted as orphans).
@@ -197,6 +241,8 @@ impl Escalation {
     fn tick(&mut self, pid: i32, kill_after: std::time::Duration) -> Option<String> {
         if self.first.is_none() {
             signal::received()?;
+            // The handler forwarded the signal to the command; its descendants get it too.
+            platform::terminate_tree(pid);
         }
         let first = *self.first.get_or_insert_with(Instant::now);
         let again = platform::signal_count() >= 2;

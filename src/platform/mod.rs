@@ -28,6 +28,15 @@ mod macos;
 #[cfg(target_os = "macos")]
 pub(crate) use macos::{cpu_facts, descendants, process_rss_bytes, total_memory_bytes, tree_usage};
 
+/// Asks a process and every descendant it has now to stop (SIGTERM on Unix), descendants
+/// first: a stop reaches the work a shell script started, not only the script, as a
+/// scheduler's cgroup kill would.
+pub(crate) fn terminate_tree(root: i32) {
+    for pid in descendants(root).into_iter().rev().chain([root]) {
+        terminate(pid);
+    }
+}
+
 /// Makes `o` refuse to open through a symbolic link at the last component of the path, where
 /// the system can say so (`O_NOFOLLOW`); elsewhere it leaves `o` as it is.
 pub(crate) fn no_follow(o: &mut std::fs::OpenOptions) {

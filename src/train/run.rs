@@ -87,6 +87,7 @@ pub(crate) fn train(
     if let Some(why) = run.over.clone() {
         crate::measure::mark_budget_exceeded(&mut m, why);
     }
+    crate::measure::final_budget_check(&mut m, common.budget.as_ref());
     if let (Some(i), false) = (
         opts.cuda,
         m.sensors.iter().any(|d| d.kind == DeviceKind::Gpu),
