@@ -22,6 +22,90 @@ pub(crate) enum Sink<'a> {
     File(&'a Path),
 }
 
+/// How long a FIFO output waits for a reader before the write is given up (and, for a
+/// measurement, the figures kept elsewhere): never forever.
+const FIFO_READER_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A symbolic link at `path` in a directory that others can write to (a sticky `/tmp`, a
+/// 0777 folder): someone else may have planted it to make footprint write through it onto a
+/// file of the user's (or root's). Such a link is never followed; a link in the user's own
+/// directories is (docs/reliability.md).
+pub(crate) fn planted_link(path: &Path) -> bool {
+    if !std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return false;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(dir_of(path)).is_ok_and(|m| m.permissions().mode() & 0o002 != 0)
+    }
+    #[cfg(not(unix))]
+    false
+}
+
+fn planted_link_error(path: &Path) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::PermissionDenied,
+        format!(
+            "{} is a symbolic link in a directory others can write to: not followed (name the file it points to, or write elsewhere)",
+            path.display()
+        ),
+    )
+}
+
+/// Opens a FIFO (or device) to write into without ever blocking for good: a FIFO with no
+/// reader is retried until one comes, for at most [`FIFO_READER_WAIT`] or until a stop
+/// signal, then given up with an error.
+fn open_through(path: &Path) -> std::io::Result<std::fs::File> {
+    let t0 = std::time::Instant::now();
+    loop {
+        let mut o = std::fs::OpenOptions::new();
+        o.write(true);
+        crate::platform::non_blocking(&mut o);
+        match o.open(path) {
+            Ok(f) => {
+                crate::platform::blocking_again(&f)?;
+                return Ok(f);
+            }
+            // ENXIO: a FIFO that nobody reads (yet).
+            Err(e) if e.raw_os_error() == Some(6) => {
+                if t0.elapsed() >= FIFO_READER_WAIT || crate::platform::signal::received().is_some()
+                {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::WouldBlock,
+                        format!(
+                            "nothing reads the FIFO (waited {} s)",
+                            FIFO_READER_WAIT.as_secs()
+                        ),
+                    ));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Reads a small text file of the system's (a sysfs attribute) without blocking on a FIFO and
+/// without reading more than `max_bytes`: a tree under `FOOTPRINT_SYSFS_ROOT` can hold
+/// anything, a FIFO or a link to `/dev/zero` among them.
+pub(crate) fn read_small(path: &Path, max_bytes: u64) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut o = std::fs::OpenOptions::new();
+    o.read(true);
+    crate::platform::non_blocking(&mut o);
+    let f = o.open(path)?;
+    if !f.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{} is not a regular file", path.display()),
+        ));
+    }
+    let mut text = String::new();
+    f.take(max_bytes).read_to_string(&mut text)?;
+    Ok(text)
+}
+
 /// How `path` is written (see [`Sink`]).
 pub(crate) fn sink(path: &Path) -> Sink<'_> {
     if path.as_os_str() == "-" {
@@ -46,11 +130,13 @@ pub(crate) fn write_output(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
             out.write_all(bytes)?;
             out.flush()
         }
+        Sink::Through(p) if planted_link(p) => Err(planted_link_error(p)),
         Sink::Through(p) => {
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .truncate(true)
-                .open(p)?;
+            let mut f = open_through(p)?;
+            // A regular file reached through a link the user named is replaced in place.
+            if f.metadata()?.is_file() {
+                f.set_len(0)?;
+            }
             f.write_all(bytes)?;
             f.flush()
         }
@@ -95,6 +181,12 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// Opens a file to stream into (a trace): created or truncated. A symbolic link is followed
 /// only when it is the path the user named, never one planted between the check and the open.
 pub(crate) fn create_stream(path: &Path) -> std::io::Result<std::fs::File> {
+    if planted_link(path) {
+        return Err(planted_link_error(path));
+    }
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        return open_through(path);
+    }
     let mut o = std::fs::OpenOptions::new();
     o.write(true).create(true).truncate(true);
     if !std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
@@ -103,8 +195,23 @@ pub(crate) fn create_stream(path: &Path) -> std::io::Result<std::fs::File> {
     o.open(path)
 }
 
-/// Appends `bytes` to `path` (creating it) in one write, as a step summary expects.
+/// Appends `bytes` to `path` (creating it) in one write, as a step summary expects; `-` is
+/// standard output, a FIFO is written without blocking for good, and a link planted in a
+/// directory others can write to is refused.
 pub(crate) fn append(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if path.as_os_str() == "-" {
+        let mut out = std::io::stdout().lock();
+        out.write_all(bytes)?;
+        return out.flush();
+    }
+    if planted_link(path) {
+        return Err(planted_link_error(path));
+    }
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        let mut f = open_through(path)?;
+        f.write_all(bytes)?;
+        return f.flush();
+    }
     let mut f = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -140,14 +247,24 @@ pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
 pub(crate) fn check_writable(path: &Path, flag: &str) -> Result<(), InputError> {
     let shown = path.display().to_string();
     let fail = |msg: String| InputError::new(msg).in_file(&shown).for_key(flag);
+    if path.as_os_str() != "-" && std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+        return Err(fail("is a directory; name a file".to_string()));
+    }
     match sink(path) {
         Sink::Stdout => return Ok(()),
+        Sink::Through(p) if planted_link(p) => {
+            return Err(fail(
+                "is a symbolic link in a directory others can write to: not followed (name the file it points to, or write elsewhere)"
+                    .to_string(),
+            ));
+        }
+        // Not opened: a FIFO's reader would see an end of file before the real write.
         Sink::Through(p) => {
-            return std::fs::OpenOptions::new()
-                .write(true)
-                .open(p)
-                .map(drop)
-                .map_err(|e| fail(format!("cannot write: {e}")));
+            return if crate::platform::may_write(p) {
+                Ok(())
+            } else {
+                Err(fail("cannot write: permission denied".to_string()))
+            };
         }
         Sink::File(_) => {}
     }

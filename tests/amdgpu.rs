@@ -315,3 +315,36 @@ fn amd_smi_energy_is_preferred_where_installed_and_its_failure_falls_back() {
         "{mi}"
     );
 }
+
+/// A tree under `FOOTPRINT_SYSFS_ROOT` can hold anything: a FIFO where a power file should be,
+/// a link to `/dev/zero` where the vendor is. Reading it never blocks and never reads
+/// gigabytes; the card's readings fail (counted), the measurement finishes.
+#[test]
+fn fifos_and_endless_files_in_sysfs_neither_hang_nor_flood() {
+    let root = tempdir("sysfs-hostile");
+    let hw = card(
+        &root,
+        0,
+        "0000:c1:00.0",
+        "0x1002",
+        Some("AMD Instinct MI300X"),
+        "u0",
+    );
+    let made = Command::new("mkfifo").arg(hw.join("power1_input")).status();
+    assert!(made.is_ok_and(|s| s.success()));
+    let made = Command::new("mkfifo")
+        .arg(hw.join("energy1_input"))
+        .status();
+    assert!(made.is_ok_and(|s| s.success()));
+    let other = card(&root, 1, "0000:c2:00.0", "0x1002", None, "u1");
+    std::fs::remove_file(other.parent().unwrap().parent().unwrap().join("vendor")).unwrap();
+    std::os::unix::fs::symlink(
+        "/dev/zero",
+        other.parent().unwrap().parent().unwrap().join("vendor"),
+    )
+    .unwrap();
+    let t0 = Instant::now();
+    let r = measure(&root, &["-f", "json"], &[], "0.3");
+    assert!(t0.elapsed() < Duration::from_secs(20), "no hang");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}

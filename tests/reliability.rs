@@ -715,3 +715,178 @@ fn ctrl_c_during_a_long_training_step_stops_at_once() {
         );
     }
 }
+
+// ---- issue 21: the second hostile round ------------------------------------------------------
+
+/// Every file a command reads is an input, not only those on its command line: the report a
+/// run's `[measured]` section names and the files under `--profiles`. No output may be one.
+#[test]
+fn outputs_onto_inputs_the_command_line_does_not_name_are_refused() {
+    let d = tempdir("hidden-inputs");
+    let fixture =
+        std::fs::read_to_string(root().join("tests/fixtures/measurement-cpu.json")).unwrap();
+    let report = d.join("m.json");
+    std::fs::write(&report, &fixture).unwrap();
+    let run_file = d.join("run.toml");
+    std::fs::write(
+        &run_file,
+        "[dataset]\nsamples = 1000\n[measured]\nreport = \"m.json\"\nsame_workload = true\n",
+    )
+    .unwrap();
+    let rf = run_file.to_str().unwrap();
+    let out = report.to_str().unwrap();
+    for args in [
+        vec!["estimate", rf, "-o", out],
+        vec!["estimate", rf, "--plot", out],
+        vec!["check", rf, "--max-co2e", "1t", "--summary", out],
+        vec!["sweep", rf, "--pue", "1.1,1.2", "-o", out],
+    ] {
+        let r = run(&args);
+        assert_input_error(&r, &["is also an input"]);
+        assert_eq!(
+            std::fs::read_to_string(&report).unwrap(),
+            fixture,
+            "{args:?}"
+        );
+    }
+    // a profile file under --profiles
+    let prof = d.join("prof");
+    std::fs::create_dir_all(&prof).unwrap();
+    let lab = prof.join("lab.toml");
+    std::fs::write(
+        &lab,
+        "[[grid]]\ncode = \"LAB\"\nname = \"Lab\"\ncarbon_intensity_g_per_kwh = 20\n",
+    )
+    .unwrap();
+    let r = run(&[
+        "estimate",
+        SEED,
+        "--profiles",
+        prof.to_str().unwrap(),
+        "-o",
+        lab.to_str().unwrap(),
+    ]);
+    assert_input_error(&r, &["is also an input"]);
+    assert!(std::fs::read_to_string(&lab).unwrap().contains("LAB"));
+}
+
+/// Two outputs on one file would corrupt each other: refused before anything runs.
+#[test]
+fn two_outputs_on_one_file_are_refused() {
+    let d = tempdir("two-outputs");
+    let x = d.join("x");
+    let xs = x.to_str().unwrap();
+    let t0 = Instant::now();
+    let r = run(&[
+        "measure",
+        "--steps",
+        "1000000",
+        "-o",
+        xs,
+        "--csv-append",
+        xs,
+    ]);
+    assert_input_error(&r, &["--csv-append", "two outputs on one file"]);
+    assert!(
+        t0.elapsed() < Duration::from_secs(5),
+        "refused before the run"
+    );
+    let r = run(&[
+        "measure",
+        "--steps",
+        "3",
+        "--trace",
+        xs,
+        "--prometheus-textfile",
+        xs,
+    ]);
+    assert_input_error(&r, &["--prometheus-textfile", "two outputs on one file"]);
+    let r = run(&["estimate", SEED, "-o", xs, "--plot", xs]);
+    assert_input_error(&r, &["--plot", "two outputs on one file"]);
+    assert!(!x.exists(), "nothing was written");
+}
+
+/// A link planted at an output's name in a directory others can write to (a sticky /tmp) is
+/// not followed: the file it points to keeps its content.
+#[cfg(unix)]
+#[test]
+fn a_link_planted_in_a_shared_directory_is_not_followed() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tempdir("shared-dir");
+    let shared = d.join("shared");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let victim = d.join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    let link = shared.join("r.json");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    let l = link.to_str().unwrap();
+    for args in [
+        vec!["estimate", SEED, "-o", l],
+        vec!["check", SEED, "--max-co2e", "1t", "--summary", l],
+        vec!["measure", "--steps", "2", "-o", l],
+        vec!["measure", "--steps", "2", "--trace", l],
+        vec!["measure", "--steps", "2", "--csv-append", l],
+    ] {
+        let r = run(&args);
+        assert_input_error(&r, &["symbolic link in a directory others can write to"]);
+        assert_eq!(
+            std::fs::read_to_string(&victim).unwrap(),
+            "precious",
+            "{args:?}"
+        );
+    }
+    // a link in the user's own directory is followed, as before
+    let own = d.join("own.json");
+    std::os::unix::fs::symlink(&victim, &own).unwrap();
+    let r = run(&["estimate", SEED, "-f", "json", "-o", own.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        std::fs::read_to_string(&victim)
+            .unwrap()
+            .contains("estimates")
+    );
+}
+
+/// A FIFO output is not opened by the check before the run (its reader would see an end of
+/// file and leave), so the reader gets the measurement; and `-` means stdout for every
+/// output flag, never a file named `-`.
+#[cfg(unix)]
+#[test]
+fn a_fifo_output_gets_the_measurement_and_dash_is_stdout_everywhere() {
+    let d = tempdir("fifo-measure");
+    let fifo = d.join("pipe");
+    mkfifo(&fifo);
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let r = run(&[
+        "measure",
+        "--steps",
+        "3",
+        "--no-progress",
+        "-o",
+        fifo.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(json(&reader.join().unwrap())["measurement"].is_object());
+    let r = run_in_dir(
+        &[
+            "check",
+            &root().join(SEED).display().to_string(),
+            "--max-co2e",
+            "1t",
+            "--summary",
+            "-",
+        ],
+        &d,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("| "),
+        "the Markdown summary went to stdout: {}",
+        r.stdout
+    );
+    assert!(!d.join("-").exists(), "no file named -");
+}

@@ -36,6 +36,33 @@ use crate::profiles::Registry;
 /// Largest measurement report read back (a report with many sensors is still far smaller).
 pub(crate) const MAX_REPORT_BYTES: u64 = 64 << 20;
 
+/// Every file a command reads besides its flags' own: the run file, the measurement report its
+/// `[measured]` section names, and each profile file under `--profiles`. No output may be one
+/// of them (a report written over the measurement it was computed from is lost for good). A
+/// run file that does not parse contributes itself only: the command reports why it fails.
+pub fn inputs_of(run: Option<&Path>, profiles: Option<&Path>) -> Vec<std::path::PathBuf> {
+    let mut inputs = Vec::new();
+    if let Some(run) = run {
+        inputs.push(run.to_path_buf());
+        if let Ok(spec) = crate::runfile::load(run)
+            && let Some(m) = &spec.measured
+        {
+            inputs.push(m.path.clone());
+        }
+    }
+    if let Some(dir) = profiles
+        && let Ok(entries) = std::fs::read_dir(dir)
+    {
+        inputs.extend(
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "toml")),
+        );
+    }
+    inputs
+}
+
 /// The embedded profiles, with the user's directory (`--profiles`) merged over them.
 pub fn registry(profiles: Option<&Path>) -> Result<Registry, InputError> {
     Registry::with_user_dir(profiles)

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::args::CheckArgs;
-use super::{emit, flag_error, not_an_input};
+use super::{check_outputs, emit, flag_error};
 use crate::app;
 use crate::budget::{self, Limits};
 use crate::error::{EXIT_BUDGET, EXIT_OK, OutputError, say};
@@ -35,9 +35,10 @@ fn flag_limits(a: &CheckArgs) -> anyhow::Result<Limits> {
 }
 
 pub(super) fn check_cmd(a: &CheckArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
-    if let Some(s) = &a.summary {
-        not_an_input(s, "--summary", &[&a.file])?;
-    }
+    check_outputs(
+        &[("--summary", a.summary.as_deref())],
+        &app::inputs_of(Some(&a.file), profiles),
+    )?;
     let format = Format::from(a.format);
     let report: Report = match app::check(&a.file, profiles, flag_limits(a)?, a.strict) {
         Ok(r) => r,

@@ -3,15 +3,16 @@
 use std::path::Path;
 
 use super::args::EstimateArgs;
-use super::{check_output, emit, flag_error, not_an_input};
+use super::{check_output, check_outputs, emit, flag_error};
 use crate::app;
 use crate::error::EXIT_OK;
 use crate::report::{self, Format};
 
 pub(super) fn estimate(a: &EstimateArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
-    if let Some(out) = &a.output {
-        not_an_input(out, "-o", &[&a.run])?;
-    }
+    check_outputs(
+        &[("-o", a.output.as_deref()), ("--plot", a.plot.as_deref())],
+        &app::inputs_of(Some(&a.run), profiles),
+    )?;
     check_output(a.plot.as_deref(), "--plot", &[&a.run])?;
     let report = app::estimate(&a.run, profiles)?;
     if let Some(path) = &a.plot {

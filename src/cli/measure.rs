@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::args::MeasureArgs;
-use super::{check_output, emit, flag_error, not_an_input};
+use super::{check_output, check_outputs, emit, flag_error, not_an_input};
 use crate::app::{self, MeasureMode, MeasureOutcome, MeasureRequest};
 use crate::error::{EXIT_IO, EXIT_OK, printable, say, say_raw};
 use crate::files;
@@ -151,13 +151,22 @@ fn runtime_limits(a: &MeasureArgs) -> anyhow::Result<crate::budget::Limits> {
 
 /// Checks the outputs of a measurement before it starts: each can be written, none is an
 /// input or another output, and the format is one a measurement has.
-fn check_measure_outputs(a: &MeasureArgs) -> anyhow::Result<()> {
+fn check_measure_outputs(a: &MeasureArgs, profiles: Option<&Path>) -> anyhow::Result<()> {
     if Format::from(a.format) == Format::Junit {
         return Err(flag_error(
             "--format",
             "junit reports a budget verdict: use it with `footprint check`",
         ));
     }
+    check_outputs(
+        &[
+            ("-o", a.output.as_deref()),
+            ("--trace", a.trace.as_deref()),
+            ("--csv-append", a.csv_append.as_deref()),
+            ("--prometheus-textfile", a.prometheus_textfile.as_deref()),
+        ],
+        &app::inputs_of(a.run.as_deref(), profiles),
+    )?;
     let run: Vec<&Path> = a.run.iter().map(PathBuf::as_path).collect();
     check_output(a.output.as_deref(), "-o", &run)?;
     check_output(a.csv_append.as_deref(), "--csv-append", &run)?;
@@ -259,7 +268,7 @@ pub(super) fn measure_cmd(a: &MeasureArgs, profiles: Option<&Path>) -> anyhow::R
         limits: runtime_limits(a)?,
         prometheus_textfile: a.prometheus_textfile.clone(),
     };
-    check_measure_outputs(a)?;
+    check_measure_outputs(a, profiles)?;
     let to_stderr = matches!(req.mode, MeasureMode::Command(_));
     let (report, mut code, site) = match app::measure(&req, profiles)? {
         MeasureOutcome::Measured {

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::args::MergeArgs;
-use super::{check_output, emit, flag_error};
+use super::{check_output, check_outputs, emit, flag_error};
 use crate::app;
 use crate::error::EXIT_OK;
 use crate::report::{self, Format};
@@ -16,8 +16,10 @@ pub(super) fn merge_cmd(a: &MergeArgs, profiles: Option<&Path>) -> anyhow::Resul
             "junit reports a budget: use `footprint check` on the merged report",
         ));
     }
-    let inputs: Vec<&Path> = a.reports.iter().map(|p| p.as_path()).collect();
-    check_output(a.output.as_deref(), "-o", &inputs)?;
+    let mut inputs = app::inputs_of(None, profiles);
+    inputs.extend(a.reports.iter().cloned());
+    check_outputs(&[("-o", a.output.as_deref())], &inputs)?;
+    check_output(a.output.as_deref(), "-o", &[])?;
     let report = app::merge::merge(&a.reports, a.force, a.region.as_deref(), profiles)?;
     if let Some(out) = &a.output {
         emit(&report::render(&report, Format::Json)?, Some(out))?;

@@ -32,6 +32,46 @@ pub(super) fn check_output(out: Option<&Path>, flag: &str, inputs: &[&Path]) -> 
     Ok(())
 }
 
+/// Every output of a command, checked together before any work: none is one of the files the
+/// command reads (`inputs`, the run file's `[measured]` report and the profiles included), no
+/// two name the same file (they would corrupt each other), and none is a symbolic link planted
+/// in a directory others can write to.
+pub(super) fn check_outputs(
+    outputs: &[(&str, Option<&Path>)],
+    inputs: &[std::path::PathBuf],
+) -> anyhow::Result<()> {
+    let inputs: Vec<&Path> = inputs.iter().map(|p| p.as_path()).collect();
+    let given: Vec<(&str, &Path)> = outputs
+        .iter()
+        .filter_map(|(flag, p)| p.map(|p| (*flag, p)))
+        .collect();
+    for (i, (flag, out)) in given.iter().enumerate() {
+        not_an_input(out, flag, &inputs)?;
+        if files::planted_link(out) {
+            return Err(flag_error(
+                flag,
+                format!(
+                    "{} is a symbolic link in a directory others can write to: not followed (name the file it points to, or write elsewhere)",
+                    out.display()
+                ),
+            ));
+        }
+        if let Some((other, _)) = given[..i]
+            .iter()
+            .find(|(_, o)| files::same_file(out, o) || (*o == *out && out.as_os_str() != "-"))
+        {
+            return Err(flag_error(
+                flag,
+                format!(
+                    "{} is the same file as {other}'s: two outputs on one file would corrupt each other",
+                    out.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Refuses an output path that is also one of the inputs: writing it would destroy the input.
 pub(super) fn not_an_input(out: &Path, flag: &str, inputs: &[&Path]) -> anyhow::Result<()> {
     if let Some(i) = inputs.iter().find(|i| files::same_file(out, i)) {

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::args::{SortArg, SweepArgs};
-use super::{check_output, emit, flag_error, not_an_input};
+use super::{check_output, check_outputs, emit, flag_error};
 use crate::app;
 use crate::error::EXIT_OK;
 use crate::report::sweep::SweepView;
@@ -13,9 +13,10 @@ pub(super) fn sweep_cmd(a: &SweepArgs, profiles: Option<&Path>) -> anyhow::Resul
     use crate::report::sweep::SortBy;
     let format = Format::from(a.format);
     report::supports::<SweepView>(format)?;
-    if let Some(out) = &a.output {
-        not_an_input(out, "-o", &[&a.run])?;
-    }
+    check_outputs(
+        &[("-o", a.output.as_deref()), ("--plot", a.plot.as_deref())],
+        &app::inputs_of(Some(&a.run), profiles),
+    )?;
     if a.top == Some(0) {
         return Err(flag_error("--top", "must be at least 1"));
     }

@@ -158,6 +158,10 @@ pub(crate) fn now_unix() -> f64 {
 
 /// Where sysfs is: `/sys`, or `FOOTPRINT_SYSFS_ROOT` when set (a container that mounts the
 /// host's `/sys` elsewhere; the test suite's fake trees).
+/// The most a sysfs attribute is read: they are a line of text, and a tree under
+/// `FOOTPRINT_SYSFS_ROOT` may hold a link to `/dev/zero`.
+pub(crate) const SYSFS_MAX_BYTES: u64 = 4096;
+
 pub(crate) fn sysfs_root() -> PathBuf {
     std::env::var_os("FOOTPRINT_SYSFS_ROOT")
         .filter(|v| !v.is_empty())
@@ -226,8 +230,8 @@ fn gaudi_notice(sys: &Path, why: &str) -> Option<String> {
             continue;
         };
         for e in entries.flatten() {
-            let vendor =
-                std::fs::read_to_string(e.path().join("device/vendor")).unwrap_or_default();
+            let vendor = crate::files::read_small(&e.path().join("device/vendor"), SYSFS_MAX_BYTES)
+                .unwrap_or_default();
             if vendor.trim() == "0x1da3" {
                 seen.push(e.file_name().to_string_lossy().into_owned());
             }

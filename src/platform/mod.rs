@@ -37,6 +37,58 @@ pub(crate) fn terminate_tree(root: i32) {
     }
 }
 
+/// Makes opening with `o` not wait: a FIFO without a reader (for writing) or without a writer
+/// (for reading) answers at once instead of blocking (`O_NONBLOCK`); elsewhere a no-op.
+pub(crate) fn non_blocking(o: &mut std::fs::OpenOptions) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.custom_flags(libc::O_NONBLOCK);
+    }
+    #[cfg(not(unix))]
+    let _ = o;
+}
+
+/// Makes an open file's reads and writes wait again (clears `O_NONBLOCK`), for a FIFO opened
+/// with [`non_blocking`] once its reader is there.
+pub(crate) fn blocking_again(f: &std::fs::File) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        let fd = f.as_raw_fd();
+        // SAFETY: fcntl on a descriptor this File owns, with integer arguments only.
+        let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+        if flags < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: as above.
+        if unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) } < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = f;
+    Ok(())
+}
+
+/// Whether this process may write `path` (which exists), without opening it: opening a FIFO to
+/// check would make its reader see an end of file.
+pub(crate) fn may_write(path: &std::path::Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+            return false;
+        };
+        // SAFETY: access reads the NUL-terminated path and returns an integer.
+        unsafe { libc::access(c.as_ptr(), libc::W_OK) == 0 }
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::metadata(path).is_ok_and(|m| !m.permissions().readonly())
+    }
+}
+
 /// Makes `o` refuse to open through a symbolic link at the last component of the path, where
 /// the system can say so (`O_NOFOLLOW`); elsewhere it leaves `o` as it is.
 pub(crate) fn no_follow(o: &mut std::fs::OpenOptions) {

@@ -40,7 +40,7 @@ pub(crate) struct AmdCard {
 }
 
 fn read_trim(p: &Path) -> Option<String> {
-    std::fs::read_to_string(p)
+    crate::files::read_small(p, crate::measure::SYSFS_MAX_BYTES)
         .ok()
         .map(|s| s.trim().to_string())
 }

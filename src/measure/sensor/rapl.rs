@@ -17,7 +17,11 @@ pub(crate) struct RaplSensor {
 }
 
 fn read_trim(p: &Path) -> std::io::Result<String> {
-    Ok(std::fs::read_to_string(p)?.trim().to_string())
+    Ok(
+        crate::files::read_small(p, crate::measure::SYSFS_MAX_BYTES)?
+            .trim()
+            .to_string(),
+    )
 }
 
 impl RaplSensor {
