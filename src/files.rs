@@ -220,6 +220,63 @@ pub(crate) fn append(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     f.flush()
 }
 
+/// Why a CSV file cannot take rows under `header`, if it cannot: it exists, is not empty, and
+/// its first line is another header (appending would mix two tables). Checked before a run.
+pub(crate) fn csv_header_conflict(path: &Path, header: &str) -> Option<String> {
+    if path.as_os_str() == "-" || !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return None;
+    }
+    let first = read_small(path, 64 << 10).ok()?;
+    let first = first.lines().next()?;
+    (first != header.trim_end()).then(|| {
+        "has another header (not footprint's CodeCarbon columns): name a new file, or one written by --csv-append".to_string()
+    })
+}
+
+/// Appends one CSV row, with the header when the file is new or empty, under an exclusive lock
+/// (two runs that append at once do not both write the header or interleave), after a newline
+/// when the file's last line has none, and never under another header.
+pub(crate) fn append_csv_row(path: &Path, header: &str, row: &str) -> std::io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    if path.as_os_str() == "-" || std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return append(path, format!("{header}{row}").as_bytes());
+    }
+    if planted_link(path) {
+        return Err(planted_link_error(path));
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(path)?;
+    f.lock()?;
+    let len = f.metadata()?.len();
+    let mut text = String::new();
+    if len == 0 {
+        text.push_str(header);
+    } else {
+        let mut head = String::new();
+        (&f).take(64 << 10).read_to_string(&mut head).map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::InvalidData, "is not a UTF-8 CSV file")
+        })?;
+        if head.lines().next() != Some(header.trim_end()) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "has another header: not appended to",
+            ));
+        }
+        let mut last = [0u8; 1];
+        f.seek(SeekFrom::Start(len - 1))?;
+        f.read_exact(&mut last)?;
+        if last[0] != b'\n' {
+            text.push('\n');
+        }
+    }
+    text.push_str(row);
+    f.write_all(text.as_bytes())?;
+    f.flush()
+}
+
 /// Whether two paths name the same file: the same inode when both exist, else the same
 /// canonical directory and name (an output that does not exist yet).
 pub(crate) fn same_file(a: &Path, b: &Path) -> bool {

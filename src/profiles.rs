@@ -450,6 +450,40 @@ pub(crate) struct YearIntensity {
     pub(crate) source: String,
 }
 
+/// The dotted key whose value starts where `before` (a line up to the error) ends.
+fn key_at(before: &str) -> Option<String> {
+    let mut path = Vec::new();
+    let mut rest = before;
+    // Each `key =` followed by `{` opens a level; the last `key =` is the one at fault.
+    while let Some((key, after)) = rest.split_once('=') {
+        let key = key
+            .rsplit([',', '{'])
+            .next()
+            .unwrap_or(key)
+            .trim()
+            .trim_matches('"');
+        if key.is_empty() || key.len() > 80 || key.contains(['[', '}']) {
+            return None;
+        }
+        path.push(key.to_string());
+        let after = after.trim_start();
+        match after.strip_prefix('{') {
+            Some(inner) if after.rfind('}').is_none() => rest = inner,
+            _ => {
+                // A value and maybe more keys of the same table on this line.
+                match after.rfind(',') {
+                    Some(i) if after[i..].contains('=') || !after[i..].trim().is_empty() => {
+                        path.pop();
+                        rest = &after[i + 1..];
+                    }
+                    _ => break,
+                }
+            }
+        }
+    }
+    (!path.is_empty()).then(|| path.join("."))
+}
+
 fn parse_file(origin: &str, text: &str) -> Result<ProfileFile, InputError> {
     toml::from_str::<ProfileFile>(text).map_err(|e| {
         let mut err = InputError::new(format!("invalid profile: {}", e.message())).in_file(origin);
@@ -457,13 +491,11 @@ fn parse_file(origin: &str, text: &str) -> Result<ProfileFile, InputError> {
             let start = span.start.min(text.len());
             let line = crate::text::line_of(text.as_bytes(), start);
             err = err.at_line(line);
-            // The key on that line, when the error is about a value: `tdp_w = "x"`.
+            // The key the error is about, inner keys of an inline table included:
+            // `tdp_w = { value = 300, year = -1 }` names `tdp_w.year`.
             let line_text = text[..start].rsplit('\n').next().unwrap_or("");
-            if let Some((key, _)) = line_text.split_once('=') {
-                let key = key.trim().trim_matches('"');
-                if !key.is_empty() && key.len() < 80 && !key.contains(['[', '{']) {
-                    err = err.for_key(key);
-                }
+            if let Some(key) = key_at(line_text) {
+                err = err.for_key(key);
             }
         }
         err
@@ -474,43 +506,54 @@ fn parse_file(origin: &str, text: &str) -> Result<ProfileFile, InputError> {
 /// kind has, so that no profile can make a product of inputs overflow.
 #[derive(Clone, Copy)]
 struct Bound {
+    /// The smallest plausible value (a peak of 1 FLOP/s is a typo, not a device).
+    min: f64,
     max: f64,
     unit: &'static str,
 }
 
 const TDP_W: Bound = Bound {
+    min: 1.0,
     max: 20_000.0,
     unit: "W per device",
 };
 const PEAK_FLOPS: Bound = Bound {
+    min: 1e9,
     max: 1e19,
     unit: "FLOP/s per device",
 };
 const MEMORY_GB: Bound = Bound {
+    min: 0.01,
     max: 1e5,
     unit: "GB",
 };
 const PRICE: Bound = Bound {
+    min: 0.0,
     max: 1e5,
     unit: "USD per device-hour",
 };
 const EMBODIED: Bound = Bound {
+    min: 0.0,
     max: 1e6,
     unit: "kg CO2e per device",
 };
 const INTENSITY: Bound = Bound {
+    min: 0.0,
     max: 2_000.0,
     unit: "gCO2e/kWh",
 };
 const CPU_TDP: Bound = Bound {
+    min: 0.1,
     max: 20_000.0,
     unit: "W per CPU",
 };
 const RAM_W_PER_GB: Bound = Bound {
+    min: 0.0,
     max: 100.0,
     unit: "W per GB",
 };
 const W_PER_THREAD: Bound = Bound {
+    min: 0.01,
     max: 1_000.0,
     unit: "W per thread",
 };
@@ -546,15 +589,15 @@ fn relative(
 }
 
 fn check_value(origin: &str, what: &str, s: &Sourced, b: Bound) -> Result<(), InputError> {
-    if !(s.value.is_finite() && (0.0..=b.max).contains(&s.value)) {
+    if !(s.value.is_finite() && (b.min..=b.max).contains(&s.value)) {
         let shown = if s.value.abs() >= 1e6 {
             format!("{:e}", s.value)
         } else {
             s.value.to_string()
         };
         return Err(InputError::new(format!(
-            "{what} is {shown}: expected a number from 0 to {} ({})",
-            b.max, b.unit
+            "{what} is {shown}: expected a number from {} to {} ({})",
+            b.min, b.max, b.unit
         ))
         .in_file(origin));
     }
@@ -1210,6 +1253,36 @@ fn clean_cpu_name(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_profile_error_names_the_inner_key() {
+        assert_eq!(key_at("tdp_w = ").as_deref(), Some("tdp_w"));
+        assert_eq!(
+            key_at("tdp_w = { value = 300, source = \"s\", year = ").as_deref(),
+            Some("tdp_w.year")
+        );
+        assert_eq!(
+            key_at("peak_flops = { value = ").as_deref(),
+            Some("peak_flops.value")
+        );
+        let Err(e) = parse_file(
+            "p.toml",
+            "[[accelerator]]\nname = \"X\"\ntdp_w = { value = 300, source = \"s\", year = -1 }\n",
+        ) else {
+            panic!("a negative year is refused");
+        };
+        let e = e.to_string();
+        assert!(e.contains("tdp_w.year"), "{e}");
+        // and a peak of 1 FLOP/s is a typo, not a device
+        let mut r = Registry::default();
+        let f = parse_file(
+            "p.toml",
+            "[[accelerator]]\nname = \"X\"\npeak_flops = 1\ntdp_w = 300\n",
+        )
+        .unwrap();
+        let e = r.add("p.toml", f).unwrap_err().to_string();
+        assert!(e.contains("peak_flops"), "{e}");
+    }
 
     #[test]
     fn embedded_profiles_parse_and_are_sourced() {

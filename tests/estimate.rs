@@ -735,3 +735,21 @@ fn an_unsupported_format_is_refused_with_the_supported_list() {
         assert!(!r.stdout.is_empty());
     }
 }
+
+/// A validation that checked nothing is not a pass: files without `[published]` exit 1.
+#[test]
+fn a_validation_that_checks_nothing_fails() {
+    let d = tempdir("vacuous");
+    std::fs::copy(
+        root().join("examples/laptop-finetune.toml"),
+        d.join("a.toml"),
+    )
+    .unwrap();
+    let r = run(&["validate", d.to_str().unwrap(), "--min-coverage", "0.9"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no published figure was checked"),
+        "{}",
+        r.stderr
+    );
+}

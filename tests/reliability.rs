@@ -890,3 +890,51 @@ fn a_fifo_output_gets_the_measurement_and_dash_is_stdout_everywhere() {
     );
     assert!(!d.join("-").exists(), "no file named -");
 }
+
+/// `--csv-append` onto a file whose last line has no newline starts a new line; onto a file
+/// with another header it is refused before the run (nothing mixed into someone's table).
+#[test]
+fn csv_append_keeps_rows_whole_and_tables_apart() {
+    let d = tempdir("csv-append");
+    let csv = d.join("emissions.csv");
+    let c = csv.to_str().unwrap();
+    let r = run(&[
+        "measure",
+        "--steps",
+        "2",
+        "--no-progress",
+        "--csv-append",
+        c,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // a file cut short: no newline at its end
+    let text = std::fs::read_to_string(&csv).unwrap();
+    std::fs::write(&csv, text.trim_end()).unwrap();
+    let r = run(&[
+        "measure",
+        "--steps",
+        "2",
+        "--no-progress",
+        "--csv-append",
+        c,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "header and two whole rows: {text}");
+    let cols = lines[0].split(',').count();
+    assert!(lines.iter().all(|l| l.split(',').count() == cols), "{text}");
+    // another table
+    let other = d.join("other.csv");
+    std::fs::write(&other, "a,b,c\n1,2,3\n").unwrap();
+    let r = run(&[
+        "measure",
+        "--steps",
+        "2",
+        "--no-progress",
+        "--csv-append",
+        other.to_str().unwrap(),
+    ]);
+    assert_input_error(&r, &["--csv-append", "another header"]);
+    assert_eq!(std::fs::read_to_string(&other).unwrap(), "a,b,c\n1,2,3\n");
+}

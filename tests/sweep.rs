@@ -132,3 +132,21 @@ fn bad_values_are_refused_once_up_front() {
     let r = run(&["sweep", RUN, "--sort", "weight"]);
     assert_eq!(r.code, 2);
 }
+
+/// Every sweep value meets the rule of the run-file key it overrides, and an option that
+/// would change nothing is refused.
+#[test]
+fn sweep_values_meet_the_run_files_rules() {
+    let run_file = example("laptop-finetune.toml");
+    let rf = run_file.to_str().unwrap();
+    let r = run(&["sweep", rf, "--utilization", "1e-300"]);
+    assert_input_error(&r, &["--utilization", "1e-300", "hardware.utilization"]);
+    assert!(r.stderr.len() < 300, "a short message: {}", r.stderr);
+    let r = run(&["sweep", rf, "--pue", "0.5"]);
+    assert_input_error(&r, &["--pue", "site.pue"]);
+    let d = tempdir("sweep-duration");
+    let p = d.join("dur.toml");
+    std::fs::write(&p, "[hardware]\ndevice = \"H100\"\nhours = 10\n").unwrap();
+    let r = run(&["sweep", p.to_str().unwrap(), "--utilization", "0.3,0.4"]);
+    assert_input_error(&r, &["--utilization", "no [compute]"]);
+}

@@ -66,38 +66,30 @@ fn regions(reg: &Registry, given: &[String]) -> Result<Vec<String>, InputError> 
 }
 
 fn check_values(axes: &Axes) -> Result<(), InputError> {
-    let bad = |flag: &str, ok: bool, what: &str| {
-        if ok {
-            Ok(())
-        } else {
-            Err(flag_err(flag, what.to_string()))
+    if let Some(c) = axes.counts.iter().find(|c| !(1..=10_000_000).contains(*c)) {
+        return Err(flag_err(
+            "--count",
+            format!("{c}: counts are 1 to 10,000,000 devices"),
+        ));
+    }
+    // Each value meets the rule of the run-file key it overrides.
+    for (flag, key, values) in [
+        ("--utilization", "hardware.utilization", &axes.utilizations),
+        ("--pue", "site.pue", &axes.pues),
+        ("--epochs", "dataset.epochs", &axes.epochs),
+        (
+            "--price",
+            "hardware.price_usd_per_device_hour",
+            &axes.prices,
+        ),
+    ] {
+        for v in values {
+            if let Some(why) = runfile::violation(key, *v) {
+                return Err(flag_err(flag, format!("{why} (as {key})")));
+            }
         }
-    };
-    bad(
-        "--count",
-        axes.counts.iter().all(|c| (1..=10_000_000).contains(c)),
-        "counts are 1 to 10,000,000 devices",
-    )?;
-    bad(
-        "--utilization",
-        axes.utilizations.iter().all(|u| *u > 0.0 && *u <= 1.0),
-        "utilization is a share of peak: above 0, at most 1",
-    )?;
-    bad(
-        "--pue",
-        axes.pues.iter().all(|p| (1.0..=5.0).contains(p)),
-        "PUE is 1 to 5",
-    )?;
-    bad(
-        "--epochs",
-        axes.epochs.iter().all(|e| *e > 0.0 && *e <= 1e6),
-        "epochs are above 0, at most 1e6",
-    )?;
-    bad(
-        "--price",
-        axes.prices.iter().all(|p| (0.0..=1e5).contains(p)),
-        "prices are USD per device-hour, 0 to 100,000",
-    )
+    }
+    Ok(())
 }
 
 /// Every combination of `axes`' values (`None` where an axis is empty).
@@ -207,6 +199,12 @@ pub fn sweep(run: &Path, profiles: Option<&Path>, axes: &Axes) -> Result<Sweep, 
     let reg = registry(profiles)?;
     let base = runfile::load(run)?;
     check_values(axes)?;
+    if !axes.utilizations.is_empty() && base.compute.is_none() {
+        return Err(flag_err(
+            "--utilization",
+            "applies to the compute model: the run file has no [compute] (FLOPs), so it would change nothing",
+        ));
+    }
     let devices = devices(&reg, &axes.devices)?;
     let regions = regions(&reg, &axes.regions)?;
     let combos = combinations(axes, &devices, &regions);

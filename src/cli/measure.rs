@@ -170,6 +170,11 @@ fn check_measure_outputs(a: &MeasureArgs, profiles: Option<&Path>) -> anyhow::Re
     let run: Vec<&Path> = a.run.iter().map(PathBuf::as_path).collect();
     check_output(a.output.as_deref(), "-o", &run)?;
     check_output(a.csv_append.as_deref(), "--csv-append", &run)?;
+    if let Some(p) = a.csv_append.as_deref()
+        && let Some(why) = files::csv_header_conflict(p, &crate::report::codecarbon::header())
+    {
+        return Err(flag_error("--csv-append", format!("{} {why}", p.display())));
+    }
     check_output(
         a.prometheus_textfile.as_deref(),
         "--prometheus-textfile",
@@ -346,13 +351,7 @@ fn append_codecarbon_row(
     site: &app::CentralSite,
 ) -> anyhow::Result<()> {
     use crate::report::codecarbon;
-    let fresh = std::fs::metadata(path).map_or(true, |md| md.len() == 0);
-    let mut text = if fresh {
-        codecarbon::header()
-    } else {
-        String::new()
-    };
-    text.push_str(&codecarbon::row(
+    let row = codecarbon::row(
         m,
         name,
         &codecarbon::Site {
@@ -361,8 +360,8 @@ fn append_codecarbon_row(
             rates: site.rates,
             ram_total_gb: crate::platform::total_memory_bytes().map(|b| b / 1e9),
         },
-    ));
-    files::append(path, text.as_bytes())
+    );
+    files::append_csv_row(path, &codecarbon::header(), &row)
         .map_err(|e| crate::error::OutputError::new(path.display().to_string(), e).into())
 }
 

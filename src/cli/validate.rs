@@ -30,6 +30,12 @@ pub(super) fn validate_cmd(a: &ValidateArgs, profiles: Option<&Path>) -> anyhow:
     };
     emit(&report::render(&view, format)?, None)?;
     let mut failed = Vec::new();
+    if s.prediction_figures + s.reproduction_figures == 0 {
+        failed.push(
+            "no published figure was checked: none of the run files has a [published] section"
+                .to_string(),
+        );
+    }
     if s.reproduction_within < s.reproduction_figures {
         failed.push(format!(
             "{} reproduction figure(s) off their tolerance",

@@ -100,6 +100,20 @@ pub(crate) mod keys {
     ];
 }
 
+/// What is wrong with `value` for the run-file key `key` (`hardware.utilization`, `site.pue`,
+/// `dataset.epochs`, `hardware.price_usd_per_device_hour`), by the same rule the run file's
+/// own value meets: a value given another way (a `sweep` option) is held to it too.
+pub(crate) fn violation(key: &str, value: f64) -> Option<String> {
+    let rule = match key {
+        "hardware.utilization" => rules::UTILIZATION,
+        "site.pue" => rules::PUE,
+        "dataset.epochs" => rules::EPOCHS,
+        "hardware.price_usd_per_device_hour" => rules::PRICE_PER_HOUR,
+        _ => return None,
+    };
+    rule.violation(value)
+}
+
 /// Physical plausibility limits, with the reason a user sees when a value breaks one.
 mod rules {
     use super::Rule;

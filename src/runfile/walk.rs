@@ -183,9 +183,19 @@ impl Rule {
     }
 }
 
-/// Numbers in messages: as the user would write them.
+/// Numbers in messages: as the user would write them, and a very large or very small one with
+/// 3 significant digits and an exponent (never a 300-digit number).
 pub(crate) fn fmt_num(x: f64) -> String {
-    if x == x.trunc() && x.abs() < 1e15 {
+    if !x.is_finite() {
+        return format!("{x}");
+    }
+    if x.abs() >= 1e15 || (x != 0.0 && x.abs() < 1e-4) {
+        let s = format!("{x:.2e}");
+        let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
+        let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
+        return format!("{mantissa}e{exp}");
+    }
+    if x == x.trunc() {
         format!("{}", x as i64)
     } else {
         format!("{x}")
@@ -614,6 +624,15 @@ impl<'a, 'i> Table<'a, 'i> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_in_messages_stay_short() {
+        assert_eq!(fmt_num(1e300), "1e300");
+        assert_eq!(fmt_num(-1.234567e-300), "-1.23e-300");
+        assert_eq!(fmt_num(12.5), "12.5");
+        assert_eq!(fmt_num(1000.0), "1000");
+        assert!(fmt_num(f64::MAX).len() < 12);
+    }
 
     fn with<T>(text: &str, f: impl FnOnce(Table<'_, '_>) -> T) -> T {
         let src = Source::new("t.toml", text);

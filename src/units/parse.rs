@@ -5,6 +5,21 @@
 
 use super::{Duration, Energy, Mass, Money};
 
+/// Whether a number's underscores stand between two digits and its integer part has no
+/// leading zero (`1_000` yes; `_1`, `1__0`, `1_`, `0_5`, `05` no), as TOML writes numbers:
+/// a limit that reads other than it looks is refused, not guessed.
+fn digit_separators_ok(n: &str) -> bool {
+    let b = n.as_bytes();
+    let separators = b.iter().enumerate().all(|(i, &c)| {
+        c != b'_'
+            || (i > 0 && i + 1 < b.len() && b[i - 1].is_ascii_digit() && b[i + 1].is_ascii_digit())
+    });
+    let digits = n.trim_start_matches(['+', '-']).replace('_', "");
+    let leading_zero =
+        digits.len() > 1 && digits.starts_with('0') && digits.as_bytes()[1].is_ascii_digit();
+    separators && !leading_zero
+}
+
 /// Splits "50kg", "1.2 MWh", "$400" into the number and its unit, as written (SI prefixes
 /// differ by case: `mWh` is milli, `MWh` mega).
 pub fn split_quantity(s: &str) -> Option<(f64, String)> {
@@ -25,7 +40,11 @@ pub fn split_quantity(s: &str) -> Option<(f64, String)> {
                 || ((c == '-' || c == '+') && (i == 0 || t[..i].ends_with(['e', 'E']))))
         })
         .map_or(t.len(), |(i, _)| i);
-    let num: f64 = t[..end].replace('_', "").parse().ok()?;
+    let written = &t[..end];
+    if !digit_separators_ok(written) {
+        return None;
+    }
+    let num: f64 = written.replace('_', "").parse().ok()?;
     let mut unit = t[end..].trim().to_string();
     if dollar {
         if !unit.is_empty() {
@@ -199,6 +218,15 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn underscores_only_between_digits_and_no_leading_zero() {
+        assert_eq!(parse_energy("1_000kWh").unwrap().kwh(), 1000.0);
+        for bad in ["_1kWh", "1__0kWh", "1_kWh", "0_5kWh", "05kWh", "1_.5kWh"] {
+            assert!(parse_energy(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_energy("0.5kWh").unwrap().kwh(), 0.5);
+    }
 
     #[test]
     fn durations_in_every_unit() {
