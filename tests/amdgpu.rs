@@ -348,3 +348,37 @@ fn fifos_and_endless_files_in_sysfs_neither_hang_nor_flood() {
     assert!(t0.elapsed() < Duration::from_secs(20), "no hang");
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
+
+/// A reading outside what a device can draw (hwmon reporting -5 W, or 1e300 W) is a failed
+/// read, counted and noted, never a figure: no negative or 300-digit energy, and `check`
+/// accepts the report it wrote.
+#[test]
+fn implausible_readings_are_failed_reads_not_figures() {
+    for value in ["-5000000", "1e300"] {
+        let root = tempdir("implausible");
+        let hw = card(
+            &root,
+            0,
+            "0000:c1:00.0",
+            "0x1002",
+            Some("AMD Instinct MI300X"),
+            "u0",
+        );
+        std::fs::write(hw.join("power1_input"), format!("{value}\n")).unwrap();
+        let out = root.join("r.json");
+        let r = measure(&root, &["-o", out.to_str().unwrap()], &[], "0.3");
+        assert_eq!(r.code, 0, "{value}: {}", r.stderr);
+        let v = json(&std::fs::read_to_string(&out).unwrap());
+        let m = &v["measurement"];
+        let e = m["energy_j"].as_f64().unwrap();
+        assert!(e.is_finite() && (0.0..1e6).contains(&e), "{value}: {e}");
+        let gpu = &amd(m)[0];
+        assert!(gpu["failed_reads"].as_u64().unwrap() > 0, "{value}: {gpu}");
+        assert!(
+            gpu["first_error"].as_str().unwrap().contains("implausible"),
+            "{gpu}"
+        );
+        let c = run(&["check", out.to_str().unwrap(), "--max-energy", "1kWh"]);
+        assert_eq!(c.code, 0, "{value}: {}", c.stderr);
+    }
+}

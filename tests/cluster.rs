@@ -319,3 +319,45 @@ fn the_prometheus_textfile_reads_back() {
         "no temporary file left"
     );
 }
+
+/// A merged report merged again with one of its own inputs would count that node twice:
+/// refused. Reports far apart (merged with --force) count each one's own device time, not the
+/// span between them.
+#[test]
+fn merge_refuses_a_report_twice_and_counts_device_time_as_measured() {
+    let d = tempdir("merge-twice");
+    let a = node_report(&d, "90", "gpu-a", "0", "0.2");
+    let b = node_report(&d, "90", "gpu-b", "1", "0.2");
+    let ab = d.join("ab.json");
+    let r = run(&[
+        "merge",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "-o",
+        ab.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(&["merge", ab.to_str().unwrap(), a.to_str().unwrap()]);
+    assert_input_error(&r, &["gpu-a", "merged twice"]);
+    // two runs, the second made to look a day later: device-hours are each run's own
+    let c = node_report(&tempdir("merge-day"), "91", "gpu-c", "0", "0.2");
+    let mut v = json(&std::fs::read_to_string(&c).unwrap());
+    let t = v["measurement"]["started_at_unix_s"].as_f64().unwrap();
+    v["measurement"]["started_at_unix_s"] = serde_json::json!(t + 86_400.0);
+    std::fs::write(&c, v.to_string()).unwrap();
+    let r = run(&[
+        "merge",
+        a.to_str().unwrap(),
+        c.to_str().unwrap(),
+        "--force",
+        "-f",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let m = json(&r.stdout);
+    let hours = m["estimates"][0]["device_hours"].as_f64().unwrap();
+    assert!(
+        hours < 0.01,
+        "device-hours are the runs' own, not a day's: {hours}"
+    );
+}

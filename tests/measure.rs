@@ -760,3 +760,41 @@ fn the_budget_is_checked_on_the_final_figures() {
     // (on a loaded machine the live check may catch it first; either way it is not "complete")
     assert_eq!(m["status"], "budget-exceeded", "{m}");
 }
+
+/// The CPU-time model's maximum power is bounded by what the CPU can draw (every visible
+/// thread busy), however short the interval it was derived over.
+#[test]
+#[cfg(target_os = "linux")]
+fn the_cpu_models_power_is_physically_bounded() {
+    let r = run(&["measure", "--no-progress", "-f", "json", "--", "true"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = json(&r.stderr[r.stderr.find('{').unwrap()..]);
+    let cpu = v["measurement"]["sensors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "cpu-model")
+        .unwrap()
+        .clone();
+    let d = &cpu["details"];
+    let mem_gb = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib * 1024.0 / 1e9);
+    let ceiling = d["w_per_thread"].as_f64().unwrap() * d["threads_visible"].as_f64().unwrap()
+        + d["ram_w_per_gb"].as_f64().unwrap() * mem_gb
+        + 1e-9;
+    let max = cpu["power_w"]["max"].as_f64().unwrap_or(0.0);
+    assert!(max <= ceiling, "max {max} W above {ceiling} W: {cpu}");
+    let mean = cpu["power_w"]["mean"].as_f64().unwrap_or(0.0);
+    let e = cpu["energy_j"].as_f64().unwrap();
+    let t = cpu["duration_s"].as_f64().unwrap();
+    assert!(
+        t == 0.0 || (mean - e / t).abs() < 1e-9 * (1.0 + mean),
+        "mean is energy ÷ time"
+    );
+}

@@ -73,14 +73,49 @@ pub(crate) fn merge_measurements(
     force: bool,
 ) -> Result<Measurement, InputError> {
     check_one_job(reports, force)?;
+    check_no_report_twice(reports)?;
     check_no_device_twice(reports)?;
     let (start, span) = window(reports);
+    let names = || {
+        reports
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let energy: f64 = reports.iter().map(|(_, m)| m.energy_j).sum();
-    let samples = reports
+    if !energy.is_finite() {
+        return Err(InputError::new(format!(
+            "the energies of the reports ({}) add up past any representable figure",
+            names()
+        )));
+    }
+    let samples = match reports
         .iter()
         .map(|(_, m)| m.samples)
         .collect::<Option<Vec<u64>>>()
-        .map(|v| v.iter().sum::<u64>());
+    {
+        Some(v) => Some(
+            v.iter()
+                .try_fold(0u64, |a, b| a.checked_add(*b))
+                .ok_or_else(|| {
+                    InputError::new(format!(
+                        "the sample counts of the reports ({}) add up past 2^64",
+                        names()
+                    ))
+                })?,
+        ),
+        None => None,
+    };
+    // Device time is each report's own, summed: reports hours apart (merged with --force)
+    // used their devices for their own windows, not for the whole span between them.
+    let device_seconds: f64 = reports
+        .iter()
+        .map(|(_, m)| {
+            m.device_seconds
+                .unwrap_or(m.duration_s * m.devices_used.max(1.0))
+        })
+        .sum();
     let (sensors, counted) = devices(reports);
     let sources: BTreeSet<String> = reports
         .iter()
@@ -141,7 +176,8 @@ pub(crate) fn merge_measurements(
         trace_error: None,
         budget_exceeded: reports.iter().find_map(|(_, m)| m.budget_exceeded.clone()),
         placement: Some(placement(reports)),
-        nodes: Some(reports.iter().map(|(_, m)| node_row(m)).collect()),
+        nodes: Some(reports.iter().flat_map(|(_, m)| node_rows(m)).collect()),
+        device_seconds: Some(device_seconds),
     })
 }
 
@@ -166,6 +202,33 @@ fn check_one_job(reports: &[(String, Measurement)], force: bool) -> Result<(), I
 
 /// The same device of the same node in two reports whose windows overlap is the same energy
 /// twice: refused. (One node in two jobs at different times, merged with --force, is not.)
+/// A node's report may reach a merge once: directly, or inside a merged report, not both (a
+/// merged report merged again with its own inputs would count their energy twice). Reports are
+/// told apart by node, rank, start and length, the identity a merged report keeps per node.
+fn check_no_report_twice(reports: &[(String, Measurement)]) -> Result<(), InputError> {
+    let mut seen: Vec<(NodeRow, &str)> = Vec::new();
+    for (name, m) in reports {
+        let leaves = node_rows(m);
+        for leaf in leaves {
+            let same = |r: &NodeRow| {
+                r.node == leaf.node
+                    && r.rank == leaf.rank
+                    && (r.started_at_unix_s - leaf.started_at_unix_s).abs() < 1e-6
+                    && (r.duration_s - leaf.duration_s).abs() < 1e-6
+            };
+            if let Some((_, first)) = seen.iter().find(|(r, _)| same(r)) {
+                return Err(InputError::new(format!(
+                    "the report of node {} (rank {}) is in {first} and again in {name}: merged twice, its energy would count twice; merge each node's report once",
+                    leaf.node,
+                    leaf.rank.map_or("none".to_string(), |r| r.to_string())
+                )));
+            }
+            seen.push((leaf, name.as_str()));
+        }
+    }
+    Ok(())
+}
+
 fn check_no_device_twice(reports: &[(String, Measurement)]) -> Result<(), InputError> {
     let mut seen: Vec<(String, &str, f64, f64)> = Vec::new();
     for (name, m) in reports {
@@ -221,6 +284,11 @@ fn devices(reports: &[(String, Measurement)]) -> (Vec<DeviceEnergy>, Vec<String>
 }
 
 /// A node's row in the merged report.
+/// A report's node rows: its own, or those of the reports a merged one was made of.
+fn node_rows(m: &Measurement) -> Vec<NodeRow> {
+    m.nodes.clone().unwrap_or_else(|| vec![node_row(m)])
+}
+
 fn node_row(m: &Measurement) -> NodeRow {
     NodeRow {
         node: node_of(m),

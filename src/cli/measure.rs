@@ -208,8 +208,18 @@ fn placed(a: &MeasureArgs, p: &crate::record::Placement) -> anyhow::Result<Measu
         ("--prometheus-textfile", &mut a.prometheus_textfile),
     ] {
         if let Some(x) = path.as_mut() {
-            let s = x.to_string_lossy().into_owned();
-            *x = PathBuf::from(p.expand(&s).map_err(|e| flag_error(flag, e))?);
+            // A path that is not UTF-8 is kept byte for byte (never rewritten with U+FFFD);
+            // placeholders need a UTF-8 path.
+            match x.to_str() {
+                Some(s) => *x = PathBuf::from(p.expand(s).map_err(|e| flag_error(flag, e))?),
+                None if x.as_os_str().as_encoded_bytes().contains(&b'{') => {
+                    return Err(flag_error(
+                        flag,
+                        "a path with placeholders ({node}, {rank}...) must be UTF-8",
+                    ));
+                }
+                None => {}
+            }
         }
     }
     Ok(a)

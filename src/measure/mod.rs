@@ -402,6 +402,7 @@ pub(crate) fn from_sampler(
         budget_exceeded: None,
         placement: Some(placement::here()),
         nodes: None,
+        device_seconds: None,
         sensors: out.devices,
         counted,
         notices,

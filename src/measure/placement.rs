@@ -8,7 +8,10 @@
 pub(crate) use crate::record::{Launcher, Placement};
 
 /// Reads the placement from an environment (`get` is `std::env::var` in use, a map in
-/// tests). Slurm's variables win over torchrun's when both are set (torchrun under srun).
+/// tests). The innermost launcher wins for the ranks: torchrun started by `srun` sets
+/// `LOCAL_RANK` for each of its workers while every worker inherits the step's
+/// `SLURM_LOCALID`, so torchrun's ranks are the workers' own; the job and the node stay
+/// Slurm's (the scheduler's identity of the job).
 pub(crate) fn from_env(get: impl Fn(&str) -> Option<String>, hostname: &str) -> Placement {
     let num = |k: &str| get(k).and_then(|v| v.trim().parse::<u64>().ok());
     let slurm = get("SLURM_JOB_ID").is_some();
@@ -16,6 +19,19 @@ pub(crate) fn from_env(get: impl Fn(&str) -> Option<String>, hostname: &str) -> 
     let node = get("SLURMD_NODENAME")
         .filter(|_| slurm)
         .unwrap_or_else(|| hostname.to_string());
+    if torch {
+        return Placement {
+            launcher: Launcher::Torchrun,
+            job_id: get("SLURM_JOB_ID")
+                .filter(|_| slurm)
+                .or_else(|| get("TORCHELASTIC_RUN_ID")),
+            node,
+            node_index: num("GROUP_RANK").or_else(|| num("SLURM_NODEID").filter(|_| slurm)),
+            rank: num("RANK"),
+            local_rank: num("LOCAL_RANK"),
+            world_size: num("WORLD_SIZE"),
+        };
+    }
     if slurm {
         return Placement {
             launcher: Launcher::Slurm,
@@ -28,17 +44,13 @@ pub(crate) fn from_env(get: impl Fn(&str) -> Option<String>, hostname: &str) -> 
         };
     }
     Placement {
-        launcher: if torch {
-            Launcher::Torchrun
-        } else {
-            Launcher::None
-        },
-        job_id: get("TORCHELASTIC_RUN_ID"),
+        launcher: Launcher::None,
+        job_id: None,
         node,
-        node_index: num("GROUP_RANK"),
-        rank: num("RANK"),
-        local_rank: num("LOCAL_RANK"),
-        world_size: num("WORLD_SIZE"),
+        node_index: None,
+        rank: None,
+        local_rank: None,
+        world_size: None,
     }
 }
 
@@ -78,8 +90,13 @@ impl Placement {
                     ));
                 }
             };
-            // A value must not turn into a path of its own.
-            out.push_str(&value.replace(['/', '\\', '\0'], "_"));
+            // A value must not turn into a path of its own: no separators, and not `.` or
+            // `..` (a node named `..` would climb out of the directory).
+            let mut value = value.replace(['/', '\\', '\0'], "_");
+            if value.is_empty() || value.chars().all(|c| c == '.') {
+                value = value.replace('.', "_") + "_";
+            }
+            out.push_str(&value);
             rest = &rest[i + j + 1..];
         }
         out.push_str(rest);
@@ -114,6 +131,49 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         move |k| m.get(k).cloned()
+    }
+
+    /// A node name cannot climb out of the directory its placeholder sits in.
+    #[test]
+    fn placeholders_stay_inside_their_directory() {
+        let p = from_env(
+            env(&[("SLURM_JOB_ID", "1"), ("SLURMD_NODENAME", "..")]),
+            "h",
+        );
+        assert_eq!(p.expand("out/{node}/r.json").unwrap(), "out/___/r.json");
+        let p = from_env(
+            env(&[("SLURM_JOB_ID", "1"), ("SLURMD_NODENAME", "a/../b")]),
+            "h",
+        );
+        assert_eq!(p.expand("{node}.json").unwrap(), "a_.._b.json");
+    }
+
+    /// torchrun under srun: every worker inherits SLURM_LOCALID=0, and its own LOCAL_RANK
+    /// says which it is: with --once-per-node only local rank 0 measures.
+    #[test]
+    fn the_innermost_launcher_gives_the_ranks() {
+        let worker = |local: &str, rank: &str| {
+            from_env(
+                env(&[
+                    ("SLURM_JOB_ID", "4242"),
+                    ("SLURM_PROCID", "0"),
+                    ("SLURM_LOCALID", "0"),
+                    ("SLURMD_NODENAME", "gpu-07"),
+                    ("LOCAL_RANK", local),
+                    ("RANK", rank),
+                    ("WORLD_SIZE", "8"),
+                    ("TORCHELASTIC_RUN_ID", "xyz"),
+                ]),
+                "host",
+            )
+        };
+        let (w0, w3) = (worker("0", "4"), worker("3", "7"));
+        assert_eq!(w0.launcher, Launcher::Torchrun);
+        assert_eq!((w0.local_rank, w3.local_rank), (Some(0), Some(3)));
+        assert_eq!((w0.rank, w3.rank), (Some(4), Some(7)));
+        assert!(w0.is_first_on_node() && !w3.is_first_on_node());
+        assert_eq!(w3.job_id.as_deref(), Some("4242"));
+        assert_eq!(w3.node, "gpu-07");
     }
 
     #[test]

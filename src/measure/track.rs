@@ -14,7 +14,7 @@
 //! Kept apart from the sampler's thread so that it can be fed readings at fixed times in tests
 //! and benchmarks, with no clock.
 
-use super::sensor::{Quality, Reading, SensorInfo};
+use super::sensor::{MAX_SENSOR_POWER_W, Quality, Reading, SensorInfo};
 use crate::record::{DeviceEnergy, PowerStats};
 use crate::units::{Energy, Power};
 
@@ -44,6 +44,30 @@ pub struct Track {
     failed: u64,
     first_error: Option<String>,
     counter_resets: u64,
+}
+
+/// A reading within what a device can physically report: power from 0 to
+/// [`MAX_SENSOR_POWER_W`], an energy counter finite and not negative. Anything else (a hwmon
+/// file reading -5,000,000 µW, or 1e300) is a failed read, counted and noted.
+fn plausible(r: Reading) -> Result<Reading, String> {
+    if let Some(p) = r.power
+        && !(p.watts().is_finite() && (0.0..=MAX_SENSOR_POWER_W).contains(&p.watts()))
+    {
+        return Err(format!(
+            "implausible power reading {} W (a device reads 0 to {} W)",
+            crate::units::short_number(p.watts()),
+            MAX_SENSOR_POWER_W
+        ));
+    }
+    if let Some(c) = r.counter
+        && !(c.joules().is_finite() && c.joules() >= 0.0)
+    {
+        return Err(format!(
+            "implausible energy counter {} J",
+            crate::units::short_number(c.joules())
+        ));
+    }
+    Ok(r)
 }
 
 impl Track {
@@ -76,7 +100,7 @@ impl Track {
     pub fn add(&mut self, t: f64, r: Result<Reading, String>) {
         self.first_attempt.get_or_insert(t);
         self.last_attempt = Some(t);
-        let r = match r {
+        let r = match r.and_then(plausible) {
             Ok(r) => r,
             Err(e) => {
                 self.failed += 1;
@@ -142,6 +166,12 @@ impl Track {
     }
 
     fn observe_power(&mut self, w: f64) {
+        // Power from a counter over a few milliseconds can read far above what the device
+        // can draw: the ceiling bounds what is reported as its maximum.
+        let w = match self.info.max_power {
+            Some(cap) => w.min(cap.watts()),
+            None => w,
+        };
         if w.is_finite() {
             self.p_min = self.p_min.min(w);
             self.p_max = self.p_max.max(w);
@@ -275,6 +305,7 @@ mod tests {
             quality: Quality::MeasuredPower,
             counter_wrap: None,
             counts_from_zero: false,
+            max_power: None,
             details: serde_json::Value::Null,
         }
     }

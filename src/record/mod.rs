@@ -294,6 +294,11 @@ pub struct Measurement {
     /// For a merged report (`footprint merge`): one row per node report.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) nodes: Option<Vec<NodeRow>>,
+    /// For a merged report: the device time its node reports measured, summed (seconds).
+    /// Reports hours apart used their devices for their own windows, not for the span between
+    /// them, so the measured model takes device time from this rather than span × devices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) device_seconds: Option<f64>,
     /// Which runtime limit stopped the measurement (`status` = `budget-exceeded`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) budget_exceeded: Option<String>,
@@ -391,9 +396,19 @@ impl Measurement {
     /// unit ([`Per::Run`]), which can describe the measured window but not be extrapolated to a
     /// number of samples — callers that extrapolate refuse it.
     pub(crate) fn figures(&self) -> MeasuredFigures {
+        // The wall time the devices were busy: the window, or for a merged report its
+        // summed device time over its devices.
+        let busy = match self.device_seconds {
+            Some(ds) => ds / self.devices_used.max(1.0),
+            None => self.duration_s,
+        }
+        .max(1e-9);
         let (jps, sps, per) = match (self.joules_per_sample, self.samples_per_second) {
-            (Some(j), Some(s)) => (j, s, Per::Sample),
-            _ => (self.energy_j, 1.0 / self.duration_s.max(1e-9), Per::Run),
+            (Some(j), Some(s)) => match (self.device_seconds, self.samples) {
+                (Some(_), Some(n)) => (j, n as f64 / busy, Per::Sample),
+                _ => (j, s, Per::Sample),
+            },
+            _ => (self.energy_j, 1.0 / busy, Per::Run),
         };
         MeasuredFigures {
             joules_per_sample: jps,
@@ -435,6 +450,7 @@ impl Measurement {
             ("flops", self.flops),
             ("flops_per_second", self.flops_per_second),
             ("joules_per_flop", self.joules_per_flop),
+            ("device_seconds", self.device_seconds),
         ];
         for (name, v) in fields {
             if let Some(x) = v

@@ -183,23 +183,9 @@ impl Rule {
     }
 }
 
-/// Numbers in messages: as the user would write them, and a very large or very small one with
-/// 3 significant digits and an exponent (never a 300-digit number).
+/// Numbers in messages (see [`crate::units::short_number`]).
 pub(crate) fn fmt_num(x: f64) -> String {
-    if !x.is_finite() {
-        return format!("{x}");
-    }
-    if x.abs() >= 1e15 || (x != 0.0 && x.abs() < 1e-4) {
-        let s = format!("{x:.2e}");
-        let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
-        let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
-        return format!("{mantissa}e{exp}");
-    }
-    if x == x.trunc() {
-        format!("{}", x as i64)
-    } else {
-        format!("{x}")
-    }
+    crate::units::short_number(x)
 }
 
 fn type_name(v: &DeValue<'_>) -> &'static str {

@@ -250,6 +250,7 @@ impl AmdGpuSensor {
                     quality,
                     counter_wrap: None,
                     counts_from_zero: false,
+                    max_power: None,
                     details: serde_json::json!({
                         "card": c.card,
                         "pci": c.pci,

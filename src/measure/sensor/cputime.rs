@@ -95,6 +95,11 @@ impl CpuModel {
                 quality: Quality::Modelled,
                 counter_wrap: None,
                 counts_from_zero: false,
+                // Every visible thread busy, plus the memory's share at its most.
+                max_power: Some(Power::from_watts(
+                    w_per_thread * facts.threads.max(1) as f64
+                        + ram_w_per_gb * crate::platform::total_memory_bytes().unwrap_or(0.0) / 1e9,
+                )),
                 details: serde_json::json!({
                     "formula": "CPU seconds x W per thread + resident GB x W per GB x time",
                     "scope": whose,

@@ -155,6 +155,7 @@ impl GaudiSensor {
                     },
                     counter_wrap: None,
                     counts_from_zero: false,
+                    max_power: None,
                     details: serde_json::json!({
                         "index": i,
                         "energy_counter": has_counter.then_some("hlml_device_get_total_energy_consumption"),

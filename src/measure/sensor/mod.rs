@@ -32,6 +32,10 @@ pub(crate) fn load_library(names: &[&str]) -> Result<libloading::Library, String
         .ok_or_else(|| format!("{} not found", names[0]))
 }
 
+/// No one sensor's device draws more (a node of 8 of the largest accelerators is about
+/// 15 kW): a reading above it, or below 0, is a failed read, never a figure.
+pub(crate) const MAX_SENSOR_POWER_W: f64 = 20_000.0;
+
 /// A sensor's description, fixed for its life.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SensorInfo {
@@ -49,6 +53,11 @@ pub struct SensorInfo {
     /// the sampler then counts from that origin instead of from the first reading.
     #[serde(skip)]
     pub(crate) counts_from_zero: bool,
+    /// The most this device can draw, where it is known (the CPU-time model: every visible
+    /// thread busy, and the machine's memory): power over a tiny interval above it is timing
+    /// noise, not a figure. Every reading is also held to [`MAX_SENSOR_POWER_W`].
+    #[serde(skip)]
+    pub(crate) max_power: Option<Power>,
     /// Anything else worth recording (power limit, TDP used, scope).
     pub(crate) details: serde_json::Value,
 }

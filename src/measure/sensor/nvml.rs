@@ -266,6 +266,7 @@ impl NvmlSensor {
                 quality,
                 counter_wrap: None,
                 counts_from_zero: false,
+                max_power: None,
                 details: serde_json::json!({
                     "index": i,
                     "uuid": dev.uuid().ok(),

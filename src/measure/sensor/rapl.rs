@@ -83,6 +83,7 @@ impl RaplSensor {
                     quality: Quality::MeasuredCounter,
                     counter_wrap: wrap,
                     counts_from_zero: false,
+                    max_power: None,
                     details: serde_json::json!({
                         "scope": "the whole CPU socket or its DRAM: every process, not only the measured one",
                         "max_energy_range_j": wrap.map(|w| w.joules()),

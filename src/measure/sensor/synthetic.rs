@@ -83,6 +83,7 @@ impl SyntheticSensor {
                 },
                 counter_wrap: None,
                 counts_from_zero: false,
+                max_power: None,
                 details: serde_json::Value::Null,
             },
             shape,
