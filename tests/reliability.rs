@@ -938,3 +938,57 @@ fn csv_append_keeps_rows_whole_and_tables_apart() {
     assert_input_error(&r, &["--csv-append", "another header"]);
     assert_eq!(std::fs::read_to_string(&other).unwrap(), "a,b,c\n1,2,3\n");
 }
+
+/// Names from files (a run's name, a profile's name) never reach a terminal raw, and never
+/// become live HTML in Markdown.
+#[test]
+fn names_from_files_are_inert_on_a_terminal_and_in_markdown() {
+    let d = tempdir("inject");
+    // a measurement report whose name carries a terminal escape, checked and merged
+    let fixture =
+        std::fs::read_to_string(root().join("tests/fixtures/measurement-cpu.json")).unwrap();
+    let mut v = json(&fixture);
+    v["name"] = serde_json::json!("evil\u{1b}[31m\u{1b}]0;pwned\u{7}");
+    v["measurement"]["device"] = serde_json::json!("dev\u{1b}[2J");
+    let report = d.join("m.json");
+    std::fs::write(&report, v.to_string()).unwrap();
+    let r = run(&["check", report.to_str().unwrap(), "--max-energy", "1kWh"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        !r.stdout.contains('\u{1b}'),
+        "raw escape on the terminal: {}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("\\u{1b}"), "shown escaped: {}", r.stdout);
+    // a run name with HTML stays text in Markdown
+    let p = d.join("run.toml");
+    std::fs::write(
+        &p,
+        "name = \"x <img src=x onerror=alert(1)> <details>\"\n[hardware]\ndevice = \"H100\"\nhours = 1\n",
+    )
+    .unwrap();
+    let r = run(&["estimate", p.to_str().unwrap(), "-f", "markdown"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stdout.contains("<img"), "{}", r.stdout);
+    assert!(r.stdout.contains("&lt;img"), "{}", r.stdout);
+    // a profile's name
+    let prof = d.join("prof");
+    std::fs::create_dir_all(&prof).unwrap();
+    std::fs::write(
+        prof.join("x.toml"),
+        "[[accelerator]]\nname = \"Chip\\u001b]0;pwned\\u0007\"\nfamily = \"hopper\"\ntdp_w = 300\npeak_flops = 1e14\n",
+    )
+    .unwrap();
+    let r = run(&[
+        "profiles",
+        "list",
+        "gpus",
+        "--profiles",
+        prof.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        !r.stdout.contains('\u{1b}') && !r.stdout.contains('\u{7}'),
+        "raw control characters"
+    );
+}

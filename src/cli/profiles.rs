@@ -12,18 +12,16 @@ pub(super) fn profiles_cmd(
     profiles: Option<&Path>,
 ) -> anyhow::Result<i32> {
     let reg = app::registry(profiles)?;
+    use crate::report::{profiles, terminal_safe};
     match command {
         ProfilesCommand::List { kind, format } => {
-            emit(
-                &crate::report::profiles::list(
-                    &reg,
-                    kind.into(),
-                    matches!(format, ListFormat::Json),
-                )?,
-                None,
-            )?;
+            let json = matches!(format, ListFormat::Json);
+            let text = profiles::list(&reg, kind.into(), json)?;
+            emit(&if json { text } else { terminal_safe(&text) }, None)?;
         }
-        ProfilesCommand::Show { name } => emit(&crate::report::profiles::show(&reg, &name)?, None)?,
+        ProfilesCommand::Show { name } => {
+            emit(&terminal_safe(&profiles::show(&reg, &name)?), None)?
+        }
     }
     Ok(EXIT_OK)
 }

@@ -5,8 +5,17 @@ use super::{Exporter, Report, assumption_value, figure_rows, verdict_lines};
 pub(crate) struct MarkdownExporter;
 
 /// Escapes what would break a table cell.
+/// Text from a file or the environment, made inert in Markdown: no raw HTML (`<img>`,
+/// `<details>` of its own), no table breaks, no control characters.
+fn text(s: &str) -> String {
+    crate::error::printable(&s.replace(['\n', '\r'], " "))
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    text(s).replace('|', "\\|")
 }
 
 fn table_row(cells: &[String]) -> String {
@@ -24,7 +33,7 @@ impl Exporter for MarkdownExporter {
     fn render(&self, r: &Report) -> anyhow::Result<String> {
         let mut out = format!("### footprint {}: {}\n\n", r.kind.as_str(), cell(&r.name));
         if let Some(d) = &r.description {
-            out.push_str(&format!("{}\n\n", d.replace('\n', " ")));
+            out.push_str(&format!("{}\n\n", text(d)));
         }
         if let Some(v) = &r.budget {
             out.push_str(&format!(
@@ -79,7 +88,7 @@ impl Exporter for MarkdownExporter {
         }
         if !r.notes.is_empty() {
             for n in &r.notes {
-                out.push_str(&format!("- {}\n", n.replace('\n', " ")));
+                out.push_str(&format!("- {}\n", text(n)));
             }
             out.push('\n');
         }

@@ -103,10 +103,24 @@ pub(crate) fn supports<R: Render>(format: Format) -> Result<(), crate::error::In
     .for_key("--format"))
 }
 
-/// `result` in `format`, refused when the result does not support it.
+/// `result` in `format`, refused when the result does not support it. Text for a terminal
+/// (the table format) has every control and bidirectional character from files or the
+/// environment shown escaped: a name cannot move the cursor, recolour or reorder the screen.
 pub(crate) fn render<R: Render>(result: &R, format: Format) -> anyhow::Result<String> {
     supports::<R>(format)?;
-    result.render_in(format)
+    let text = result.render_in(format)?;
+    Ok(match format {
+        Format::Table => terminal_safe(&text),
+        _ => text,
+    })
+}
+
+/// Every line of `text` with its control and bidi characters escaped (the line breaks kept).
+pub(crate) fn terminal_safe(text: &str) -> String {
+    text.split('\n')
+        .map(crate::error::printable)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A report renders in every format (JUnit needs a budget verdict, which its exporter checks).
