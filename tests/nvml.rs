@@ -273,3 +273,24 @@ fn without_the_library_the_run_is_measured_without_gpus_and_says_so() {
     assert!(ids(m).is_empty());
     assert!(notices(m).contains("NVML: not available"), "{}", notices(m));
 }
+
+/// One GPU that cannot be opened does not drop the others: they are measured, and the
+/// failed one is named with why, and that the energy figure leaves it out.
+#[test]
+fn one_gpu_that_cannot_be_opened_leaves_the_others_measured() {
+    let (r, out) = measure_with(
+        "driver 550.54.15\ngpu uuid=GPU-0a power=300 counter=yes name=NVIDIA H100 80GB HBM3\ngpu uuid=GPU-1b power=300 counter=yes open=fail name=NVIDIA H100 80GB HBM3\ngpu uuid=GPU-2c power=300 counter=yes name=NVIDIA H100 80GB HBM3\n",
+        &[],
+        "0.5",
+        &[],
+    );
+    let m = report(&r, &out);
+    let ids = ids(&m);
+    assert!(
+        ids.contains(&"nvml:0".to_string()) && ids.contains(&"nvml:2".to_string()),
+        "{ids:?}"
+    );
+    assert!(!ids.contains(&"nvml:1".to_string()), "{ids:?}");
+    let n = notices(&m);
+    assert!(n.contains("GPU 1") && n.contains("not measured"), "{n}");
+}

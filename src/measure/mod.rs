@@ -204,7 +204,10 @@ pub(crate) fn hardware_sensors(gpus: &GpuSelection) -> (Vec<Box<dyn Sensor>>, Ve
             Err(e) => notices.push(format!("amdgpu: {e}")),
         }
         match sensor::gaudi::GaudiSensor::discover(env("HABANA_VISIBLE_DEVICES").as_deref()) {
-            Ok(found) => sensors.extend(found.into_iter().map(|s| Box::new(s) as Box<dyn Sensor>)),
+            Ok((found, said)) => {
+                sensors.extend(found.into_iter().map(|s| Box::new(s) as Box<dyn Sensor>));
+                notices.extend(said);
+            }
             Err(why) => notices.extend(gaudi_notice(&sys, &why)),
         }
     }

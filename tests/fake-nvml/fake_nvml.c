@@ -18,6 +18,7 @@
  *   counter_start_mj=N   the counter's value when the library is initialised
  *   reset_after=S    the counter restarts from 0 after S seconds (a driver reload)
  *   lost_after=S     every call on the device fails with GPU_IS_LOST after S seconds
+ *   open=fail        the device's handle cannot be had (GetHandleByIndex answers UNKNOWN)
  *   instant=yes|no   whether the instantaneous power field (NVML_FI_DEV_POWER_INSTANT) answers
  *   limit=W          enforced power limit;  util=%  GPU utilisation;  mig=0|1  MIG mode
  * The energy counter is the exact integral of the scripted power since initialisation, in mJ.
@@ -57,6 +58,7 @@ struct gpu {
     unsigned long long counter_start_mj;
     double reset_after_s;
     double lost_after_s;
+    int open_fails;
     int instant;
     unsigned limit_mw;
     unsigned util;
@@ -171,6 +173,7 @@ static void parse_gpu(char *rest, struct gpu *g) {
             else if (!strcmp(k, "counter_start_mj")) g->counter_start_mj = strtoull(v, 0, 10);
             else if (!strcmp(k, "reset_after")) g->reset_after_s = atof(v);
             else if (!strcmp(k, "lost_after")) g->lost_after_s = atof(v);
+            else if (!strcmp(k, "open")) g->open_fails = !strcmp(v, "fail");
             else if (!strcmp(k, "instant")) g->instant = !strcmp(v, "yes");
             else if (!strcmp(k, "limit")) g->limit_mw = (unsigned)(atof(v) * 1000);
             else if (!strcmp(k, "util")) g->util = (unsigned)atoi(v);
@@ -262,6 +265,7 @@ nvmlReturn_t nvmlDeviceGetCount_v2(unsigned *count) {
 nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned i, nvmlDevice_t *d) {
     if (!initialised) return UNINITIALIZED;
     if (!d || i >= gpu_count) return INVALID_ARGUMENT;
+    if (gpus[i].open_fails) return 999; /* NVML_ERROR_UNKNOWN */
     *d = &gpus[i];
     return check(*d);
 }

@@ -87,7 +87,9 @@ fn visible(count: u32, var: Option<&str>) -> Vec<u32> {
 
 impl GaudiSensor {
     /// One sensor per visible Gaudi. `Err` (why) when hlml is not installed or sees none.
-    pub(crate) fn discover(habana_visible: Option<&str>) -> Result<Vec<GaudiSensor>, String> {
+    pub(crate) fn discover(
+        habana_visible: Option<&str>,
+    ) -> Result<(Vec<GaudiSensor>, Vec<String>), String> {
         let lib = super::load_library(&["libhlml.so", "/usr/lib/habanalabs/libhlml.so"])?;
         // SAFETY: the signatures are those of hlml.h.
         let (init, shutdown, count, by_index, name, power, energy) = unsafe {
@@ -124,8 +126,16 @@ impl GaudiSensor {
             return Err("no Gaudi device".to_string());
         }
         let mut out = Vec::new();
+        // One device that cannot be read does not drop the others: each is measured or named.
+        let mut failed = Vec::new();
         for i in visible(n, habana_visible) {
-            let h = hlml.handle(i)?;
+            let h = match hlml.handle(i) {
+                Ok(h) => h,
+                Err(e) => {
+                    failed.push(e);
+                    continue;
+                }
+            };
             let mut buf = [0 as c_char; 96];
             // SAFETY: the buffer and its length.
             let label = if unsafe { name(h, buf.as_mut_ptr(), buf.len() as u32) } == SUCCESS {
@@ -138,7 +148,8 @@ impl GaudiSensor {
             };
             let has_counter = hlml.energy_mj(h).is_some();
             if !has_counter && hlml.power_mw(h).is_none() {
-                return Err(format!("Gaudi {i}: neither energy nor power can be read"));
+                failed.push(format!("Gaudi {i}: neither energy nor power can be read"));
+                continue;
             }
             out.push(GaudiSensor {
                 hlml: hlml.clone(),
@@ -164,7 +175,14 @@ impl GaudiSensor {
                 },
             });
         }
-        Ok(out)
+        if out.is_empty() && !failed.is_empty() {
+            return Err(failed.join("; "));
+        }
+        let notices = failed
+            .into_iter()
+            .map(|e| format!("{e}: not measured, and the energy figure leaves it out"))
+            .collect();
+        Ok((out, notices))
     }
 }
 

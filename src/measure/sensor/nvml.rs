@@ -215,9 +215,22 @@ impl NvmlSensor {
             visible.as_ref().map(|(v, _)| *v),
             &mut notices,
         );
+        // One GPU that cannot be opened does not drop the others: each is measured or named.
         let mut out = Vec::new();
+        let mut failed = Vec::new();
         for (i, migs) in chosen {
-            out.push(Self::open(&nvml, i, &migs, &mut notices)?);
+            match Self::open(&nvml, i, &migs, &mut notices) {
+                Ok(s) => out.push(s),
+                Err(e) => failed.push(e),
+            }
+        }
+        if out.is_empty() && !failed.is_empty() {
+            return Err(format!("no GPU could be opened: {}", failed.join("; ")));
+        }
+        for e in failed {
+            notices.push(format!(
+                "{e}: this GPU is not measured, and the energy figure leaves it out"
+            ));
         }
         Ok((out, notices))
     }
