@@ -123,7 +123,7 @@ fn benches(c: &mut Criterion) {
         regions: vec!["all".to_string()],
         ..Default::default()
     };
-    let options = footprint::app::sweep::sweep(&run, None, &axes)
+    let options = footprint::app::sweep::sweep(&run, None, &axes, None)
         .unwrap()
         .rows
         .len();
@@ -132,7 +132,7 @@ fn benches(c: &mut Criterion) {
     g.throughput(criterion::Throughput::Elements(options as u64));
     g.bench_function(
         format!("all devices x all regions ({options} options, ranged)"),
-        |b| b.iter(|| footprint::app::sweep::sweep(black_box(&run), None, &axes).unwrap()),
+        |b| b.iter(|| footprint::app::sweep::sweep(black_box(&run), None, &axes, None).unwrap()),
     );
     g.finish();
 }

@@ -150,3 +150,65 @@ fn sweep_values_meet_the_run_files_rules() {
     let r = run(&["sweep", p.to_str().unwrap(), "--utilization", "0.3,0.4"]);
     assert_input_error(&r, &["--utilization", "no [compute]"]);
 }
+
+/// Options are counted before anything is built: seven axes of 20 values are refused at once
+/// (not an allocation failure), and `--top` shows the same best options, marks included, as
+/// the full ranking.
+#[test]
+fn sweeps_are_counted_first_and_top_matches_the_full_ranking() {
+    let run_file = example("laptop-finetune.toml");
+    let rf = run_file.to_str().unwrap();
+    let twenty = (1..=20)
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let fracs = (1..=20)
+        .map(|i| format!("{}", i as f64 / 20.0))
+        .collect::<Vec<_>>()
+        .join(",");
+    let pues = (0..20)
+        .map(|i| format!("{}", 1.0 + i as f64 / 20.0))
+        .collect::<Vec<_>>()
+        .join(",");
+    let t0 = std::time::Instant::now();
+    let r = run(&[
+        "sweep",
+        rf,
+        "--count",
+        &twenty,
+        "--utilization",
+        &fracs,
+        "--pue",
+        &pues,
+        "--epochs",
+        &twenty,
+        "--price",
+        &twenty,
+        "--region",
+        "FR,DE,PL,SE,US,GB,ES,IT,NL,BE,AT,CH,NO,FI,DK,IE,PT,CZ,SK,HU",
+    ]);
+    assert_input_error(&r, &["combinations", "at most 5,000,000"]);
+    assert!(t0.elapsed() < std::time::Duration::from_secs(5));
+    let args = |top: Option<&str>| {
+        let mut v = vec![
+            "sweep",
+            rf,
+            "--region",
+            "FR,DE,PL,SE",
+            "--pue",
+            "1.1,1.3,1.5",
+            "--price",
+            "0.5,1,2",
+            "-f",
+            "json",
+        ];
+        if let Some(t) = top {
+            v.extend(["--top", t]);
+        }
+        json(&run(&v).stdout)
+    };
+    let (full, top) = (args(None), args(Some("5")));
+    assert_eq!(top["options_evaluated"], full["options_evaluated"]);
+    let opts = |v: &serde_json::Value| v["options"].as_array().unwrap().clone();
+    assert_eq!(opts(&top)[..], opts(&full)[..5]);
+}

@@ -93,39 +93,78 @@ fn check_values(axes: &Axes) -> Result<(), InputError> {
 }
 
 /// Every combination of `axes`' values (`None` where an axis is empty).
-fn combinations(axes: &Axes, devices: &[String], regions: &[String]) -> Vec<Row0> {
-    fn opt<T: Clone>(v: &[T]) -> Vec<Option<T>> {
-        if v.is_empty() {
-            vec![None]
-        } else {
-            v.iter().cloned().map(Some).collect()
+/// The options, counted without being built: each axis's values (`None` where the run file's
+/// own value stays).
+struct Options<'a> {
+    devices: Vec<Option<&'a String>>,
+    regions: Vec<Option<&'a String>>,
+    counts: Vec<Option<u64>>,
+    utilizations: Vec<Option<f64>>,
+    pues: Vec<Option<f64>>,
+    epochs: Vec<Option<f64>>,
+    prices: Vec<Option<f64>>,
+}
+
+fn values<T>(v: impl ExactSizeIterator<Item = T>) -> Vec<Option<T>> {
+    if v.len() == 0 {
+        vec![None]
+    } else {
+        v.map(Some).collect()
+    }
+}
+
+impl<'a> Options<'a> {
+    fn new(axes: &'a Axes, devices: &'a [String], regions: &'a [String]) -> Options<'a> {
+        Options {
+            devices: values(devices.iter()),
+            regions: values(regions.iter()),
+            counts: values(axes.counts.iter().copied()),
+            utilizations: values(axes.utilizations.iter().copied()),
+            pues: values(axes.pues.iter().copied()),
+            epochs: values(axes.epochs.iter().copied()),
+            prices: values(axes.prices.iter().copied()),
         }
     }
-    let mut out = Vec::new();
-    for d in opt(devices) {
-        for r in opt(regions) {
-            for c in opt(&axes.counts) {
-                for u in opt(&axes.utilizations) {
-                    for p in opt(&axes.pues) {
-                        for e in opt(&axes.epochs) {
-                            for pr in opt(&axes.prices) {
-                                out.push(Row0 {
-                                    device: d.clone(),
-                                    region: r.clone(),
-                                    count: c,
-                                    utilization: u,
-                                    pue: p,
-                                    epochs: e,
-                                    price: pr,
-                                });
-                            }
-                        }
-                    }
-                }
-            }
+
+    /// How many options there are; `None` past what a `usize` holds.
+    fn count(&self) -> Option<usize> {
+        [
+            self.devices.len(),
+            self.regions.len(),
+            self.counts.len(),
+            self.utilizations.len(),
+            self.pues.len(),
+            self.epochs.len(),
+            self.prices.len(),
+        ]
+        .iter()
+        .try_fold(1usize, |a, b| a.checked_mul(*b))
+    }
+
+    /// Option number `i` (the last axis varies fastest).
+    fn nth(&self, mut i: usize) -> Row0 {
+        let mut pick = |n: usize| {
+            let k = i % n;
+            i /= n;
+            k
+        };
+        let price = self.prices[pick(self.prices.len())];
+        let epochs = self.epochs[pick(self.epochs.len())];
+        let pue = self.pues[pick(self.pues.len())];
+        let utilization = self.utilizations[pick(self.utilizations.len())];
+        let count = self.counts[pick(self.counts.len())];
+        let region = self.regions[pick(self.regions.len())].cloned();
+        let device = self.devices[pick(self.devices.len())].cloned();
+        Row0 {
+            device,
+            region,
+            count,
+            utilization,
+            pue,
+            epochs,
+            price,
         }
     }
-    out
 }
 
 #[derive(Clone, Debug)]
@@ -194,8 +233,58 @@ fn apply(base: &RunSpec, o: &Row0) -> Result<RunSpec, InputError> {
     Ok(s)
 }
 
-/// Evaluates every combination of `axes` over the run file, in parallel.
-pub fn sweep(run: &Path, profiles: Option<&Path>, axes: &Axes) -> Result<Sweep, InputError> {
+/// The most options a sweep evaluates.
+const MAX_OPTIONS: usize = 5_000_000;
+
+/// Options evaluated between two prunings.
+const CHUNK: usize = 1 << 16;
+
+/// What a ranking will show: the best `top` by `by`.
+#[derive(Clone, Copy, Debug)]
+pub struct Keep {
+    pub by: crate::record::Field,
+    pub top: usize,
+}
+
+/// Keeps the rows a ranking by `keep` can show: its best `top`, and the cleanest, cheapest and
+/// fastest (which it marks wherever they rank).
+fn prune(rows: &mut Vec<Row>, keep: Keep) {
+    use crate::record::Field;
+    if rows.len() <= keep.top + 3 {
+        return;
+    }
+    let best = |rows: &[Row], f: Field| -> Option<usize> {
+        (0..rows.len())
+            .filter(|&i| rows[i].figure(f).is_finite())
+            .min_by(|&a, &b| rows[a].figure(f).total_cmp(&rows[b].figure(f)))
+    };
+    let marked: Vec<usize> = [Field::Co2e, Field::Cost, Field::WallClock]
+        .into_iter()
+        .filter_map(|f| best(rows, f))
+        .collect();
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    // Stable, so that ties keep the order a full ranking would give them.
+    order.sort_by(|&a, &b| rows[a].figure(keep.by).total_cmp(&rows[b].figure(keep.by)));
+    let mut kept: Vec<usize> = order.into_iter().take(keep.top).collect();
+    kept.extend(marked);
+    kept.sort_unstable();
+    kept.dedup();
+    let mut i = 0;
+    rows.retain(|_| {
+        let k = kept.binary_search(&i).is_ok();
+        i += 1;
+        k
+    });
+}
+
+/// Evaluates every combination of `axes` over the run file, in parallel; with `keep`, memory
+/// holds only the rows that ranking can show, however many options there are.
+pub fn sweep(
+    run: &Path,
+    profiles: Option<&Path>,
+    axes: &Axes,
+    keep: Option<Keep>,
+) -> Result<Sweep, InputError> {
     let reg = registry(profiles)?;
     let base = runfile::load(run)?;
     check_values(axes)?;
@@ -207,40 +296,60 @@ pub fn sweep(run: &Path, profiles: Option<&Path>, axes: &Axes) -> Result<Sweep, 
     }
     let devices = devices(&reg, &axes.devices)?;
     let regions = regions(&reg, &axes.regions)?;
-    let combos = combinations(axes, &devices, &regions);
-    if combos.len() > 5_000_000 {
-        return Err(InputError::new(format!(
-            "{} combinations: narrow the options (at most 5,000,000)",
-            combos.len()
-        )));
-    }
+    // Counted before anything is built: a product of many axes is refused, not allocated.
+    let options = Options::new(axes, &devices, &regions);
+    let total = options
+        .count()
+        .filter(|n| *n <= MAX_OPTIONS)
+        .ok_or_else(|| {
+            InputError::new(format!(
+                "{} combinations: narrow the options (at most 5,000,000)",
+                options
+                    .count()
+                    .map_or_else(|| "more than 2^64".to_string(), |n| n.to_string())
+            ))
+        })?;
     let measured = read_measured(&base)?;
-    let rows: Result<Vec<Row>, InputError> = combos
-        .par_iter()
-        .map(|o| {
-            let spec = apply(&base, o)?;
-            let used = match &measured {
-                Some(f) => Some(plan_measured(&spec, &reg, f.clone(), "measured.report")?),
-                None => None,
-            };
-            let ev = evaluate(spec, &reg, used.as_ref())?;
-            let e = *crate::impact::primary(&ev.estimates).expect("a run has a model");
-            Ok(Row {
-                device: o.device.clone(),
-                region: o.region.clone(),
-                count: o.count,
-                utilization: o.utilization,
-                pue: o.pue,
-                epochs: o.epochs,
-                price: o.price,
-                model: e.kind,
-                estimate: e,
-            })
+    let evaluate_one = |o: Row0| -> Result<Row, InputError> {
+        let spec = apply(&base, &o)?;
+        let used = match &measured {
+            Some(f) => Some(plan_measured(&spec, &reg, f.clone(), "measured.report")?),
+            None => None,
+        };
+        let ev = evaluate(spec, &reg, used.as_ref())?;
+        let e = *crate::impact::primary(&ev.estimates).expect("a run has a model");
+        Ok(Row {
+            device: o.device,
+            region: o.region,
+            count: o.count,
+            utilization: o.utilization,
+            pue: o.pue,
+            epochs: o.epochs,
+            price: o.price,
+            model: e.kind,
+            estimate: e,
         })
-        .collect();
+    };
+    // Evaluated in chunks, in parallel within each; with a `keep`, only the rows a ranking can
+    // show stay in memory between chunks.
+    let mut rows: Vec<Row> = Vec::new();
+    let mut start = 0;
+    while start < total {
+        let end = (start + CHUNK).min(total);
+        let chunk: Result<Vec<Row>, InputError> = (start..end)
+            .into_par_iter()
+            .map(|i| evaluate_one(options.nth(i)))
+            .collect();
+        rows.extend(chunk?);
+        if let Some(k) = keep {
+            prune(&mut rows, k);
+        }
+        start = end;
+    }
     Ok(Sweep {
         name: base.name.clone(),
-        rows: rows?,
+        evaluated: total,
+        rows,
         notes: evidence_notes(&reg, &base, &devices),
     })
 }

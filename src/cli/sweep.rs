@@ -30,13 +30,17 @@ pub(super) fn sweep_cmd(a: &SweepArgs, profiles: Option<&Path>) -> anyhow::Resul
         epochs: a.epochs.clone(),
         prices: a.price.clone(),
     };
-    let s = app::sweep::sweep(&a.run, profiles, &axes)?;
     let by = match a.sort {
         SortArg::Co2e => SortBy::Co2e,
         SortArg::Energy => SortBy::Energy,
         SortArg::Cost => SortBy::Cost,
         SortArg::Time => SortBy::Time,
     };
+    let keep = a.top.map(|top| app::sweep::Keep {
+        by: by.field(),
+        top,
+    });
+    let s = app::sweep::sweep(&a.run, profiles, &axes, keep)?;
     if let Some(path) = &a.plot {
         emit(&report::sweep::chart(&s, by, a.top), Some(path))?;
     }

@@ -12,7 +12,7 @@ use crate::units::{
 /// One output figure of an estimate. Its `key` names it in JSON and CSV with its unit; its
 /// `label` names it for people.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Field {
+pub enum Field {
     DeviceHours,
     WallClock,
     Flops,

@@ -22,7 +22,8 @@ use crate::error::InputError;
 use crate::impact::Estimate;
 
 pub(crate) use assumption::{AssumedValue, Assumption, Origin};
-pub(crate) use estimate::{EstimateRecord, Field, tidy};
+pub use estimate::Field;
+pub(crate) use estimate::{EstimateRecord, tidy};
 pub use report::{Report, ReportKind};
 pub use sweep::{Row, Sweep};
 pub(crate) use validation::{CaseCheck, FigureCheck, ValidationSummary};

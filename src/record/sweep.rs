@@ -2,6 +2,7 @@
 //! data, rendered by `report::sweep`.
 
 use crate::impact::{Estimate, ModelKind};
+use crate::record::Field;
 
 /// One option: the values it set, and the run's primary estimate with them.
 #[derive(Clone, Debug, PartialEq)]
@@ -24,4 +25,19 @@ pub struct Sweep {
     pub rows: Vec<Row>,
     /// What the reader should know about the ranking (a device ranked without evidence).
     pub notes: Vec<String>,
+    /// How many options were evaluated; `rows` may hold only those a ranking shows (the best
+    /// `--top` and the cleanest, cheapest and fastest), so that memory does not grow with them.
+    pub evaluated: usize,
+}
+
+impl Row {
+    /// A figure's central value (time: wall clock, else device time); missing sorts last.
+    pub(crate) fn figure(&self, f: Field) -> f64 {
+        let o = &self.estimate.central;
+        let v = match f {
+            Field::WallClock => f.value(o).or_else(|| Field::DeviceHours.value(o)),
+            _ => f.value(o),
+        };
+        v.unwrap_or(f64::INFINITY)
+    }
 }

@@ -68,6 +68,14 @@ pub(crate) fn parse_trace(text: &str, file: &str) -> Result<TraceData, InputErro
     // model's counter moves in whole scheduler ticks): differences are taken over at least
     // half the sampling interval.
     let min_dt = header["interval_ms"].as_f64().unwrap_or(100.0) / 1e3 / 2.0;
+    // Sensor id → its series, so each reading is placed in constant time (a trace of
+    // thousands of sensors stays linear in its size).
+    let index: std::collections::HashMap<String, usize> = series
+        .iter()
+        .enumerate()
+        .map(|(k, s)| (s.id.clone(), k))
+        .rev()
+        .collect();
     let mut last_counter: Vec<Option<(f64, f64)>> = vec![None; series.len()];
     // The latest reading skipped as too soon: drawn at the end if nothing followed it.
     let mut pending: Vec<Option<(f64, f64)>> = vec![None; series.len()];
@@ -91,7 +99,7 @@ pub(crate) fn parse_trace(text: &str, file: &str) -> Result<TraceData, InputErro
             Some(_) => {}
             None => {
                 let id = v["sensor"].as_str().unwrap_or("");
-                let Some(k) = series.iter().position(|s| s.id == id) else {
+                let Some(&k) = index.get(id) else {
                     return Err(bad(
                         file,
                         i + 1,

@@ -18,7 +18,7 @@ pub(crate) enum SortBy {
 }
 
 impl SortBy {
-    fn field(self) -> Field {
+    pub(crate) fn field(self) -> Field {
         match self {
             SortBy::Co2e => Field::Co2e,
             SortBy::Energy => Field::Energy,
@@ -37,14 +37,8 @@ impl SortBy {
     }
 }
 
-/// A figure's central value (time: wall clock, else device time); missing sorts last.
 fn central(r: &Row, f: Field) -> f64 {
-    let o = &r.estimate.central;
-    let v = match f {
-        Field::WallClock => f.value(o).or_else(|| Field::DeviceHours.value(o)),
-        _ => f.value(o),
-    };
-    v.unwrap_or(f64::INFINITY)
+    r.figure(f)
 }
 
 /// The rows in order and each one's marks.
@@ -180,7 +174,7 @@ fn render_json(s: &Sweep, by: SortBy, rows: &[(&Row, Vec<&'static str>)]) -> Str
         command: "sweep",
         name: &s.name,
         sort: by.as_str(),
-        options_evaluated: s.rows.len(),
+        options_evaluated: s.evaluated,
         notes: &s.notes,
         options: rows
             .iter()
@@ -277,9 +271,9 @@ fn render_for_people(
     let title = format!(
         "footprint sweep: {}: {} options by {}{}",
         s.name,
-        s.rows.len(),
+        s.evaluated,
         by.as_str(),
-        top.filter(|t| *t < s.rows.len())
+        top.filter(|t| *t < s.evaluated)
             .map(|t| format!(", best {t} shown"))
             .unwrap_or_default()
     );
@@ -373,9 +367,9 @@ pub(crate) fn chart(s: &Sweep, by: SortBy, top: Option<usize>) -> String {
     let subtitle = format!(
         "{} of {} options, by {}{}. Bars: central figure; whiskers: low to high.",
         rows.len(),
-        s.rows.len(),
+        s.evaluated,
         by.as_str(),
-        if rows.len() < s.rows.len() {
+        if rows.len() < s.evaluated {
             " (best shown)"
         } else {
             ""
