@@ -323,6 +323,7 @@ fn the_prometheus_textfile_reads_back() {
 /// A merged report merged again with one of its own inputs would count that node twice:
 /// refused. Reports far apart (merged with --force) count each one's own device time, not the
 /// span between them.
+#[cfg(unix)]
 #[test]
 fn merge_refuses_a_report_twice_and_counts_device_time_as_measured() {
     let d = tempdir("merge-twice");

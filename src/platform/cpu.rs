@@ -12,7 +12,8 @@ pub(crate) struct CpuFacts {
     pub(crate) chip_threads: usize,
 }
 
-/// Reads `/proc/cpuinfo`-style text.
+/// Reads `/proc/cpuinfo`-style text (macOS names its CPU through `sysctl` instead).
+#[cfg_attr(target_os = "macos", allow(dead_code))]
 pub(crate) fn cpu_facts(cpuinfo: &str) -> CpuFacts {
     let mut model = None;
     let mut threads = 0;
