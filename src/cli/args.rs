@@ -60,16 +60,29 @@ pub(super) enum Command {
     },
 }
 
+/// `-f` and `-o`, the same for every command that writes a report: `-o FILE` writes the format
+/// `-f` names; without `-f`, the format its extension names (.json .csv .md .html .xml .txt);
+/// without either, the command's default. `-o` may be given more than once.
+#[derive(Args, Debug, Clone)]
+pub(super) struct OutputArgs {
+    /// Format: table, json, csv, markdown, junit or html (what each command supports is in its
+    /// help and the README). Default: what is printed is a table; a file's format follows its
+    /// extension.
+    #[arg(long, short = 'f', value_enum)]
+    pub(super) format: Option<FormatArg>,
+    /// Write the report to FILE (atomically), in -f's format, else by FILE's extension (.json,
+    /// .csv, .md, .html, .xml for JUnit, .txt for the table), else the command's default; `-`
+    /// is stdout. Give it more than once to keep several formats of one run.
+    #[arg(long = "output", short = 'o', value_name = "FILE")]
+    pub(super) outputs: Vec<PathBuf>,
+}
+
 #[derive(Args, Debug)]
 pub(super) struct EstimateArgs {
     /// The run description (TOML, format 1).
     pub(super) run: PathBuf,
-    /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Table)]
-    pub(super) format: FormatArg,
-    /// Write the report to FILE (atomically) instead of stdout.
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub(super) output: Option<PathBuf>,
+    #[command(flatten)]
+    pub(super) out: OutputArgs,
     /// Also draw low/central/high per model (energy, CO2e, cost) as an SVG chart in FILE.
     #[arg(long, value_name = "FILE.svg")]
     pub(super) plot: Option<PathBuf>,
@@ -90,18 +103,14 @@ pub(super) struct MergeArgs {
     /// Reports written by `footprint measure -o` on each node.
     #[arg(required = true, value_name = "REPORTS")]
     pub(super) reports: Vec<PathBuf>,
-    /// Write the merged report (JSON) to FILE.
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub(super) output: Option<PathBuf>,
+    #[command(flatten)]
+    pub(super) out: OutputArgs,
     /// Merge reports of different jobs anyway.
     #[arg(long)]
     pub(super) force: bool,
     /// Grid for the merged CO2e (default: world average).
     #[arg(long)]
     pub(super) region: Option<String>,
-    /// Format of what is printed.
-    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Table)]
-    pub(super) format: FormatArg,
 }
 
 #[derive(Args, Debug)]
@@ -135,12 +144,8 @@ pub(super) struct SweepArgs {
     /// Show only the best N.
     #[arg(long, value_name = "N")]
     pub(super) top: Option<usize>,
-    /// Output format (table, json, csv, markdown or html).
-    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Table)]
-    pub(super) format: FormatArg,
-    /// Write the report to FILE instead of stdout.
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub(super) output: Option<PathBuf>,
+    #[command(flatten)]
+    pub(super) out: OutputArgs,
     /// Also draw CO2e and cost per option, with their ranges, as an SVG chart in FILE.
     #[arg(long, value_name = "FILE.svg")]
     pub(super) plot: Option<PathBuf>,
@@ -160,9 +165,8 @@ pub(super) struct ValidateArgs {
     /// Folders of run files with [published] figures (e.g. examples/published/prediction).
     #[arg(required = true)]
     pub(super) dirs: Vec<PathBuf>,
-    /// Output format (table, json or markdown).
-    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Table)]
-    pub(super) format: FormatArg,
+    #[command(flatten)]
+    pub(super) out: OutputArgs,
     /// Fail unless at least this share of predicted figures lies inside its range (0-1).
     #[arg(long, value_name = "SHARE")]
     pub(super) min_coverage: Option<f64>,
@@ -187,9 +191,8 @@ pub(super) struct CheckArgs {
     /// Check the high end of each range instead of the central figure.
     #[arg(long)]
     pub(super) strict: bool,
-    /// Output format (junit: one test case per limit, for CI test reporters).
-    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Table)]
-    pub(super) format: FormatArg,
+    #[command(flatten)]
+    pub(super) out: OutputArgs,
     /// Also append the Markdown report to FILE (e.g. "$GITHUB_STEP_SUMMARY").
     #[arg(long, value_name = "FILE")]
     pub(super) summary: Option<PathBuf>,
@@ -226,7 +229,9 @@ pub(super) struct MeasureArgs {
     /// Sampling interval in milliseconds.
     #[arg(long, default_value_t = 100)]
     pub(super) interval_ms: u64,
-    /// Stream every reading to this JSON-lines file as it is taken.
+    /// Stream every reading to this JSON-lines file as it is taken. In this path and in -o,
+    /// --csv-append and --prometheus-textfile, {node}, {rank}, {local_rank}, {job} and {host}
+    /// are filled in from the launcher (Slurm, torchrun).
     #[arg(long, value_name = "FILE")]
     pub(super) trace: Option<PathBuf>,
     /// Extrapolate to this run description (its N × epochs, grid, PUE, prices).
@@ -242,13 +247,11 @@ pub(super) struct MeasureArgs {
     /// Samples the measured command processes (gives J/sample for a command).
     #[arg(long)]
     pub(super) samples: Option<u64>,
-    /// Write the report as JSON to FILE (atomically). {node}, {rank}, {local_rank}, {job} and
-    /// {host} are filled in (also in --trace, --csv-append, --prometheus-textfile).
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub(super) output: Option<PathBuf>,
-    /// Format of what is printed (stdout for training, stderr for a command).
-    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Table)]
-    pub(super) format: FormatArg,
+    // -f: what is printed (stdout for training, stderr for a command) and the format of each
+    // -o file; -o without -f or an extension writes the JSON report that `check`, `merge` and
+    // `[measured]` read.
+    #[command(flatten)]
+    pub(super) out: OutputArgs,
     /// Seconds a command may run on after Ctrl-C/SIGTERM before it and its processes are killed
     /// (a second Ctrl-C kills at once).
     #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]

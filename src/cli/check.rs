@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::args::CheckArgs;
-use super::{check_outputs, emit, flag_error};
+use super::{check_outputs, emit, flag_error, plan};
 use crate::app;
 use crate::budget::{self, Limits};
 use crate::error::{EXIT_BUDGET, EXIT_OK, OutputError, say};
@@ -35,11 +35,11 @@ fn flag_limits(a: &CheckArgs) -> anyhow::Result<Limits> {
 }
 
 pub(super) fn check_cmd(a: &CheckArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
-    check_outputs(
-        &[("--summary", a.summary.as_deref())],
-        &app::inputs_of(Some(&a.file), profiles),
-    )?;
-    let format = Format::from(a.format);
+    let plan = plan::<Report>(&a.out, a.out.format.map_or(Format::Table, Format::from))?;
+    let mut outputs = plan.paths();
+    outputs.push(("--summary", a.summary.as_deref()));
+    check_outputs(&outputs, &app::inputs_of(Some(&a.file), profiles))?;
+    let format = plan.printed;
     let report: Report = match app::check(&a.file, profiles, flag_limits(a)?, a.strict) {
         Ok(r) => r,
         Err(e) if format == Format::Junit => {
@@ -63,12 +63,14 @@ pub(super) fn check_cmd(a: &CheckArgs, profiles: Option<&Path>) -> anyhow::Resul
         }
     }
     github(&report, format)?;
+    let files = plan.write_files(|f| report::render(&report, f));
     if let Some(path) = &a.summary {
         let md = report::render(&report, Format::Markdown)?;
         files::append(path, md.as_bytes())
             .map_err(|e| OutputError::new(path.display().to_string(), e))?;
     }
     shown?;
+    files?;
     Ok(if verdict.ok { EXIT_OK } else { EXIT_BUDGET })
 }
 

@@ -3,16 +3,16 @@
 use std::path::Path;
 
 use super::args::EstimateArgs;
-use super::{check_output, check_outputs, emit, flag_error};
+use super::{check_output, check_outputs, emit, flag_error, plan};
 use crate::app;
 use crate::error::EXIT_OK;
-use crate::report::{self, Format};
+use crate::report::{self, Format, Report};
 
 pub(super) fn estimate(a: &EstimateArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
-    check_outputs(
-        &[("-o", a.output.as_deref()), ("--plot", a.plot.as_deref())],
-        &app::inputs_of(Some(&a.run), profiles),
-    )?;
+    let plan = plan::<Report>(&a.out, a.out.format.map_or(Format::Table, Format::from))?;
+    let mut outputs = plan.paths();
+    outputs.push(("--plot", a.plot.as_deref()));
+    check_outputs(&outputs, &app::inputs_of(Some(&a.run), profiles))?;
     check_output(a.plot.as_deref(), "--plot", &[&a.run])?;
     let report = app::estimate(&a.run, profiles)?;
     if let Some(path) = &a.plot {
@@ -20,13 +20,19 @@ pub(super) fn estimate(a: &EstimateArgs, profiles: Option<&Path>) -> anyhow::Res
             .ok_or_else(|| flag_error("--plot", "the run has no estimate to draw"))?;
         emit(&svg, Some(path))?;
     }
-    let format = Format::from(a.format);
-    if format == Format::Junit && report.budget.is_none() {
+    let junit = std::iter::once(plan.printed)
+        .chain(plan.files.iter().map(|(_, f)| *f))
+        .any(|f| f == Format::Junit);
+    if junit && report.budget.is_none() {
         return Err(flag_error(
             "--format",
             "junit reports a budget: add [budget] to the run file, or use `footprint check`",
         ));
     }
-    emit(&report::render(&report, format)?, a.output.as_deref())?;
+    // Printed when no file is named; otherwise each file gets its format.
+    if plan.files.is_empty() {
+        emit(&report::render(&report, plan.printed)?, None)?;
+    }
+    plan.write_files(|f| report::render(&report, f))?;
     Ok(EXIT_OK)
 }

@@ -5,12 +5,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::args::MeasureArgs;
-use super::{check_output, check_outputs, emit, flag_error, not_an_input};
+use super::output::Plan;
+use super::{check_output, check_outputs, emit, flag_error, not_an_input, plan};
 use crate::app::{self, MeasureMode, MeasureOutcome, MeasureRequest};
 use crate::error::{EXIT_IO, EXIT_OK, printable, say, say_raw};
 use crate::files;
 use crate::measure;
-use crate::report::{self, Format};
+use crate::report::{self, Format, Report};
 use crate::train::{self, workload};
 use crate::units;
 
@@ -151,24 +152,31 @@ fn runtime_limits(a: &MeasureArgs) -> anyhow::Result<crate::budget::Limits> {
 
 /// Checks the outputs of a measurement before it starts: each can be written, none is an
 /// input or another output, and the format is one a measurement has.
-fn check_measure_outputs(a: &MeasureArgs, profiles: Option<&Path>) -> anyhow::Result<()> {
-    if Format::from(a.format) == Format::Junit {
+fn check_measure_outputs(
+    a: &MeasureArgs,
+    plan: &Plan,
+    profiles: Option<&Path>,
+) -> anyhow::Result<()> {
+    let junit = std::iter::once(plan.printed)
+        .chain(plan.files.iter().map(|(_, f)| *f))
+        .any(|f| f == Format::Junit);
+    if junit {
         return Err(flag_error(
             "--format",
             "junit reports a budget verdict: use it with `footprint check`",
         ));
     }
-    check_outputs(
-        &[
-            ("-o", a.output.as_deref()),
-            ("--trace", a.trace.as_deref()),
-            ("--csv-append", a.csv_append.as_deref()),
-            ("--prometheus-textfile", a.prometheus_textfile.as_deref()),
-        ],
-        &app::inputs_of(a.run.as_deref(), profiles),
-    )?;
+    let mut outputs = plan.paths();
+    outputs.extend([
+        ("--trace", a.trace.as_deref()),
+        ("--csv-append", a.csv_append.as_deref()),
+        ("--prometheus-textfile", a.prometheus_textfile.as_deref()),
+    ]);
+    check_outputs(&outputs, &app::inputs_of(a.run.as_deref(), profiles))?;
     let run: Vec<&Path> = a.run.iter().map(PathBuf::as_path).collect();
-    check_output(a.output.as_deref(), "-o", &run)?;
+    for (path, _) in &plan.files {
+        check_output(Some(path), "-o", &run)?;
+    }
     check_output(a.csv_append.as_deref(), "--csv-append", &run)?;
     if let Some(p) = a.csv_append.as_deref()
         && let Some(why) = files::csv_header_conflict(p, &crate::report::codecarbon::header())
@@ -188,11 +196,6 @@ fn check_measure_outputs(a: &MeasureArgs, profiles: Option<&Path>) -> anyhow::Re
             ));
         }
         not_an_input(t, "--trace", &run)?;
-        if let Some(out) = &a.output
-            && files::same_file(out, t)
-        {
-            return Err(flag_error("--trace", "the trace and -o name the same file"));
-        }
         files::check_writable(t, "--trace")?;
     }
     Ok(())
@@ -201,25 +204,28 @@ fn check_measure_outputs(a: &MeasureArgs, profiles: Option<&Path>) -> anyhow::Re
 /// The flags with `{node}`, `{rank}`... filled in from the launcher's environment.
 fn placed(a: &MeasureArgs, p: &crate::record::Placement) -> anyhow::Result<MeasureArgs> {
     let mut a = a.clone();
-    for (flag, path) in [
-        ("-o", &mut a.output),
+    let others = [
         ("--trace", &mut a.trace),
         ("--csv-append", &mut a.csv_append),
         ("--prometheus-textfile", &mut a.prometheus_textfile),
-    ] {
-        if let Some(x) = path.as_mut() {
-            // A path that is not UTF-8 is kept byte for byte (never rewritten with U+FFFD);
-            // placeholders need a UTF-8 path.
-            match x.to_str() {
-                Some(s) => *x = PathBuf::from(p.expand(s).map_err(|e| flag_error(flag, e))?),
-                None if x.as_os_str().as_encoded_bytes().contains(&b'{') => {
-                    return Err(flag_error(
-                        flag,
-                        "a path with placeholders ({node}, {rank}...) must be UTF-8",
-                    ));
-                }
-                None => {}
+    ];
+    let outputs = a.out.outputs.iter_mut().map(|p| ("-o", p));
+    for (flag, x) in outputs.chain(
+        others
+            .into_iter()
+            .filter_map(|(f, p)| p.as_mut().map(|x| (f, x))),
+    ) {
+        // A path that is not UTF-8 is kept byte for byte (never rewritten with U+FFFD);
+        // placeholders need a UTF-8 path.
+        match x.to_str() {
+            Some(s) => *x = PathBuf::from(p.expand(s).map_err(|e| flag_error(flag, e))?),
+            None if x.as_os_str().as_encoded_bytes().contains(&b'{') => {
+                return Err(flag_error(
+                    flag,
+                    "a path with placeholders ({node}, {rank}...) must be UTF-8",
+                ));
             }
+            None => {}
         }
     }
     Ok(a)
@@ -283,7 +289,15 @@ pub(super) fn measure_cmd(a: &MeasureArgs, profiles: Option<&Path>) -> anyhow::R
         limits: runtime_limits(a)?,
         prometheus_textfile: a.prometheus_textfile.clone(),
     };
-    check_measure_outputs(a, profiles)?;
+    // Files are the JSON report (what `check`, `merge` and `[measured]` read) unless -f or
+    // their extension says otherwise.
+    let plan = plan::<Report>(&a.out, Format::Json)?;
+    check_measure_outputs(a, &plan, profiles)?;
+    if !plan.files.is_empty() && !plan.files.iter().any(|(_, f)| *f == Format::Json) {
+        say(
+            "note: no -o is JSON, so no report that `check`, `merge` or `[measured]` can read is kept; add -o report.json to keep one",
+        );
+    }
     let to_stderr = matches!(req.mode, MeasureMode::Command(_));
     let (report, mut code, site) = match app::measure(&req, profiles)? {
         MeasureOutcome::Measured {
@@ -298,17 +312,21 @@ pub(super) fn measure_cmd(a: &MeasureArgs, profiles: Option<&Path>) -> anyhow::R
     };
     let json = report::render(report.as_ref(), Format::Json)?;
     let mut failed = Vec::new();
-    if let Some(path) = &a.output
-        && let Err(e) = emit(&json, Some(path))
-    {
-        failed.push(e);
+    for (path, format) in &plan.files {
+        let text = match *format {
+            Format::Json => Ok(json.clone()),
+            f => report::render(report.as_ref(), f),
+        };
+        if let Err(e) = text.and_then(|t| emit(&t, Some(path))) {
+            failed.push(e);
+        }
     }
     if let (Some(path), Some(m)) = (&a.csv_append, &report.measurement)
         && let Err(e) = append_codecarbon_row(path, m, &report.name, &site)
     {
         failed.push(e);
     }
-    let text = report::render(report.as_ref(), a.format.into())?;
+    let text = report::render(report.as_ref(), plan.printed)?;
     if to_stderr {
         say_raw(&text);
     } else if let Err(e) = emit(&text, None) {
@@ -334,7 +352,7 @@ pub(super) fn measure_cmd(a: &MeasureArgs, profiles: Option<&Path>) -> anyhow::R
     for e in &failed {
         say(&format!("error: {}", printable(&format!("{e:#}"))));
     }
-    if to_stderr || a.output.is_none() {
+    if to_stderr || plan.files.is_empty() {
         // The human report may not have reached anyone either.
         say_raw(&text);
     }

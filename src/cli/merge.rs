@@ -3,14 +3,19 @@
 use std::path::Path;
 
 use super::args::MergeArgs;
-use super::{check_output, check_outputs, emit, flag_error};
+use super::{check_output, check_outputs, emit, flag_error, plan};
 use crate::app;
 use crate::error::EXIT_OK;
-use crate::report::{self, Format};
+use crate::report::{self, Format, Report};
 
 pub(super) fn merge_cmd(a: &MergeArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
-    let format = Format::from(a.format);
-    if format == Format::Junit {
+    // A merged report's files are JSON unless -f or their extension says otherwise: the
+    // report `check` and `[measured]` read.
+    let plan = plan::<Report>(&a.out, Format::Json)?;
+    let junit = std::iter::once(plan.printed)
+        .chain(plan.files.iter().map(|(_, f)| *f))
+        .any(|f| f == Format::Junit);
+    if junit {
         return Err(flag_error(
             "--format",
             "junit reports a budget: use `footprint check` on the merged report",
@@ -18,12 +23,12 @@ pub(super) fn merge_cmd(a: &MergeArgs, profiles: Option<&Path>) -> anyhow::Resul
     }
     let mut inputs = app::inputs_of(None, profiles);
     inputs.extend(a.reports.iter().cloned());
-    check_outputs(&[("-o", a.output.as_deref())], &inputs)?;
-    check_output(a.output.as_deref(), "-o", &[])?;
-    let report = app::merge::merge(&a.reports, a.force, a.region.as_deref(), profiles)?;
-    if let Some(out) = &a.output {
-        emit(&report::render(&report, Format::Json)?, Some(out))?;
+    check_outputs(&plan.paths(), &inputs)?;
+    for (path, _) in &plan.files {
+        check_output(Some(path), "-o", &[])?;
     }
-    emit(&report::render(&report, format)?, None)?;
+    let report = app::merge::merge(&a.reports, a.force, a.region.as_deref(), profiles)?;
+    plan.write_files(|f| report::render(&report, f))?;
+    emit(&report::render(&report, plan.printed)?, None)?;
     Ok(EXIT_OK)
 }

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::args::{SortArg, SweepArgs};
-use super::{check_output, check_outputs, emit, flag_error};
+use super::{check_output, check_outputs, emit, flag_error, plan};
 use crate::app;
 use crate::error::EXIT_OK;
 use crate::report::sweep::SweepView;
@@ -11,12 +11,10 @@ use crate::report::{self, Format};
 
 pub(super) fn sweep_cmd(a: &SweepArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
     use crate::report::sweep::SortBy;
-    let format = Format::from(a.format);
-    report::supports::<SweepView>(format)?;
-    check_outputs(
-        &[("-o", a.output.as_deref()), ("--plot", a.plot.as_deref())],
-        &app::inputs_of(Some(&a.run), profiles),
-    )?;
+    let plan = plan::<SweepView>(&a.out, a.out.format.map_or(Format::Table, Format::from))?;
+    let mut outputs = plan.paths();
+    outputs.push(("--plot", a.plot.as_deref()));
+    check_outputs(&outputs, &app::inputs_of(Some(&a.run), profiles))?;
     if a.top == Some(0) {
         return Err(flag_error("--top", "must be at least 1"));
     }
@@ -49,6 +47,9 @@ pub(super) fn sweep_cmd(a: &SweepArgs, profiles: Option<&Path>) -> anyhow::Resul
         by,
         top: a.top,
     };
-    emit(&report::render(&view, format)?, a.output.as_deref())?;
+    if plan.files.is_empty() {
+        emit(&report::render(&view, plan.printed)?, None)?;
+    }
+    plan.write_files(|f| report::render(&view, f))?;
     Ok(EXIT_OK)
 }

@@ -3,15 +3,19 @@
 use std::path::Path;
 
 use super::args::ValidateArgs;
-use super::{emit, flag_error};
+use super::{check_outputs, emit, flag_error, plan};
 use crate::app;
 use crate::error::{EXIT_BUDGET, EXIT_OK, say};
 use crate::report::validation::ValidationView;
 use crate::report::{self, Format};
 
 pub(super) fn validate_cmd(a: &ValidateArgs, profiles: Option<&Path>) -> anyhow::Result<i32> {
-    let format = Format::from(a.format);
-    report::supports::<ValidationView>(format)?;
+    let plan = plan::<ValidationView>(&a.out, a.out.format.map_or(Format::Table, Format::from))?;
+    let inputs: Vec<std::path::PathBuf> = a.dirs.clone();
+    check_outputs(&plan.paths(), &inputs)?;
+    for (path, _) in &plan.files {
+        crate::files::check_writable(path, "-o")?;
+    }
     if let Some(c) = a.min_coverage
         && !(0.0..=1.0).contains(&c)
     {
@@ -28,7 +32,10 @@ pub(super) fn validate_cmd(a: &ValidateArgs, profiles: Option<&Path>) -> anyhow:
         cases: &cases,
         summary: &s,
     };
-    emit(&report::render(&view, format)?, None)?;
+    if plan.files.is_empty() {
+        emit(&report::render(&view, plan.printed)?, None)?;
+    }
+    plan.write_files(|f| report::render(&view, f))?;
     let mut failed = Vec::new();
     if s.prediction_figures + s.reproduction_figures == 0 {
         failed.push(
