@@ -885,9 +885,8 @@ fn device_price(
             };
             if m != PriceMatch::SameCloud {
                 b.notes.push(format!(
-                    "the rental price is {}'s list price ({}), not one of the run's place: see the assumptions",
-                    acc.name,
-                    p.source
+                    "the rental price is {}'s on-demand list price, not a price for the run's own place: hardware.price_usd_per_device_hour in the assumptions says whose",
+                    acc.name
                 ));
             }
             b.assume(

@@ -753,3 +753,35 @@ fn a_validation_that_checks_nothing_fails() {
         r.stderr
     );
 }
+
+/// The answer first and last: the default table shows each assumption's basis in short and
+/// ends with one line a person can paste; `--explain` prints the sources in full.
+#[test]
+fn the_table_is_short_by_default_and_explains_on_request() {
+    let f = example("laptop-finetune.toml");
+    let short = run(&["estimate", f.to_str().unwrap()]);
+    let long = run(&["estimate", f.to_str().unwrap(), "--explain"]);
+    assert_eq!((short.code, long.code), (0, 0));
+    assert!(
+        short.stdout.contains("--explain prints"),
+        "{}",
+        short.stdout
+    );
+    assert!(
+        !short.stdout.contains("Baseten"),
+        "a full citation in the short table"
+    );
+    assert!(long.stdout.contains("Baseten"), "{}", long.stdout);
+    assert!(
+        short.stdout.lines().count() < long.stdout.lines().count()
+            || short.stdout.len() < long.stdout.len()
+    );
+    let last = short.stdout.trim_end().lines().last().unwrap();
+    assert!(
+        last.starts_with("≈ ") && last.contains("CO2e") && last.contains("kWh"),
+        "{last}"
+    );
+    // the machine formats keep the full text
+    let json = run(&["estimate", f.to_str().unwrap(), "-f", "json"]);
+    assert!(json.stdout.contains("Baseten"));
+}

@@ -75,6 +75,10 @@ pub(super) struct OutputArgs {
     /// is stdout. Give it more than once to keep several formats of one run.
     #[arg(long = "output", short = 'o', value_name = "FILE")]
     pub(super) outputs: Vec<PathBuf>,
+    /// In the table, print each assumption's sources in full (by default: a short basis, so
+    /// that the answer fits a screen). The other formats always carry the full text.
+    #[arg(long, short = 'v', visible_alias = "verbose")]
+    pub(super) explain: bool,
 }
 
 #[derive(Args, Debug)]

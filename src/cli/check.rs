@@ -54,7 +54,10 @@ pub(super) fn check_cmd(a: &CheckArgs, profiles: Option<&Path>) -> anyhow::Resul
     };
     let verdict = report.budget.as_ref().expect("check sets the verdict");
     // The verdict first: an output that fails afterwards must not hide it.
-    let shown = emit(&report::render(&report, format)?, None);
+    let shown = emit(
+        &report::render_report(&report, format, a.out.explain)?,
+        None,
+    );
     if !verdict.ok {
         for (line, pass) in report::verdict_lines(verdict) {
             if !pass {
@@ -63,9 +66,9 @@ pub(super) fn check_cmd(a: &CheckArgs, profiles: Option<&Path>) -> anyhow::Resul
         }
     }
     github(&report, format)?;
-    let files = plan.write_files(|f| report::render(&report, f));
+    let files = plan.write_files(|f| report::render_report(&report, f, a.out.explain));
     if let Some(path) = &a.summary {
-        let md = report::render(&report, Format::Markdown)?;
+        let md = report::render_report(&report, Format::Markdown, a.out.explain)?;
         files::append(path, md.as_bytes())
             .map_err(|e| OutputError::new(path.display().to_string(), e))?;
     }

@@ -31,8 +31,11 @@ pub(super) fn estimate(a: &EstimateArgs, profiles: Option<&Path>) -> anyhow::Res
     }
     // Printed when no file is named; otherwise each file gets its format.
     if plan.files.is_empty() {
-        emit(&report::render(&report, plan.printed)?, None)?;
+        emit(
+            &report::render_report(&report, plan.printed, a.out.explain)?,
+            None,
+        )?;
     }
-    plan.write_files(|f| report::render(&report, f))?;
+    plan.write_files(|f| report::render_report(&report, f, a.out.explain))?;
     Ok(EXIT_OK)
 }

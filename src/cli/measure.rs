@@ -315,7 +315,7 @@ pub(super) fn measure_cmd(a: &MeasureArgs, profiles: Option<&Path>) -> anyhow::R
     for (path, format) in &plan.files {
         let text = match *format {
             Format::Json => Ok(json.clone()),
-            f => report::render(report.as_ref(), f),
+            f => report::render_report(report.as_ref(), f, a.out.explain),
         };
         if let Err(e) = text.and_then(|t| emit(&t, Some(path))) {
             failed.push(e);
@@ -326,7 +326,7 @@ pub(super) fn measure_cmd(a: &MeasureArgs, profiles: Option<&Path>) -> anyhow::R
     {
         failed.push(e);
     }
-    let text = report::render(report.as_ref(), plan.printed)?;
+    let text = report::render_report(report.as_ref(), plan.printed, a.out.explain)?;
     if to_stderr {
         say_raw(&text);
     } else if let Err(e) = emit(&text, None) {

@@ -28,7 +28,10 @@ pub(super) fn merge_cmd(a: &MergeArgs, profiles: Option<&Path>) -> anyhow::Resul
         check_output(Some(path), "-o", &[])?;
     }
     let report = app::merge::merge(&a.reports, a.force, a.region.as_deref(), profiles)?;
-    plan.write_files(|f| report::render(&report, f))?;
-    emit(&report::render(&report, plan.printed)?, None)?;
+    plan.write_files(|f| report::render_report(&report, f, a.out.explain))?;
+    emit(
+        &report::render_report(&report, plan.printed, a.out.explain)?,
+        None,
+    )?;
     Ok(EXIT_OK)
 }

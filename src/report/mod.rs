@@ -115,6 +115,20 @@ pub(crate) fn render<R: Render>(result: &R, format: Format) -> anyhow::Result<St
     })
 }
 
+/// A report in `format`; a table with `explain` prints each assumption's sources in full.
+pub(crate) fn render_report(
+    report: &Report,
+    format: Format,
+    explain: bool,
+) -> anyhow::Result<String> {
+    if format == Format::Table && explain {
+        return Ok(terminal_safe(
+            &table::TableExporter { explain: true }.render(report)?,
+        ));
+    }
+    render(report, format)
+}
+
 /// Every line of `text` with its control and bidi characters escaped (the line breaks kept).
 pub(crate) fn terminal_safe(text: &str) -> String {
     text.split('\n')
@@ -141,7 +155,7 @@ impl Render for Report {
 
 pub fn exporter(format: Format) -> Box<dyn Exporter> {
     match format {
-        Format::Table => Box::new(table::TableExporter),
+        Format::Table => Box::new(table::TableExporter { explain: false }),
         Format::Json => Box::new(json::JsonExporter),
         Format::Csv => Box::new(csv::CsvExporter),
         Format::Markdown => Box::new(markdown::MarkdownExporter),

@@ -4,7 +4,86 @@ use comfy_table::CellAlignment;
 
 use super::{Exporter, Report, ReportKind, assumption_value, figure_rows, verdict_lines};
 
-pub(crate) struct TableExporter;
+/// The table exporter; `explain` prints each assumption's sources in full (`--explain`),
+/// otherwise a short basis, so that the answer fits a screen.
+pub(crate) struct TableExporter {
+    pub(crate) explain: bool,
+}
+
+/// At most this many characters of an assumption's basis are shown without `--explain`.
+const SHORT_BASIS: usize = 40;
+
+/// The short form of an assumption's basis: where it comes from (`default`, `profile`, ...)
+/// and the first clause of its reference, cut at a word boundary.
+fn short_basis(origin: &str, reference: &str) -> String {
+    // Up to the first ": " or ";" (a cloud region's own colon, `aws:eu-west-3`, stays).
+    let end = [reference.find(": "), reference.find(';')]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(reference.len());
+    let first = reference[..end].trim();
+    let mut out = String::new();
+    for word in first.split_whitespace() {
+        if out.chars().count() + word.chars().count() + 1 > SHORT_BASIS {
+            out.push('…');
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    format!("{origin}: {out}")
+}
+
+/// `text` wrapped at word boundaries to `width` columns (when known), each line after the
+/// first indented by `indent`.
+fn wrap(text: &str, width: Option<usize>, indent: &str) -> String {
+    let Some(width) = width.filter(|w| *w >= 40) else {
+        return text.to_string();
+    };
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let room = width - if lines.is_empty() { 0 } else { indent.len() };
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > room {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines.join(&format!("\n{indent}"))
+}
+
+/// One line a person can paste: the primary model's CO2e with its range, energy, cost, time.
+fn summary_line(r: &Report) -> Option<String> {
+    use crate::record::Field;
+    let e = crate::impact::primary(&r.estimates)?;
+    let mut parts = Vec::new();
+    if let Some(c) = Field::Co2e.human(&e.central) {
+        let range = match (Field::Co2e.human(&e.low), Field::Co2e.human(&e.high)) {
+            (Some(l), Some(h)) if l != h => format!(" ({l} – {h})"),
+            _ => String::new(),
+        };
+        parts.push(format!("≈ {c} CO2e{range}"));
+    }
+    for f in [Field::Energy, Field::Cost, Field::WallClock] {
+        if let Some(v) = f.human(&e.central) {
+            parts.push(v);
+        }
+    }
+    (!parts.is_empty()).then(|| {
+        format!(
+            "{} ({} model)",
+            parts.join(", "),
+            e.kind.as_str().replace('_', "-")
+        )
+    })
+}
 
 use super::new_table;
 
@@ -52,22 +131,42 @@ impl Exporter for TableExporter {
         if !r.assumptions.is_empty() {
             out.push_str("\nAssumptions (inputs the run file did not give):\n");
             let mut t = new_table();
-            t.set_header(vec!["Input", "Value", "Source"]);
+            t.set_header(vec![
+                "Input",
+                "Value",
+                if self.explain { "Source" } else { "Basis" },
+            ]);
             for a in &r.assumptions {
-                let source = format!("{}: {}", a.source.as_str(), a.reference);
+                let source = if self.explain {
+                    format!("{}: {}", a.source.as_str(), a.reference)
+                } else {
+                    short_basis(a.source.as_str(), &a.reference)
+                };
                 t.add_row(vec![a.input.clone(), assumption_value(a), source]);
             }
             out.push_str(&t.to_string());
             out.push('\n');
+            if !self.explain {
+                out.push_str("(--explain prints each assumption's sources in full)\n");
+            }
         }
+        let width = new_table().width().map(usize::from);
         if !r.notes.is_empty() {
             out.push_str("\nNotes:\n");
             for n in &r.notes {
-                out.push_str(&format!("  - {n}\n"));
+                out.push_str(&format!(
+                    "  - {}\n",
+                    wrap(n, width.map(|w| w.saturating_sub(4)), "    ")
+                ));
             }
         }
         if r.kind != ReportKind::Check {
             out.push_str(&budget(r));
+        }
+        if let Some(line) = summary_line(r) {
+            out.push('\n');
+            out.push_str(&line);
+            out.push('\n');
         }
         Ok(out)
     }
