@@ -14,12 +14,14 @@ const BUDGETED: &str = "examples/ci/budgeted-run.toml";
 fn kind_of(path: &Path) -> &'static str {
     let text = std::fs::read_to_string(path).unwrap();
     let t = text.trim_start();
-    if t.starts_with('{') {
+    if t.starts_with('{') || t.starts_with('[') {
         "json"
     } else if t.starts_with("<?xml") || t.starts_with("<testsuites") {
         "xml"
     } else if t.starts_with("<!DOCTYPE html") || t.starts_with("<html") {
         "html"
+    } else if t.starts_with('┌') || t.starts_with("footprint ") {
+        "table"
     } else if t.starts_with("###") || t.starts_with("| ") {
         "markdown"
     } else if t.contains(',') && t.lines().next().is_some_and(|l| !l.contains(' ')) {
@@ -152,4 +154,28 @@ fn measure_writes_the_format_it_is_asked_for() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(kind_of(&json), "json");
     assert!(!r.stderr.contains("no -o is JSON"));
+}
+
+/// `profiles list` takes the same -f and -o as every other command.
+#[test]
+fn profiles_list_writes_what_it_is_asked_for() {
+    let d = tempdir("profiles-out");
+    let (json, txt) = (d.join("gpus.json"), d.join("gpus.txt"));
+    let r = run(&[
+        "profiles",
+        "list",
+        "gpus",
+        "-o",
+        json.to_str().unwrap(),
+        "-o",
+        txt.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "written to the files: {}", r.stdout);
+    assert_eq!(kind_of(&json), "json");
+    assert_eq!(kind_of(&txt), "table");
+    let md = d.join("gpus.md");
+    let r = run(&["profiles", "list", "gpus", "-o", md.to_str().unwrap()]);
+    assert_input_error(&r, &["--format", "table, json", "not markdown"]);
+    assert_eq!(run(&["profiles", "list", "gpus", "-f", "json"]).code, 0);
 }

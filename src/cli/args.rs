@@ -295,8 +295,8 @@ pub(super) enum ProfilesCommand {
     List {
         #[arg(value_enum)]
         kind: ProfileKind,
-        #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
-        format: ListFormat,
+        #[command(flatten)]
+        out: OutputArgs,
     },
     /// Show one profile (an accelerator, a region or a CPU) with the source of every value.
     Show {
@@ -317,12 +317,6 @@ pub(super) enum ProfileKind {
     Clouds,
     /// CPU models and their TDP.
     Cpus,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub(super) enum ListFormat {
-    Table,
-    Json,
 }
 
 impl From<ProfileKind> for crate::report::profiles::Kind {

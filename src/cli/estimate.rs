@@ -20,10 +20,7 @@ pub(super) fn estimate(a: &EstimateArgs, profiles: Option<&Path>) -> anyhow::Res
             .ok_or_else(|| flag_error("--plot", "the run has no estimate to draw"))?;
         emit(&svg, Some(path))?;
     }
-    let junit = std::iter::once(plan.printed)
-        .chain(plan.files.iter().map(|(_, f)| *f))
-        .any(|f| f == Format::Junit);
-    if junit && report.budget.is_none() {
+    if plan.writes(Format::Junit) && report.budget.is_none() {
         return Err(flag_error(
             "--format",
             "junit reports a budget: add [budget] to the run file, or use `footprint check`",

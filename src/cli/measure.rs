@@ -157,10 +157,7 @@ fn check_measure_outputs(
     plan: &Plan,
     profiles: Option<&Path>,
 ) -> anyhow::Result<()> {
-    let junit = std::iter::once(plan.printed)
-        .chain(plan.files.iter().map(|(_, f)| *f))
-        .any(|f| f == Format::Junit);
-    if junit {
+    if plan.writes(Format::Junit) {
         return Err(flag_error(
             "--format",
             "junit reports a budget verdict: use it with `footprint check`",

@@ -12,10 +12,7 @@ pub(super) fn merge_cmd(a: &MergeArgs, profiles: Option<&Path>) -> anyhow::Resul
     // A merged report's files are JSON unless -f or their extension says otherwise: the
     // report `check` and `[measured]` read.
     let plan = plan::<Report>(&a.out, Format::Json)?;
-    let junit = std::iter::once(plan.printed)
-        .chain(plan.files.iter().map(|(_, f)| *f))
-        .any(|f| f == Format::Junit);
-    if junit {
+    if plan.writes(Format::Junit) {
         return Err(flag_error(
             "--format",
             "junit reports a budget: use `footprint check` on the merged report",

@@ -110,6 +110,11 @@ impl Plan {
             .collect()
     }
 
+    /// Whether `format` is printed or written to a file.
+    pub(super) fn writes(&self, format: Format) -> bool {
+        self.printed == format || self.files.iter().any(|(_, f)| *f == format)
+    }
+
     /// Writes `render(format)` to each file (each format rendered once).
     pub(super) fn write_files(
         &self,

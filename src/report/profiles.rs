@@ -98,6 +98,24 @@ struct CpusJson<'a> {
 }
 
 /// Lists one kind of profile as a table or JSON.
+/// One kind of profile, listed: a result that renders as a table or JSON.
+pub(crate) struct ListView<'a> {
+    pub(crate) registry: &'a Registry,
+    pub(crate) kind: Kind,
+}
+
+impl super::Render for ListView<'_> {
+    const WHAT: &'static str = "profiles list";
+    const FORMATS: &'static [super::Format] = &[super::Format::Table, super::Format::Json];
+    fn render_in(&self, format: super::Format) -> anyhow::Result<String> {
+        Ok(list(
+            self.registry,
+            self.kind,
+            format == super::Format::Json,
+        )?)
+    }
+}
+
 pub(crate) fn list(reg: &Registry, kind: Kind, as_json: bool) -> Result<String, InputError> {
     Ok(match kind {
         Kind::Accelerators => accelerators(reg, as_json),
