@@ -785,3 +785,35 @@ fn the_table_is_short_by_default_and_explains_on_request() {
     let json = run(&["estimate", f.to_str().unwrap(), "-f", "json"]);
     assert!(json.stdout.contains("Baseten"));
 }
+
+/// `validate` over several folders says each tier on its own as well as together.
+#[test]
+fn validate_prints_each_tier() {
+    let r = run(&[
+        "validate",
+        "examples/published/prediction",
+        "examples/published/time-split",
+        "-f",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = json(&r.stdout);
+    let tiers = v["tiers"].as_array().unwrap();
+    assert_eq!(tiers.len(), 2);
+    let n = |t: &serde_json::Value| t["summary"]["prediction_figures"].as_u64().unwrap();
+    assert_eq!(
+        n(&tiers[0]) + n(&tiers[1]),
+        v["summary"]["prediction_figures"].as_u64().unwrap()
+    );
+    let r = run(&[
+        "validate",
+        "examples/published/prediction",
+        "examples/published/time-split",
+    ]);
+    assert!(
+        r.stdout
+            .contains("examples/published/time-split: prediction"),
+        "{}",
+        r.stdout
+    );
+}

@@ -28,9 +28,22 @@ pub(super) fn validate_cmd(a: &ValidateArgs, profiles: Option<&Path>) -> anyhow:
     }
     let cases = app::validate(&a.dirs, profiles)?;
     let s = app::summarize(&cases);
+    let tiers: Vec<(String, crate::record::ValidationSummary)> = a
+        .dirs
+        .iter()
+        .map(|dir| {
+            let mine: Vec<_> = cases
+                .iter()
+                .filter(|c| Path::new(&c.file).starts_with(dir))
+                .cloned()
+                .collect();
+            (dir.display().to_string(), app::summarize(&mine))
+        })
+        .collect();
     let view = ValidationView {
         cases: &cases,
         summary: &s,
+        tiers: &tiers,
     };
     if plan.files.is_empty() {
         emit(&report::render(&view, plan.printed)?, None)?;

@@ -31,6 +31,39 @@ struct FigureJson<'a> {
 struct Doc<'a> {
     figures: Vec<FigureJson<'a>>,
     summary: SummaryJson,
+    /// One summary per folder, when several were given (the accuracy tiers).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tiers: Vec<TierJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct TierJson<'a> {
+    folder: &'a str,
+    summary: SummaryJson,
+}
+
+fn summary_json(s: &ValidationSummary) -> SummaryJson {
+    SummaryJson {
+        prediction_figures: s.prediction_figures,
+        prediction_inside: s.prediction_inside,
+        prediction_coverage: (s.prediction_figures > 0)
+            .then(|| s.prediction_inside as f64 / s.prediction_figures as f64),
+        median_width: s.median_width,
+        median_error: s.median_error,
+        reproduction_figures: s.reproduction_figures,
+        reproduction_within: s.reproduction_within,
+    }
+}
+
+/// Each folder's summary on one line, when several folders were given.
+fn tier_lines(tiers: &[(String, ValidationSummary)]) -> Vec<String> {
+    if tiers.len() < 2 {
+        return Vec::new();
+    }
+    tiers
+        .iter()
+        .map(|(folder, s)| format!("{folder}: {}", summary_lines(s).join("; ")))
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -89,17 +122,19 @@ fn summary_lines(s: &ValidationSummary) -> Vec<String> {
 pub(crate) struct ValidationView<'a> {
     pub(crate) cases: &'a [CaseCheck],
     pub(crate) summary: &'a ValidationSummary,
+    /// Each folder's summary, when several were given (the accuracy tiers).
+    pub(crate) tiers: &'a [(String, ValidationSummary)],
 }
 
 impl super::Render for ValidationView<'_> {
     const WHAT: &'static str = "validate";
     const FORMATS: &'static [Format] = &[Format::Table, Format::Json, Format::Markdown];
     fn render_in(&self, format: Format) -> anyhow::Result<String> {
-        let (cases, s) = (self.cases, self.summary);
+        let (cases, s, tiers) = (self.cases, self.summary, self.tiers);
         match format {
-            Format::Json => Ok(render_json(cases, s)),
-            Format::Markdown => Ok(render_markdown(cases, s)),
-            Format::Table => Ok(render_table(cases, s)),
+            Format::Json => Ok(render_json(cases, s, tiers)),
+            Format::Markdown => Ok(render_markdown(cases, s, tiers)),
+            Format::Table => Ok(render_table(cases, s, tiers)),
             Format::Csv | Format::Junit | Format::Html => {
                 Err(super::supports::<Self>(format).unwrap_err().into())
             }
@@ -116,7 +151,11 @@ fn width(f: &FigureCheck) -> f64 {
     }
 }
 
-fn render_json(cases: &[CaseCheck], s: &ValidationSummary) -> String {
+fn render_json(
+    cases: &[CaseCheck],
+    s: &ValidationSummary,
+    tiers: &[(String, ValidationSummary)],
+) -> String {
     let doc = Doc {
         figures: rows(cases)
             .into_iter()
@@ -141,15 +180,17 @@ fn render_json(cases: &[CaseCheck], s: &ValidationSummary) -> String {
                 source: c.source.as_deref(),
             })
             .collect(),
-        summary: SummaryJson {
-            prediction_figures: s.prediction_figures,
-            prediction_inside: s.prediction_inside,
-            prediction_coverage: (s.prediction_figures > 0)
-                .then(|| s.prediction_inside as f64 / s.prediction_figures as f64),
-            median_width: s.median_width,
-            median_error: s.median_error,
-            reproduction_figures: s.reproduction_figures,
-            reproduction_within: s.reproduction_within,
+        summary: summary_json(s),
+        tiers: if tiers.len() < 2 {
+            Vec::new()
+        } else {
+            tiers
+                .iter()
+                .map(|(folder, s)| TierJson {
+                    folder,
+                    summary: summary_json(s),
+                })
+                .collect()
         },
     };
     let mut text = serde_json::to_string_pretty(&doc).expect("serializable");
@@ -157,7 +198,11 @@ fn render_json(cases: &[CaseCheck], s: &ValidationSummary) -> String {
     text
 }
 
-fn render_markdown(cases: &[CaseCheck], s: &ValidationSummary) -> String {
+fn render_markdown(
+    cases: &[CaseCheck],
+    s: &ValidationSummary,
+    tiers: &[(String, ValidationSummary)],
+) -> String {
     let mut out = String::from(
         "| Case | Figure | Published | Low | Central | High | Width | Error | Result |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n",
     );
@@ -176,13 +221,17 @@ fn render_markdown(cases: &[CaseCheck], s: &ValidationSummary) -> String {
         ));
     }
     out.push('\n');
-    for l in summary_lines(s) {
+    for l in summary_lines(s).into_iter().chain(tier_lines(tiers)) {
         out.push_str(&format!("- {l}\n"));
     }
     out
 }
 
-fn render_table(cases: &[CaseCheck], s: &ValidationSummary) -> String {
+fn render_table(
+    cases: &[CaseCheck],
+    s: &ValidationSummary,
+    tiers: &[(String, ValidationSummary)],
+) -> String {
     let mut t = super::new_table();
     t.set_header(vec![
         "Case",
@@ -209,7 +258,7 @@ fn render_table(cases: &[CaseCheck], s: &ValidationSummary) -> String {
         ]);
     }
     let mut out = format!("{t}\n");
-    for l in summary_lines(s) {
+    for l in summary_lines(s).into_iter().chain(tier_lines(tiers)) {
         out.push_str(&format!("{l}\n"));
     }
     out
