@@ -68,7 +68,31 @@ fn every_command_writes_what_f_or_the_extension_says() {
             "validate",
         ),
     ];
+    // every format each command supports, by -f into a file without an extension
+    let supported = |name: &str| -> &'static [&'static str] {
+        match name {
+            "validate" => &["table", "json", "markdown"],
+            "check" => &["table", "json", "csv", "markdown", "html", "junit"],
+            _ => &["table", "json", "csv", "markdown", "html"],
+        }
+    };
     for (base, name) in &cases {
+        for fmt in supported(name) {
+            let out = f(&format!("{name}-every-{fmt}"));
+            let mut args: Vec<&str> = base.iter().map(String::as_str).collect();
+            args.extend(["-f", fmt, "-o", &out]);
+            let r = run(&args);
+            assert!(
+                r.code == 0 || (*name == "check" && r.code == 1),
+                "{name} -f {fmt}: {}",
+                r.stderr
+            );
+            let want = match *fmt {
+                "junit" => "xml",
+                other => other,
+            };
+            assert_eq!(kind_of(Path::new(&out)), want, "{name} -f {fmt}");
+        }
         for (ext, kind) in [("json", "json"), ("md", "markdown"), ("html", "html")] {
             let out = f(&format!("{name}.{ext}"));
             let mut args: Vec<&str> = base.iter().map(String::as_str).collect();

@@ -316,6 +316,24 @@ fn render_for_people(
         for n in &s.notes {
             out.push_str(&format!("Note: {n}\n"));
         }
+        // The answer on one line a person can paste: the best option by the sort.
+        if let Some((best, _)) = rows.first() {
+            let figures: Vec<String> = [Field::Co2e, Field::Energy, Field::Cost]
+                .into_iter()
+                .filter_map(|f| f.human(&best.estimate.central))
+                .collect();
+            let option: Vec<String> = cols.iter().filter_map(|(_, f)| f(best)).collect();
+            out.push_str(&format!(
+                "\nbest by {}: {} ≈ {}\n",
+                by.as_str(),
+                if option.is_empty() {
+                    "the run as given".to_string()
+                } else {
+                    option.join(", ")
+                },
+                figures.join(", ")
+            ));
+        }
         out
     }
 }
