@@ -184,7 +184,7 @@ pub(crate) fn people(m: &Measurement) -> String {
     // each sensor's notes under the sensors, the run's notices after the nodes
     for d in &m.sensors {
         for n in &d.notes {
-            out.push_str(&format!("  - {}: {n}\n", d.id));
+            out.push_str(&super::table::note_line(&format!("{}: {n}", d.id)));
         }
     }
     if let Some((header, rows)) = node_rows(m) {
@@ -196,7 +196,7 @@ pub(crate) fn people(m: &Measurement) -> String {
         out.push_str(&format!("{t}\n"));
     }
     for n in &m.notices {
-        out.push_str(&format!("  - {n}\n"));
+        out.push_str(&super::table::note_line(n));
     }
     out
 }

@@ -59,6 +59,15 @@ fn wrap(text: &str, width: Option<usize>, indent: &str) -> String {
     lines.join(&format!("\n{indent}"))
 }
 
+/// A note as a list item, wrapped at word boundaries to the terminal's width (when known).
+pub(super) fn note_line(note: &str) -> String {
+    let width = new_table().width().map(usize::from);
+    format!(
+        "  - {}\n",
+        wrap(note, width.map(|w| w.saturating_sub(4)), "    ")
+    )
+}
+
 /// One line a person can paste: the primary model's CO2e with its range, energy, cost, time.
 fn summary_line(r: &Report) -> Option<String> {
     use crate::record::Field;
@@ -150,14 +159,10 @@ impl Exporter for TableExporter {
                 out.push_str("(--explain prints each assumption's sources in full)\n");
             }
         }
-        let width = new_table().width().map(usize::from);
         if !r.notes.is_empty() {
             out.push_str("\nNotes:\n");
             for n in &r.notes {
-                out.push_str(&format!(
-                    "  - {}\n",
-                    wrap(n, width.map(|w| w.saturating_sub(4)), "    ")
-                ));
+                out.push_str(&note_line(n));
             }
         }
         if r.kind != ReportKind::Check {
