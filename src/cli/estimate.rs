@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::args::EstimateArgs;
-use super::{check_output, check_outputs, emit, flag_error, plan};
+use super::{check_outputs, emit, flag_error, plan};
 use crate::app;
 use crate::error::EXIT_OK;
 use crate::report::{self, Format, Report};
@@ -13,7 +13,9 @@ pub(super) fn estimate(a: &EstimateArgs, profiles: Option<&Path>) -> anyhow::Res
     let mut outputs = plan.paths();
     outputs.push(("--plot", a.plot.as_deref()));
     check_outputs(&outputs, &app::inputs_of(Some(&a.run), profiles))?;
-    check_output(a.plot.as_deref(), "--plot", &[&a.run])?;
+    if let Some(p) = &a.plot {
+        crate::files::check_writable(p, "--plot")?;
+    }
     let report = app::estimate(&a.run, profiles)?;
     if let Some(path) = &a.plot {
         let svg = report::estimate_svg(&report)

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::args::MeasureArgs;
 use super::output::Plan;
-use super::{check_output, check_outputs, emit, flag_error, not_an_input, plan};
+use super::{check_outputs, emit, flag_error, plan};
 use crate::app::{self, MeasureMode, MeasureOutcome, MeasureRequest};
 use crate::error::{EXIT_IO, EXIT_OK, printable, say, say_raw};
 use crate::files;
@@ -170,30 +170,20 @@ fn check_measure_outputs(
         ("--prometheus-textfile", a.prometheus_textfile.as_deref()),
     ]);
     check_outputs(&outputs, &app::inputs_of(a.run.as_deref(), profiles))?;
-    let run: Vec<&Path> = a.run.iter().map(PathBuf::as_path).collect();
-    for (path, _) in &plan.files {
-        check_output(Some(path), "-o", &run)?;
+    if a.trace.as_deref().is_some_and(|t| t.as_os_str() == "-") {
+        return Err(flag_error(
+            "--trace",
+            "the trace goes to a file, not stdout",
+        ));
     }
-    check_output(a.csv_append.as_deref(), "--csv-append", &run)?;
+    // Each can be written (inputs, duplicates and planted links are ruled out above).
+    for (flag, path) in outputs.iter().filter_map(|(f, p)| p.map(|p| (*f, p))) {
+        files::check_writable(path, flag)?;
+    }
     if let Some(p) = a.csv_append.as_deref()
         && let Some(why) = files::csv_header_conflict(p, &crate::report::codecarbon::header())
     {
         return Err(flag_error("--csv-append", format!("{} {why}", p.display())));
-    }
-    check_output(
-        a.prometheus_textfile.as_deref(),
-        "--prometheus-textfile",
-        &run,
-    )?;
-    if let Some(t) = &a.trace {
-        if t.as_os_str() == "-" {
-            return Err(flag_error(
-                "--trace",
-                "the trace goes to a file, not stdout",
-            ));
-        }
-        not_an_input(t, "--trace", &run)?;
-        files::check_writable(t, "--trace")?;
     }
     Ok(())
 }

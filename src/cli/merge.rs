@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::args::MergeArgs;
-use super::{check_output, check_outputs, emit, flag_error, plan};
+use super::{check_outputs, emit, flag_error, plan};
 use crate::app;
 use crate::error::EXIT_OK;
 use crate::report::{self, Format, Report};
@@ -22,7 +22,7 @@ pub(super) fn merge_cmd(a: &MergeArgs, profiles: Option<&Path>) -> anyhow::Resul
     inputs.extend(a.reports.iter().cloned());
     check_outputs(&plan.paths(), &inputs)?;
     for (path, _) in &plan.files {
-        check_output(Some(path), "-o", &[])?;
+        crate::files::check_writable(path, "-o")?;
     }
     let report = app::merge::merge(&a.reports, a.force, a.region.as_deref(), profiles)?;
     plan.write_files(|f| report::render_report(&report, f, a.out.explain))?;

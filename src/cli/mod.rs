@@ -21,7 +21,7 @@ use estimate::estimate;
 use measure::measure_cmd;
 use merge::merge_cmd;
 pub(crate) use output::emit;
-use output::{check_output, check_outputs, flag_error, not_an_input, plan};
+use output::{check_outputs, flag_error, plan};
 use plot::plot_cmd;
 use profiles::profiles_cmd;
 use sweep::sweep_cmd;

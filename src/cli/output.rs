@@ -24,16 +24,6 @@ pub(crate) fn emit(text: &str, to: Option<&Path>) -> anyhow::Result<()> {
     }
 }
 
-/// An output given by `flag`, checked before any work is done: not one of the inputs, and
-/// writable.
-pub(super) fn check_output(out: Option<&Path>, flag: &str, inputs: &[&Path]) -> anyhow::Result<()> {
-    if let Some(out) = out {
-        not_an_input(out, flag, inputs)?;
-        files::check_writable(out, flag)?;
-    }
-    Ok(())
-}
-
 /// Every output of a command, checked together before any work: none is one of the files the
 /// command reads (`inputs`, the run file's `[measured]` report and the profiles included), no
 /// two name the same file (they would corrupt each other), and none is a symbolic link planted
@@ -75,7 +65,7 @@ pub(super) fn check_outputs(
 }
 
 /// Refuses an output path that is also one of the inputs: writing it would destroy the input.
-pub(super) fn not_an_input(out: &Path, flag: &str, inputs: &[&Path]) -> anyhow::Result<()> {
+fn not_an_input(out: &Path, flag: &str, inputs: &[&Path]) -> anyhow::Result<()> {
     if let Some(i) = inputs.iter().find(|i| files::same_file(out, i)) {
         return Err(flag_error(
             flag,

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::args::{SortArg, SweepArgs};
-use super::{check_output, check_outputs, emit, flag_error, plan};
+use super::{check_outputs, emit, flag_error, plan};
 use crate::app;
 use crate::error::EXIT_OK;
 use crate::report::sweep::SweepView;
@@ -18,7 +18,9 @@ pub(super) fn sweep_cmd(a: &SweepArgs, profiles: Option<&Path>) -> anyhow::Resul
     if a.top == Some(0) {
         return Err(flag_error("--top", "must be at least 1"));
     }
-    check_output(a.plot.as_deref(), "--plot", &[&a.run])?;
+    if let Some(p) = &a.plot {
+        crate::files::check_writable(p, "--plot")?;
+    }
     let axes = app::sweep::Axes {
         devices: a.device.clone(),
         regions: a.region.clone(),
