@@ -86,6 +86,18 @@ fn open_through(path: &Path) -> std::io::Result<std::fs::File> {
     }
 }
 
+/// An output path that is not an ordinary file to create or append to: a link planted in a
+/// directory others can write to (refused), or a FIFO or device (opened without blocking for
+/// good). `None` for a regular file or one not there yet.
+fn open_if_special(path: &Path) -> Option<std::io::Result<std::fs::File>> {
+    if planted_link(path) {
+        return Some(Err(planted_link_error(path)));
+    }
+    std::fs::metadata(path)
+        .is_ok_and(|m| !m.is_file() && !m.is_dir())
+        .then(|| open_through(path))
+}
+
 /// Reads a small text file of the system's (a sysfs attribute) without blocking on a FIFO and
 /// without reading more than `max_bytes`: a tree under `FOOTPRINT_SYSFS_ROOT` can hold
 /// anything, a FIFO or a link to `/dev/zero` among them.
@@ -181,11 +193,8 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// Opens a file to stream into (a trace): created or truncated. A symbolic link is followed
 /// only when it is the path the user named, never one planted between the check and the open.
 pub(crate) fn create_stream(path: &Path) -> std::io::Result<std::fs::File> {
-    if planted_link(path) {
-        return Err(planted_link_error(path));
-    }
-    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
-        return open_through(path);
+    if let Some(f) = open_if_special(path) {
+        return f;
     }
     let mut o = std::fs::OpenOptions::new();
     o.write(true).create(true).truncate(true);
@@ -204,11 +213,8 @@ pub(crate) fn append(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         out.write_all(bytes)?;
         return out.flush();
     }
-    if planted_link(path) {
-        return Err(planted_link_error(path));
-    }
-    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
-        let mut f = open_through(path)?;
+    if let Some(f) = open_if_special(path) {
+        let mut f = f?;
         f.write_all(bytes)?;
         return f.flush();
     }
