@@ -306,50 +306,63 @@ pub struct Scenario {
     pub embodied: Option<Embodied>,
 }
 
-/// The figures of one model at one point of the inputs.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Outputs {
-    /// Device time (device-hours × 3600 s); `None` for the per-sample model.
-    pub device_time: Option<Duration>,
-    /// Wall-clock time, when the device count is known.
-    pub wall_time: Option<Duration>,
-    pub flops: Option<Flops>,
-    /// IT energy, before PUE.
-    pub it_energy: Energy,
-    /// Facility energy: IT energy × PUE.
-    pub energy: Energy,
-    pub operational: Mass,
-    pub embodied: Mass,
-    /// Operational + embodied.
-    pub co2e: Mass,
-    pub compute_cost: Option<Money>,
-    pub energy_cost: Option<Money>,
-    pub carbon_cost: Option<Money>,
-    /// Compute cost, else energy cost (the carbon cost is reported beside it, not in it).
-    pub cost: Option<Money>,
-}
+/// Declares [`Outputs`]: the figures every model has (`plain`) and those some lack (`opt`),
+/// each listed once; `ZERO` and the min/max fold follow from the same list.
+macro_rules! outputs {
+    (plain { $($(#[$pdoc:meta])* $plain:ident: $pty:ident,)* }
+     opt { $($(#[$odoc:meta])* $opt:ident: $oty:ident,)* }) => {
+        /// The figures of one model at one point of the inputs.
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        pub struct Outputs {
+            $($(#[$pdoc])* pub $plain: $pty,)*
+            $($(#[$odoc])* pub $opt: Option<$oty>,)*
+        }
 
-macro_rules! fold_fields {
-    ($a:expr, $b:expr, $f:ident; $($plain:ident),*; $($opt:ident),*) => {
-        Outputs {
-            $($plain: $a.$plain.$f($b.$plain),)*
-            $($opt: match ($a.$opt, $b.$opt) {
-                (Some(x), Some(y)) => Some(x.$f(y)),
-                (x, y) => x.or(y),
-            },)*
+        impl Outputs {
+            /// Every figure zero, and none of those a model may lack.
+            pub const ZERO: Outputs = Outputs {
+                $($plain: $pty::ZERO,)*
+                $($opt: None,)*
+            };
+
+            /// Field by field, the smaller (`min`) or the larger of the two; a figure one side
+            /// lacks is taken from the other.
+            fn fold(&self, o: &Outputs, min: bool) -> Outputs {
+                let pick = |x: f64, y: f64| if min { x.min(y) } else { x.max(y) };
+                Outputs {
+                    $($plain: $pty::from_raw(pick(self.$plain.raw(), o.$plain.raw())),)*
+                    $($opt: match (self.$opt, o.$opt) {
+                        (Some(x), Some(y)) => Some($oty::from_raw(pick(x.raw(), y.raw()))),
+                        (x, y) => x.or(y),
+                    },)*
+                }
+            }
         }
     };
 }
 
-impl Outputs {
-    fn fold(&self, o: &Outputs, min: bool) -> Outputs {
-        if min {
-            fold_fields!(self, o, min; it_energy, energy, operational, embodied, co2e;
-                device_time, wall_time, flops, compute_cost, energy_cost, carbon_cost, cost)
-        } else {
-            fold_fields!(self, o, max; it_energy, energy, operational, embodied, co2e;
-                device_time, wall_time, flops, compute_cost, energy_cost, carbon_cost, cost)
-        }
+outputs! {
+    plain {
+        /// IT energy, before PUE.
+        it_energy: Energy,
+        /// Facility energy: IT energy × PUE.
+        energy: Energy,
+        operational: Mass,
+        embodied: Mass,
+        /// Operational + embodied.
+        co2e: Mass,
+    }
+    opt {
+        /// Device time (device-hours × 3600 s); `None` for the per-sample model.
+        device_time: Duration,
+        /// Wall-clock time, when the device count is known.
+        wall_time: Duration,
+        flops: Flops,
+        compute_cost: Money,
+        energy_cost: Money,
+        carbon_cost: Money,
+        /// Compute cost, else energy cost (the carbon cost is reported beside it, not in it).
+        cost: Money,
     }
 }
 

@@ -6,22 +6,6 @@ use crate::text::csv_field;
 
 pub(crate) struct CsvExporter;
 
-/// The columns, in the order CSV has always written them (docs/run-format.md: columns may be
-/// added at the end, never moved). `device_hours` is the device-hours band.
-const COLUMNS: [Field; 11] = [
-    Field::Energy,
-    Field::ItEnergy,
-    Field::Co2e,
-    Field::Operational,
-    Field::Embodied,
-    Field::Cost,
-    Field::ComputeCost,
-    Field::EnergyCost,
-    Field::CarbonCost,
-    Field::DeviceHours,
-    Field::WallClock,
-];
-
 fn num(x: Option<f64>) -> String {
     x.map(|v| format!("{}", crate::record::tidy(v)))
         .unwrap_or_default()
@@ -35,7 +19,7 @@ impl Exporter for CsvExporter {
             "model".to_string(),
             "primary".to_string(),
         ];
-        for f in COLUMNS {
+        for f in Field::csv_columns() {
             header.push(format!("{}_low", f.key()));
             header.push(f.key().to_string());
             header.push(format!("{}_high", f.key()));
@@ -48,7 +32,7 @@ impl Exporter for CsvExporter {
                 e.kind.as_str().to_string(),
                 (Some(e.kind) == primary).to_string(),
             ];
-            for f in COLUMNS {
+            for f in Field::csv_columns() {
                 let b = f.band(e);
                 row.push(num(b.map(|b| b.low)));
                 row.push(num(b.map(|b| b.central)));

@@ -31,7 +31,7 @@ pub(crate) fn step_outputs(report: &Report) -> String {
     };
     let mut out = format!("budget_ok={}\n", v.ok);
     if let Some(e) = crate::impact::primary(&report.estimates) {
-        for f in [Field::Co2e, Field::Energy, Field::Cost] {
+        for f in Field::HEADLINE {
             if let Some(x) = f.value(&e.central) {
                 out.push_str(&format!("{}={}\n", f.key(), tidy(x)));
             }

@@ -198,6 +198,11 @@ fn render_json(s: &Sweep, by: SortBy, rows: &[(&Row, Vec<&'static str>)]) -> Str
     t
 }
 
+/// The figures the sweep's CSV gives as low, central and high, in its column order.
+const BANDED: [Field; 3] = Field::HEADLINE;
+/// The figures it gives as the central value only.
+const CENTRAL_ONLY: [Field; 2] = [Field::WallClock, Field::DeviceHours];
+
 /// One line per ranked option: its settings, then each figure's low, central and high.
 fn render_csv(s: &Sweep, rows: &[(&Row, Vec<&'static str>)]) -> String {
     let cols = option_columns(s);
@@ -206,14 +211,21 @@ fn render_csv(s: &Sweep, rows: &[(&Row, Vec<&'static str>)]) -> String {
         out.push(',');
         out.push_str(&name.to_lowercase());
     }
-    out.push_str(",model,co2e_kg_low,co2e_kg,co2e_kg_high,energy_kwh_low,energy_kwh,energy_kwh_high,cost_usd_low,cost_usd,cost_usd_high,wall_clock_hours,device_hours,marks\n");
+    out.push_str(",model");
+    for f in BANDED {
+        out.push_str(&format!(",{k}_low,{k},{k}_high", k = f.key()));
+    }
+    for f in CENTRAL_ONLY {
+        out.push_str(&format!(",{}", f.key()));
+    }
+    out.push_str(",marks\n");
     for (i, (r, marks)) in rows.iter().enumerate() {
         let mut cells = vec![(i + 1).to_string()];
         for (_, f) in &cols {
             cells.push(csv_field(&f(r).unwrap_or_default()));
         }
         cells.push(r.model.as_str().to_string());
-        for f in [Field::Co2e, Field::Energy, Field::Cost] {
+        for f in BANDED {
             let b = f.band(&r.estimate);
             for x in [b.map(|b| b.low), b.map(|b| b.central), b.map(|b| b.high)] {
                 cells.push(
@@ -222,7 +234,7 @@ fn render_csv(s: &Sweep, rows: &[(&Row, Vec<&'static str>)]) -> String {
                 );
             }
         }
-        for f in [Field::WallClock, Field::DeviceHours] {
+        for f in CENTRAL_ONLY {
             cells.push(
                 f.value(&r.estimate.central)
                     .map(|x| crate::record::tidy(x).to_string())
@@ -318,7 +330,7 @@ fn render_for_people(
         }
         // The answer on one line a person can paste: the best option by the sort.
         if let Some((best, _)) = rows.first() {
-            let figures: Vec<String> = [Field::Co2e, Field::Energy, Field::Cost]
+            let figures: Vec<String> = Field::HEADLINE
                 .into_iter()
                 .filter_map(|f| f.human(&best.estimate.central))
                 .collect();
