@@ -118,6 +118,7 @@ pub(crate) fn measure(
             job: p.job_id.clone().unwrap_or_else(|| "footprint".to_string()),
             node: p.node.clone(),
             rates: site.rates,
+            render: crate::report::prometheus::render,
         }
     });
     let common = measure::Common {

@@ -335,6 +335,19 @@ pub(crate) struct Placement {
     pub(crate) world_size: Option<u64>,
 }
 
+/// One sensor's figures while a measurement runs, as live exporters write them.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct LiveReading {
+    pub(crate) id: String,
+    pub(crate) quality: Quality,
+    /// Since the measured window began.
+    pub(crate) energy: crate::units::Energy,
+    /// At the last reading, where the sensor gives one.
+    pub(crate) power: Option<crate::units::Power>,
+    /// Of that energy, at the run's central site rates.
+    pub(crate) co2e: crate::units::Mass,
+}
+
 /// One node's share of a merged measurement.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct NodeRow {

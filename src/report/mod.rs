@@ -15,6 +15,7 @@ pub(crate) mod junit;
 mod markdown;
 mod measurement;
 pub(crate) mod profiles;
+pub(crate) mod prometheus;
 pub(crate) mod sweep;
 mod table;
 pub(crate) mod validation;
