@@ -81,37 +81,37 @@ pub(crate) fn utilization_by_generation(
             low: 0.12,
             central: 0.22,
             high: 0.33,
-            basis: "A100 runs of models under 1B parameters: Pythia 70M-410M 22-26 % over billed hours (Biderman et al. 2023); small models keep the devices less busy",
+            basis: "A100 runs < 1B: A100 runs of models under 1B parameters: Pythia 70M-410M 22-26 % over billed hours (Biderman et al. 2023); small models keep the devices less busy",
         },
         Generation::Ampere => Default3 {
             low: 0.27,
             central: 0.38,
             high: 0.50,
-            basis: "A100 runs over billed hours (6PT / GPU-hours / 312 TFLOP/s): LLaMA 7B-65B 43-51 %, Llama 2 35-43 % (Touvron et al. 2023), Pythia 1-12B 27-33 % (Biderman et al. 2023), BLOOM 32 % (Luccioni et al. 2022), StarCoder 26 % (Li et al. 2023), OPT 21 % with its restarts (Zhang et al. 2022)",
+            basis: "A100 runs: over billed hours (6PT / GPU-hours / 312 TFLOP/s): LLaMA 7B-65B 43-51 %, Llama 2 35-43 % (Touvron et al. 2023), Pythia 1-12B 27-33 % (Biderman et al. 2023), BLOOM 32 % (Luccioni et al. 2022), StarCoder 26 % (Li et al. 2023), OPT 21 % with its restarts (Zhang et al. 2022)",
         },
         Generation::HopperOrLater if p < 20e9 && recent => Default3 {
             low: 0.16,
             central: 0.26,
             high: 0.38,
-            basis: "H100 runs of models under 20B parameters published in late 2024, the latest level (6PT / GPU-hours / 989 TFLOP/s): Granite 3.0 2B/8B 26 %/20 % (IBM, Oct 2024), OLMo 2 7B/13B 25-33 % (AI2, Nov 2024), Phi-4 14B 25 % (Microsoft, Dec 2024), Falcon-Mamba 7B 18 % (TII, Aug 2024); Jean Zay runs at 6 % (Pleias 3B, Dec 2024) are below it",
+            basis: "H100 runs < 20B, late 2024: the latest level, over billed hours (6PT / GPU-hours / 989 TFLOP/s): Granite 3.0 2B/8B 26 %/20 % (IBM, Oct 2024), OLMo 2 7B/13B 25-33 % (AI2, Nov 2024), Phi-4 14B 25 % (Microsoft, Dec 2024), Falcon-Mamba 7B 18 % (TII, Aug 2024); Jean Zay runs at 6 % (Pleias 3B, Dec 2024) are below it",
         },
         Generation::HopperOrLater if p < 20e9 => Default3 {
             low: 0.13,
             central: 0.21,
             high: 0.34,
-            basis: "H100 runs of models under 20B parameters that ran in 2023-2024, over billed hours (6PT / GPU-hours / 989 TFLOP/s): Llama 3/3.1 8B 14-16 % (Meta 2024), Phi-3 mini/medium 25 %/22 % (Microsoft, Apr 2024), Nemotron-4 15B 31 % (NVIDIA, Feb 2024), Granite 3.0 2B/8B 26 %/20 % (IBM 2024), MosaicML H100 benchmarks 27-46 % steady (2023)",
+            basis: "H100 runs < 20B, 2023-24: runs that ran in 2023-2024, over billed hours (6PT / GPU-hours / 989 TFLOP/s): Llama 3/3.1 8B 14-16 % (Meta 2024), Phi-3 mini/medium 25 %/22 % (Microsoft, Apr 2024), Nemotron-4 15B 31 % (NVIDIA, Feb 2024), Granite 3.0 2B/8B 26 %/20 % (IBM 2024), MosaicML H100 benchmarks 27-46 % steady (2023)",
         },
         Generation::HopperOrLater if p < 200e9 => Default3 {
             low: 0.18,
             central: 0.27,
             high: 0.40,
-            basis: "H100 runs of 20-200B models over billed hours: Llama 3 / 3.1 70B 25-28 % (Meta 2024), 38-43 % steady MFU at scale (Dubey et al. 2024)",
+            basis: "H100 runs of 20-200B: over billed hours: Llama 3 / 3.1 70B 25-28 % (Meta 2024), 38-43 % steady MFU at scale (Dubey et al. 2024)",
         },
         Generation::HopperOrLater => Default3 {
             low: 0.25,
             central: 0.34,
             high: 0.45,
-            basis: "H100 runs of models over 200B parameters: Llama 3.1 405B 34.5 % over billed hours, 38-43 % steady (Dubey et al. 2024), DeepSeek-V3 ~35 % BF16-equivalent (2024)",
+            basis: "H100 runs > 200B: Llama 3.1 405B 34.5 % over billed hours, 38-43 % steady (Dubey et al. 2024), DeepSeek-V3 ~35 % BF16-equivalent (2024)",
         },
         Generation::Tpu => Default3 {
             low: 0.23,
@@ -123,7 +123,7 @@ pub(crate) fn utilization_by_generation(
             low: 0.15,
             central: 0.28,
             high: 0.45,
-            basis: "AMD Instinct, Intel Gaudi and others: few published runs; the span of A100 and H100 runs over billed hours (2022-2024)",
+            basis: "no runs of this family: AMD Instinct, Intel Gaudi and others: few published runs; the span of A100 and H100 runs over billed hours (2022-2024)",
         },
     }
 }

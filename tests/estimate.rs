@@ -120,7 +120,7 @@ fn gpt3_table_for_people() {
     assert!(r.stdout.contains("1,289 MWh"), "{}", r.stdout);
     assert!(r.stdout.contains("553.1 t"), "{}", r.stdout);
     assert!(r.stdout.contains("3,552,000 h"));
-    assert!(r.stdout.contains("Assumptions"));
+    assert!(r.stdout.contains("Assumed"));
     assert!(r.stderr.is_empty(), "{}", r.stderr);
 }
 
@@ -187,6 +187,8 @@ fn region_fr_uses_france_and_says_so() {
         "the grid's spread shows"
     );
     let r = run(&["estimate", p.to_str().unwrap()]);
+    assert!(r.stdout.contains("profile: region FR"), "{}", r.stdout);
+    let r = run(&["estimate", p.to_str().unwrap(), "--explain"]);
     assert!(r.stdout.contains("France"), "{}", r.stdout);
 }
 
@@ -685,7 +687,7 @@ fn prices_match_the_place() {
     let (gcp, gcp_ref, gcp_notes) = price("gcp:us-central1");
     assert_eq!(gcp, 11.06);
     assert!(
-        gcp_ref.contains("a3-highgpu-8g") && !gcp_notes.contains("rental price"),
+        gcp_ref.contains("a3-highgpu-8g") && !gcp_notes.contains("cloud list price"),
         "{gcp_ref}"
     );
     let (aws, aws_ref, _) = price("aws:us-east-1");
@@ -693,7 +695,7 @@ fn prices_match_the_place() {
     assert!(aws_ref.contains("p5.48xlarge"), "{aws_ref}");
     let (_, fr_ref, fr_notes) = price("FR");
     assert!(fr_ref.contains("not a cloud region"), "{fr_ref}");
-    assert!(fr_notes.contains("rental price"), "{fr_notes}");
+    assert!(fr_notes.contains("cloud list price"), "{fr_notes}");
     // a cloud the profile has no price for: the default, flagged as another cloud's
     let p = write_run(
         "price",
@@ -764,7 +766,7 @@ fn the_table_is_short_by_default_and_explains_on_request() {
     let long = run(&["estimate", f.to_str().unwrap(), "--explain"]);
     assert_eq!((short.code, long.code), (0, 0));
     assert!(
-        short.stdout.contains("--explain prints"),
+        short.stdout.contains("--explain shows the sources"),
         "{}",
         short.stdout
     );

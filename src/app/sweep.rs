@@ -249,18 +249,12 @@ pub struct Keep {
 /// Keeps the rows a ranking by `keep` can show: its best `top`, and the cleanest, cheapest and
 /// fastest (which it marks wherever they rank).
 fn prune(rows: &mut Vec<Row>, keep: Keep) {
-    use crate::record::Field;
     if rows.len() <= keep.top + 3 {
         return;
     }
-    let best = |rows: &[Row], f: Field| -> Option<usize> {
-        (0..rows.len())
-            .filter(|&i| rows[i].figure(f).is_finite())
-            .min_by(|&a, &b| rows[a].figure(f).total_cmp(&rows[b].figure(f)))
-    };
-    let marked: Vec<usize> = [Field::Co2e, Field::Cost, Field::WallClock]
+    let marked: Vec<usize> = crate::record::MARKED
         .into_iter()
-        .filter_map(|f| best(rows, f))
+        .filter_map(|(f, _)| crate::record::best_row(rows, f))
         .collect();
     let mut order: Vec<usize> = (0..rows.len()).collect();
     // Stable, so that ties keep the order a full ranking would give them.

@@ -75,8 +75,9 @@ pub(super) struct OutputArgs {
     /// is stdout. Give it more than once to keep several formats of one run.
     #[arg(long = "output", short = 'o', value_name = "FILE")]
     pub(super) outputs: Vec<PathBuf>,
-    /// In the table, print each assumption's sources in full (by default: a short basis, so
-    /// that the answer fits a screen). The other formats always carry the full text.
+    /// In the table, print each assumption's sources in full, every figure and (sweep) every
+    /// range (by default: a short basis and the central figures, so that the answer fits a
+    /// screen). The other formats always carry everything.
     #[arg(long, short = 'v', visible_alias = "verbose")]
     pub(super) explain: bool,
 }

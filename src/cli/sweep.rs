@@ -48,6 +48,7 @@ pub(super) fn sweep_cmd(a: &SweepArgs, profiles: Option<&Path>) -> anyhow::Resul
         sweep: &s,
         by,
         top: a.top,
+        explain: a.out.explain,
     };
     if plan.files.is_empty() {
         emit(&report::render(&view, plan.printed)?, None)?;

@@ -105,6 +105,10 @@ impl Field {
     /// The figures a one-line summary gives, in its order: what the run emits, draws and costs.
     pub(crate) const HEADLINE: [Field; 3] = [Field::Co2e, Field::Energy, Field::Cost];
 
+    /// The figures a terminal leaves out without `--explain`: the IT energy (before PUE) and
+    /// the FLOPs (most often an input) are detail.
+    pub(crate) const DETAIL: [Field; 2] = [Field::ItEnergy, Field::Flops];
+
     /// Whether every model has this figure (its JSON band is never null).
     fn always_present(self) -> bool {
         let zero = Outputs::ZERO;

@@ -25,6 +25,7 @@ pub(crate) use assumption::{AssumedValue, Assumption, Origin};
 pub use estimate::Field;
 pub(crate) use estimate::{EstimateRecord, tidy};
 pub use report::{Report, ReportKind};
+pub(crate) use sweep::{MARKED, best_row};
 pub use sweep::{Row, Sweep};
 pub(crate) use validation::{CaseCheck, FigureCheck, ValidationSummary};
 pub(crate) use verdict::{Basis, Check, Metric, Verdict};

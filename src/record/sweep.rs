@@ -41,3 +41,36 @@ impl Row {
         v.unwrap_or(f64::INFINITY)
     }
 }
+
+/// What the marks single out, in the order a tie is broken: the cleanest, the cheapest, the
+/// fastest.
+pub(crate) const MARKED: [(Field, &str); 3] = [
+    (Field::Co2e, "cleanest"),
+    (Field::Cost, "cheapest"),
+    (Field::WallClock, "fastest"),
+];
+
+/// The row best by `f` (lowest central figure); among equals, the best by the other marked
+/// figures in `MARKED`'s order (the cleanest of the equally fast), then the first.
+pub(crate) fn best_row(rows: &[Row], f: Field) -> Option<usize> {
+    let key = |r: &Row| {
+        let mut k = vec![r.figure(f)];
+        k.extend(
+            MARKED
+                .iter()
+                .filter(|(g, _)| *g != f)
+                .map(|(g, _)| r.figure(*g)),
+        );
+        k
+    };
+    (0..rows.len())
+        .filter(|&i| rows[i].figure(f).is_finite())
+        .min_by(|&a, &b| {
+            let (ka, kb) = (key(&rows[a]), key(&rows[b]));
+            ka.iter()
+                .zip(&kb)
+                .map(|(x, y)| x.total_cmp(y))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        })
+}

@@ -102,7 +102,7 @@ impl Exporter for HtmlExporter {
         }
         if !r.estimates.is_empty() {
             body.push_str("<h2>Estimate</h2>\n");
-            let (header, rows) = figure_rows(&r.estimates, " (primary)");
+            let (header, rows) = figure_rows(&r.estimates, " (primary)", &[]);
             body.push_str(&table(&header, &rows));
             if let Some(svg) = super::charts::estimate_svg(r) {
                 body.push_str(&figure(&svg));

@@ -62,7 +62,7 @@ impl Exporter for MarkdownExporter {
             out.push('\n');
         }
         if !r.estimates.is_empty() {
-            let (header, rows) = figure_rows(&r.estimates, " (primary)");
+            let (header, rows) = figure_rows(&r.estimates, " (primary)", &[]);
             out.push_str(&table_row(&header));
             let align: Vec<String> = (0..header.len())
                 .map(|i| if i == 0 { "---".into() } else { "---:".into() })

@@ -162,25 +162,17 @@ pub(crate) fn notes(m: &Measurement) -> Vec<String> {
     out
 }
 
-/// The whole section as text for the table report.
-pub(crate) fn people(m: &Measurement) -> String {
+/// The whole section as text for the table report. The per-sensor table is left out when one
+/// sensor gave everything (the headline's energy names it) unless `explain` asks for it.
+pub(crate) fn people(m: &Measurement, explain: bool) -> String {
     let mut t = super::new_table();
     for (k, v) in headline(m) {
         t.add_row(vec![k, v]);
     }
     let mut out = format!("{t}\n");
-    let (header, rows) = sensor_rows(m);
-    let mut t = super::new_table();
-    t.set_header(header);
-    for r in rows {
-        t.add_row(r);
+    if explain || m.sensors.len() > 1 {
+        out.push_str(&sensor_table(m));
     }
-    for i in 2..6 {
-        if let Some(c) = t.column_mut(i) {
-            c.set_cell_alignment(CellAlignment::Right);
-        }
-    }
-    out.push_str(&format!("{t}\n"));
     // each sensor's notes under the sensors, the run's notices after the nodes
     for d in &m.sensors {
         for n in &d.notes {
@@ -199,4 +191,20 @@ pub(crate) fn people(m: &Measurement) -> String {
         out.push_str(&super::table::note_line(n));
     }
     out
+}
+
+/// One row per sensor, as a table.
+fn sensor_table(m: &Measurement) -> String {
+    let (header, rows) = sensor_rows(m);
+    let mut t = super::new_table();
+    t.set_header(header);
+    for r in rows {
+        t.add_row(r);
+    }
+    for i in 2..6 {
+        if let Some(c) = t.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    format!("{t}\n")
 }

@@ -50,13 +50,27 @@ pub(crate) fn new_table() -> comfy_table::Table {
     use comfy_table::ContentArrangement;
     let mut t = comfy_table::Table::new();
     t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-    let usable = t.width().is_some_and(|w| w >= 40);
+    let width = terminal_width();
+    if let Some(w) = width {
+        t.set_width(u16::try_from(w).unwrap_or(u16::MAX));
+    }
+    let usable = width.is_some_and(|w| w >= 40);
     t.set_content_arrangement(if usable {
         ContentArrangement::Dynamic
     } else {
         ContentArrangement::Disabled
     });
     t
+}
+
+/// The width people's output wraps to: `COLUMNS` when it holds a number (as shells and
+/// `COLUMNS=100 footprint …` set it), else the terminal's, else none (a pipe: nothing wrapped).
+pub(crate) fn terminal_width() -> Option<usize> {
+    let from_env = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|w| (20..=10_000).contains(w));
+    from_env.or_else(|| comfy_table::Table::new().width().map(usize::from))
 }
 
 /// Renders a report in one format.
@@ -171,6 +185,7 @@ pub fn exporter(format: Format) -> Box<dyn Exporter> {
 pub(crate) fn figure_rows(
     estimates: &[Estimate],
     primary_mark: &str,
+    hidden: &[Field],
 ) -> (Vec<String>, Vec<Vec<String>>) {
     let primary = crate::impact::primary(estimates).map(|e| e.kind);
     // A model's figures differ between low and high: then it gets three columns.
@@ -206,6 +221,7 @@ pub(crate) fn figure_rows(
     };
     let rows = Field::ALL
         .iter()
+        .filter(|f| !hidden.contains(f))
         .filter(|f| **f != Field::Embodied || embodied_counted)
         .filter(|f| !redundant(**f))
         .filter(|f| estimates.iter().any(|e| f.human(&e.central).is_some()))

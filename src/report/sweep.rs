@@ -43,15 +43,10 @@ fn central(r: &Row, f: Field) -> f64 {
 
 /// The rows in order and each one's marks.
 fn ranked(s: &Sweep, by: SortBy, top: Option<usize>) -> Vec<(&Row, Vec<&'static str>)> {
-    let best = |f: Field| {
-        s.rows
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| central(r, f).is_finite())
-            .min_by(|a, b| central(a.1, f).total_cmp(&central(b.1, f)))
-            .map(|(i, _)| i)
-    };
-    let (clean, cheap, fast) = (best(Field::Co2e), best(Field::Cost), best(Field::WallClock));
+    let best: Vec<(Option<usize>, &'static str)> = crate::record::MARKED
+        .iter()
+        .map(|&(f, mark)| (crate::record::best_row(&s.rows, f), mark))
+        .collect();
     let mut order: Vec<usize> = (0..s.rows.len()).collect();
     order.sort_by(|&a, &b| {
         central(&s.rows[a], by.field()).total_cmp(&central(&s.rows[b], by.field()))
@@ -60,16 +55,11 @@ fn ranked(s: &Sweep, by: SortBy, top: Option<usize>) -> Vec<(&Row, Vec<&'static 
         .into_iter()
         .take(top.unwrap_or(usize::MAX))
         .map(|i| {
-            let mut marks = Vec::new();
-            if Some(i) == clean {
-                marks.push("cleanest");
-            }
-            if Some(i) == cheap {
-                marks.push("cheapest");
-            }
-            if Some(i) == fast {
-                marks.push("fastest");
-            }
+            let marks: Vec<&'static str> = best
+                .iter()
+                .filter(|(b, _)| *b == Some(i))
+                .map(|(_, mark)| *mark)
+                .collect();
             (&s.rows[i], marks)
         })
         .collect()
@@ -142,6 +132,8 @@ pub(crate) struct SweepView<'a> {
     pub(crate) sweep: &'a Sweep,
     pub(crate) by: SortBy,
     pub(crate) top: Option<usize>,
+    /// The terminal table shows each figure's range too (`--explain`), not the central only.
+    pub(crate) explain: bool,
 }
 
 impl super::Render for SweepView<'_> {
@@ -160,7 +152,8 @@ impl super::Render for SweepView<'_> {
             Format::Json => Ok(render_json(s, by, &rows)),
             Format::Csv => Ok(render_csv(s, &rows)),
             Format::Table | Format::Markdown | Format::Html => {
-                Ok(render_for_people(s, by, top, format, &rows))
+                let ranges = format != Format::Table || self.explain;
+                Ok(render_for_people(s, by, top, format, ranges, &rows))
             }
             Format::Junit => Err(super::supports::<Self>(format).unwrap_err().into()),
         }
@@ -254,31 +247,62 @@ fn render_for_people(
     by: SortBy,
     top: Option<usize>,
     format: Format,
+    ranges: bool,
     rows: &[(&Row, Vec<&'static str>)],
 ) -> String {
     let cols = option_columns(s);
+    let figure = |r: &Row, f: Field| {
+        if ranges {
+            band(r, f)
+        } else {
+            f.human(&r.estimate.central)
+                .unwrap_or_else(|| "—".to_string())
+        }
+    };
+    // A terminal without --explain: the model column only where the models differ, and the
+    // marks on a line of their own, so that the table fits 80 columns.
+    let compact = format == Format::Table && !ranges;
+    let model_column = !compact || rows.iter().any(|(r, _)| r.model != rows[0].0.model);
+    let marks_column = !compact;
     let mut header: Vec<String> = vec!["#".to_string()];
     header.extend(cols.iter().map(|(n, _)| n.to_string()));
-    header.extend(["Model", "CO2e", "Energy (× PUE)", "Cost", "Time", ""].map(String::from));
+    if model_column {
+        header.push("Model".to_string());
+    }
+    header.extend(Field::HEADLINE.map(|f| match f {
+        Field::Energy if compact => "Energy".to_string(),
+        f => f.label().replace("Total ", ""),
+    }));
+    header.push("Time".to_string());
+    if marks_column {
+        header.push(String::new());
+    }
     let body: Vec<Vec<String>> = rows
         .iter()
         .enumerate()
         .map(|(i, (r, marks))| {
             let mut cells = vec![(i + 1).to_string()];
             cells.extend(cols.iter().map(|(_, f)| f(r).unwrap_or_default()));
-            cells.push(r.model.as_str().replace('_', "-"));
-            cells.push(band(r, Field::Co2e));
-            cells.push(band(r, Field::Energy));
-            cells.push(band(r, Field::Cost));
+            if model_column {
+                cells.push(r.model.as_str().replace('_', "-"));
+            }
+            cells.extend(Field::HEADLINE.map(|f| figure(r, f)));
             cells.push(
                 Field::WallClock
                     .human(&r.estimate.central)
                     .or_else(|| Field::DeviceHours.human(&r.estimate.central))
                     .unwrap_or_else(|| "—".to_string()),
             );
-            cells.push(marks.join(", "));
+            if marks_column {
+                cells.push(marks.join(", "));
+            }
             cells
         })
+        .collect();
+    let marks_line: Vec<String> = rows
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (_, marks))| marks.iter().map(move |m| format!("{m} #{}", i + 1)))
         .collect();
     let title = format!(
         "footprint sweep: {}: {} options by {}{}",
@@ -323,8 +347,16 @@ fn render_for_people(
         for r in body {
             t.add_row(r);
         }
-        let mut out =
-            format!("{title}\n{t}\nCentral figures, with the range where the inputs have one.\n");
+        let what = if ranges {
+            "Central figures, with the range where the inputs have one."
+        } else {
+            "Central figures; --explain (or -f csv, json, markdown, html) gives each one's range."
+        };
+        let mut out = format!("{title}\n{t}\n");
+        if !marks_column && !marks_line.is_empty() {
+            out.push_str(&format!("{}\n", marks_line.join(", ")));
+        }
+        out.push_str(&format!("{what}\n"));
         for n in &s.notes {
             out.push_str(&format!("Note: {n}\n"));
         }

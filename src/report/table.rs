@@ -2,6 +2,8 @@
 
 use comfy_table::CellAlignment;
 
+use crate::record::Field;
+
 use super::{Exporter, Report, ReportKind, assumption_value, figure_rows, verdict_lines};
 
 /// The table exporter; `explain` prints each assumption's sources in full (`--explain`),
@@ -10,14 +12,18 @@ pub(crate) struct TableExporter {
     pub(crate) explain: bool,
 }
 
-/// At most this many characters of an assumption's basis are shown without `--explain`.
+/// At most this many characters of an assumption's basis (with its origin) are shown without
+/// `--explain`.
 const SHORT_BASIS: usize = 40;
 
 /// The short form of an assumption's basis: where it comes from (`default`, `profile`, ...)
 /// and the first clause of its reference, cut at a word boundary.
 fn short_basis(origin: &str, reference: &str) -> String {
-    // Up to the first ": " or ";" (a cloud region's own colon, `aws:eu-west-3`, stays).
-    let end = [reference.find(": "), reference.find(';')]
+    let room = SHORT_BASIS.saturating_sub(origin.chars().count() + 2);
+    // Up to the first ": ", ";", " (" or ", " (a cloud region's own colon, `aws:eu-west-3`,
+    // stays): references lead with what they are, then the detail.
+    let end = [": ", ";", " (", ", "]
+        .map(|sep| reference.find(sep))
         .into_iter()
         .flatten()
         .min()
@@ -25,7 +31,7 @@ fn short_basis(origin: &str, reference: &str) -> String {
     let first = reference[..end].trim();
     let mut out = String::new();
     for word in first.split_whitespace() {
-        if out.chars().count() + word.chars().count() + 1 > SHORT_BASIS {
+        if out.chars().count() + word.chars().count() + 2 > room {
             out.push('…');
             break;
         }
@@ -59,9 +65,47 @@ fn wrap(text: &str, width: Option<usize>, indent: &str) -> String {
     lines.join(&format!("\n{indent}"))
 }
 
+/// One assumption on one line, `key = value (low–high)  basis`, the basis on a line of its own
+/// when the terminal is too narrow for both.
+fn assumption_line(a: &crate::record::Assumption) -> String {
+    let value = short_value(a);
+    let basis = short_basis(a.source.as_str(), &a.reference);
+    let head = format!("  {} = {value}", a.input);
+    let fits = super::terminal_width()
+        .is_none_or(|w| head.chars().count() + 2 + basis.chars().count() <= w);
+    if fits {
+        format!("{head}  {basis}\n")
+    } else {
+        format!("{head}\n      {basis}\n")
+    }
+}
+
+/// An assumed value in the unit its key names (`power_w`, `carbon_intensity_g_per_kwh`), so
+/// without the unit, except a peak rate, which reads better scaled (`989 TFLOP/s`).
+fn short_value(a: &crate::record::Assumption) -> String {
+    use crate::record::AssumedValue;
+    let num = crate::units::sig4;
+    match a.value {
+        _ if a.unit == Some("FLOP/s") => assumption_value(a),
+        AssumedValue::Range { low, central, high } => {
+            format!("{} ({}–{})", num(central), num(low), num(high))
+        }
+        AssumedValue::Count(n) => num(n as f64),
+        AssumedValue::Number(x) => num(x),
+    }
+}
+
+/// A range of human figures, its unit written once when both ends share it (`15.4–53.5 kg`).
+fn compact_range(low: &str, high: &str) -> String {
+    match (low.rsplit_once(' '), high.rsplit_once(' ')) {
+        (Some((l, lu)), Some((h, hu))) if lu == hu => format!("{l}–{h} {hu}"),
+        _ => format!("{low} – {high}"),
+    }
+}
+
 /// A note as a list item, wrapped at word boundaries to the terminal's width (when known).
 pub(super) fn note_line(note: &str) -> String {
-    let width = new_table().width().map(usize::from);
+    let width = super::terminal_width();
     format!(
         "  - {}\n",
         wrap(note, width.map(|w| w.saturating_sub(4)), "    ")
@@ -75,7 +119,7 @@ fn summary_line(r: &Report) -> Option<String> {
     let mut parts = Vec::new();
     if let Some(c) = Field::Co2e.human(&e.central) {
         let range = match (Field::Co2e.human(&e.low), Field::Co2e.human(&e.high)) {
-            (Some(l), Some(h)) if l != h => format!(" ({l} – {h})"),
+            (Some(l), Some(h)) if l != h => format!(" ({})", compact_range(&l, &h)),
             _ => String::new(),
         };
         parts.push(format!("≈ {c} CO2e{range}"));
@@ -108,7 +152,7 @@ impl Exporter for TableExporter {
             out.push('\n');
         }
         if let Some(m) = &r.measurement {
-            out.push_str(&super::measurement::people(m));
+            out.push_str(&super::measurement::people(m, self.explain));
             if !r.estimates.is_empty() {
                 out.push_str("\nWhat that means for the run:\n");
             }
@@ -116,7 +160,11 @@ impl Exporter for TableExporter {
         if !r.estimates.is_empty() {
             let primary = r.primary();
             let mut t = new_table();
-            let (header, rows) = figure_rows(&r.estimates, " *");
+            let (header, rows) = figure_rows(
+                &r.estimates,
+                " *",
+                if self.explain { &[] } else { &Field::DETAIL },
+            );
             t.set_header(header);
             for row in rows {
                 t.add_row(row);
@@ -138,29 +186,32 @@ impl Exporter for TableExporter {
             }
         }
         if !r.assumptions.is_empty() {
-            out.push_str("\nAssumptions (inputs the run file did not give):\n");
-            let mut t = new_table();
-            t.set_header(vec![
-                "Input",
-                "Value",
-                if self.explain { "Source" } else { "Basis" },
-            ]);
-            for a in &r.assumptions {
-                let source = if self.explain {
-                    format!("{}: {}", a.source.as_str(), a.reference)
-                } else {
-                    short_basis(a.source.as_str(), &a.reference)
-                };
-                t.add_row(vec![a.input.clone(), assumption_value(a), source]);
-            }
-            out.push_str(&t.to_string());
-            out.push('\n');
-            if !self.explain {
-                out.push_str("(--explain prints each assumption's sources in full)\n");
+            if self.explain {
+                out.push_str("\nAssumptions (inputs the run file did not give):\n");
+                let mut t = new_table();
+                t.set_header(vec!["Input", "Value", "Source"]);
+                for a in &r.assumptions {
+                    let source = format!("{}: {}", a.source.as_str(), a.reference);
+                    t.add_row(vec![a.input.clone(), assumption_value(a), source]);
+                }
+                out.push_str(&t.to_string());
+                out.push('\n');
+            } else {
+                out.push_str(
+                    "\nAssumed, in the units the keys name (--explain shows the sources):\n",
+                );
+                for a in &r.assumptions {
+                    out.push_str(&assumption_line(a));
+                }
             }
         }
         if !r.notes.is_empty() {
-            out.push_str("\nNotes:\n");
+            // Right under the assumptions (the notes qualify them), to keep the answer on a screen.
+            out.push_str(if r.assumptions.is_empty() {
+                "\nNotes:\n"
+            } else {
+                "Notes:\n"
+            });
             for n in &r.notes {
                 out.push_str(&note_line(n));
             }

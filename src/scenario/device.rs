@@ -38,7 +38,7 @@ pub(super) fn device_power(
                 d.times(tdp.value),
                 Some("W"),
                 format!(
-                    "{:.0}-{:.0} % of the {} TDP ({}): {}",
+                    "{:.0}-{:.0} % of TDP: the {} TDP ({}); {}",
                     d.low * 100.0,
                     d.high * 100.0,
                     acc.name,
@@ -84,7 +84,7 @@ pub(super) fn host_power(
                 d.times(tdp.value),
                 Some("W"),
                 format!(
-                    "{:.0}-{:.0} % of the {} TDP per device: {}",
+                    "{:.0}-{:.0} % of TDP per device: the {} TDP; {}",
                     d.low * 100.0,
                     d.high * 100.0,
                     acc.name,
@@ -131,10 +131,10 @@ pub(super) fn device_price(
                 PriceMatch::NotACloudRegion => " (a cloud's on-demand price: the run's site is not a cloud region; give price_usd_per_device_hour for your own)".to_string(),
             };
             if m != PriceMatch::SameCloud {
-                b.notes.push(format!(
-                    "the rental price is {}'s on-demand list price, not a price for the run's own place: hardware.price_usd_per_device_hour in the assumptions says whose",
-                    acc.name
-                ));
+                b.notes.push(
+                    "cost at a cloud list price; yours: hardware.price_usd_per_device_hour"
+                        .to_string(),
+                );
             }
             b.assume(
                 "hardware.price_usd_per_device_hour",
@@ -156,8 +156,7 @@ pub(super) fn embodied(
     let spec = b.spec;
     let Some(e) = &spec.embodied else {
         b.notes.push(
-            "embodied (manufacturing) emissions not counted: add [embodied] to include them"
-                .to_string(),
+            "embodied (manufacturing) CO2e not counted: add [embodied] to include it".to_string(),
         );
         return Ok(None);
     };
