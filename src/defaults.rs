@@ -310,6 +310,155 @@ pub(crate) const GRID_UNKNOWN: Default3 = Default3 {
     basis: "no region: national grids range from under 50 to over 700 g/kWh (Ember 2023); name a region to narrow this",
 };
 
+/// The inputs whose defaults `footprint explain` can show, in the order docs/assumptions.md
+/// gives them.
+pub(crate) const EXPLAINED: [&str; 5] = [
+    "hardware.utilization",
+    "hardware.power_w",
+    "hardware.host_power_w",
+    "site.pue",
+    "site.carbon_intensity_g_per_kwh",
+];
+
+impl Generation {
+    /// The devices a generation stands for, as people name them.
+    fn label(self) -> &'static str {
+        match self {
+            Generation::PascalVolta => "V100, P100",
+            Generation::Ampere => "A100 class (A100, A800, A10(G), A40, A6000, RTX 30xx)",
+            Generation::HopperOrLater => {
+                "H100 class (H100, H200, H800, H20, L4, L40(S), RTX 40xx/50xx, Blackwell)"
+            }
+            Generation::Tpu => "TPU",
+            Generation::Other => "AMD Instinct, Intel Gaudi and others",
+        }
+    }
+}
+
+/// Every default behind `key` (one of [`EXPLAINED`]) with when it applies, as (when, value,
+/// whether the value multiplies another figure); the same data the estimate uses, so that
+/// `footprint explain` and the estimates cannot disagree.
+pub(crate) fn evidence(key: &str) -> Option<Vec<(String, Default3, bool)>> {
+    let rows = match key {
+        "hardware.utilization" => {
+            let mut rows: Vec<(String, Default3, bool)> = Vec::new();
+            let sizes = [
+                (5e8, "under 1B parameters"),
+                (8e9, "1-20B"),
+                (70e9, "20-200B"),
+                (400e9, "over 200B"),
+            ];
+            let years = [
+                (Some(2024), "a run in 2024 or before"),
+                (None, "a run in 2025 or later"),
+            ];
+            for g in [
+                Generation::PascalVolta,
+                Generation::Ampere,
+                Generation::HopperOrLater,
+                Generation::Tpu,
+                Generation::Other,
+            ] {
+                // The cases that share a default are named together: its sizes, and its
+                // years when not every year.
+                let mut cases: Vec<(Default3, Vec<&str>, Vec<&str>)> = Vec::new();
+                for (p, size) in sizes {
+                    for (year, when) in years {
+                        let d = utilization_by_generation(g, Some(p), year);
+                        let i = match cases.iter().position(|(e, _, _)| *e == d) {
+                            Some(i) => i,
+                            None => {
+                                cases.push((d, Vec::new(), Vec::new()));
+                                cases.len() - 1
+                            }
+                        };
+                        let (_, s, y) = &mut cases[i];
+                        if !s.contains(&size) {
+                            s.push(size);
+                        }
+                        if !y.contains(&when) {
+                            y.push(when);
+                        }
+                    }
+                }
+                let single = cases.len() == 1;
+                for (d, sizes_of, years_of) in cases {
+                    let mut when = g.label().to_string();
+                    if !single {
+                        when.push_str(&format!(": {}", sizes_of.join(", ")));
+                        if years_of.len() < years.len() {
+                            when.push_str(&format!("; {}", years_of.join(", ")));
+                        }
+                    }
+                    rows.push((when, d, false));
+                }
+            }
+            rows.push((
+                "a mixture of experts ([compute] active_parameters), times the above".to_string(),
+                MOE_FACTOR,
+                true,
+            ));
+            rows
+        }
+        "hardware.power_w" => vec![(
+            "as a fraction of the device's TDP".to_string(),
+            POWER_FRACTION_OF_TDP,
+            true,
+        )],
+        "hardware.host_power_w" => vec![
+            (
+                "per GPU, as a fraction of its TDP".to_string(),
+                HOST_POWER_FRACTION_OF_TDP,
+                true,
+            ),
+            (
+                "per TPU chip, as a fraction of its maximum".to_string(),
+                TPU_HOST_POWER_FRACTION,
+                true,
+            ),
+        ],
+        "site.pue" => vec![
+            (
+                "a cloud region (aws:…, gcp:…, azure:…)".to_string(),
+                PUE_CLOUD,
+                false,
+            ),
+            ("any other site".to_string(), PUE_UNKNOWN, false),
+        ],
+        "site.carbon_intensity_g_per_kwh" => {
+            let grid = |heavy: bool, future: bool| {
+                format!(
+                    "a region {} 150 g/kWh, {}, times its figure",
+                    if heavy { "of at least" } else { "under" },
+                    if future {
+                        "a year after its last published one (or no [site] year)"
+                    } else {
+                        "a published year"
+                    }
+                )
+            };
+            let mut rows: Vec<(String, Default3, bool)> =
+                [(true, false), (true, true), (false, false), (false, true)]
+                    .map(|(heavy, future)| {
+                        (
+                            grid(heavy, future),
+                            grid_spread(if heavy { 400.0 } else { 50.0 }, future),
+                            true,
+                        )
+                    })
+                    .to_vec();
+            rows.push((
+                "no region, times the world average".to_string(),
+                GRID_UNKNOWN,
+                true,
+            ));
+            rows
+        }
+        _ => return None,
+    };
+    Some(rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,32 +468,12 @@ mod tests {
     #[test]
     fn every_basis_is_documented() {
         let doc = include_str!("../docs/assumptions.md");
-        let mut all = vec![
-            POWER_FRACTION_OF_TDP,
-            HOST_POWER_FRACTION_OF_TDP,
-            TPU_HOST_POWER_FRACTION,
-            PUE_CLOUD,
-            PUE_UNKNOWN,
-            GRID_UNKNOWN,
-            grid_spread(30.0, false),
-            grid_spread(30.0, true),
-            grid_spread(400.0, false),
-            grid_spread(400.0, true),
-        ];
-        for g in [
-            Generation::PascalVolta,
-            Generation::Ampere,
-            Generation::HopperOrLater,
-            Generation::Tpu,
-            Generation::Other,
-        ] {
-            for p in [1e8, 8e9, 70e9, 400e9] {
-                for year in [Some(2023), Some(2025)] {
-                    all.push(utilization_by_generation(g, Some(p), year));
-                }
-            }
-        }
-        all.push(MOE_FACTOR);
+        let all: Vec<Default3> = EXPLAINED
+            .iter()
+            .flat_map(|k| evidence(k).expect("an explained key has evidence"))
+            .map(|(_, d, _)| d)
+            .collect();
+        assert!(all.len() >= 20, "{}", all.len());
         for d in all {
             assert!(
                 doc.contains(d.basis),

@@ -820,3 +820,31 @@ fn validate_prints_each_tier() {
         r.stdout
     );
 }
+
+/// `footprint explain KEY` prints the evidence behind one default from the data the estimates
+/// use; an input without a default is refused in one line that names the known ones.
+#[test]
+fn explain_prints_the_evidence_behind_a_default() {
+    let r = run(&["explain", "hardware.utilization"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("Pythia"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("0.16 – 0.38 (central 0.26)"),
+        "{}",
+        r.stdout
+    );
+    let j = run(&["explain", "site.pue", "-f", "json"]);
+    assert_eq!(j.code, 0, "{}", j.stderr);
+    let v = json(&j.stdout);
+    assert_eq!(v["defaults"][0]["low"], 1.08);
+    let bad = run(&["explain", "site.pu"]);
+    assert_eq!(bad.code, 2);
+    assert_eq!(bad.stderr.lines().count(), 1, "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("did you mean `site.pue`"),
+        "{}",
+        bad.stderr
+    );
+    let csv = run(&["explain", "site.pue", "-f", "csv"]);
+    assert_eq!(csv.code, 2, "{}", csv.stderr);
+}

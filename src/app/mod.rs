@@ -14,6 +14,7 @@ use std::path::Path;
 mod check;
 mod estimate;
 mod evaluate;
+mod explain;
 mod measure;
 pub(crate) mod merge;
 mod plot;
@@ -24,6 +25,7 @@ pub(crate) use check::check;
 pub(crate) use estimate::estimate;
 pub use evaluate::{Evaluated, evaluate, plan_measured};
 pub(crate) use evaluate::{evaluate_run, read_measured};
+pub(crate) use explain::explain;
 pub(crate) use measure::{
     CentralSite, MeasureMode, MeasureOutcome, MeasureRequest, measure, measurement_report,
 };

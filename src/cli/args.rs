@@ -53,6 +53,8 @@ pub(super) enum Command {
     },
     /// Print the man page (roff): footprint man > ~/.local/share/man/man1/footprint.1
     Man,
+    /// Show the evidence behind one default: footprint explain hardware.utilization
+    Explain(ExplainArgs),
     /// Show the embedded hardware, grid and cloud data.
     Profiles {
         #[command(subcommand)]
@@ -80,6 +82,15 @@ pub(super) struct OutputArgs {
     /// screen). The other formats always carry everything.
     #[arg(long, short = 'v', visible_alias = "verbose")]
     pub(super) explain: bool,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct ExplainArgs {
+    /// The run-file input: hardware.utilization, hardware.power_w, hardware.host_power_w,
+    /// site.pue or site.carbon_intensity_g_per_kwh.
+    pub(super) key: String,
+    #[command(flatten)]
+    pub(super) out: OutputArgs,
 }
 
 #[derive(Args, Debug)]

@@ -8,6 +8,7 @@ use crate::error::{EXIT_INPUT, EXIT_OK, OutputError, exit_code, printable, say};
 mod args;
 mod check;
 mod estimate;
+mod explain;
 mod measure;
 mod merge;
 mod output;
@@ -18,6 +19,7 @@ mod validate;
 
 use check::check_cmd;
 use estimate::estimate;
+use explain::explain_cmd;
 use measure::measure_cmd;
 use merge::merge_cmd;
 pub(crate) use output::emit;
@@ -93,6 +95,7 @@ fn run(mut cli: Cli) -> anyhow::Result<i32> {
             emit(&String::from_utf8_lossy(&out), None)?;
             Ok(EXIT_OK)
         }
+        Command::Explain(a) => explain_cmd(&a),
         Command::Profiles { command } => profiles_cmd(command, cli.profiles.as_deref()),
     }
 }

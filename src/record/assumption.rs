@@ -71,3 +71,23 @@ pub(crate) struct Assumption {
     /// The citation, or why this default.
     pub(crate) reference: String,
 }
+
+/// One default behind an input, for `footprint explain`: when it applies, its range, and the
+/// evidence.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub(crate) struct ExplainedDefault {
+    pub(crate) when: String,
+    pub(crate) low: f64,
+    pub(crate) central: f64,
+    pub(crate) high: f64,
+    /// The values multiply another figure (a TDP, a grid's intensity, a dense default).
+    pub(crate) multiplier: bool,
+    pub(crate) basis: String,
+}
+
+/// Every default behind one run-file input.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub(crate) struct Explanation {
+    pub(crate) key: String,
+    pub(crate) defaults: Vec<ExplainedDefault>,
+}

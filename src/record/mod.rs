@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::InputError;
 use crate::impact::Estimate;
 
-pub(crate) use assumption::{AssumedValue, Assumption, Origin};
+pub(crate) use assumption::{AssumedValue, Assumption, ExplainedDefault, Explanation, Origin};
 pub use estimate::Field;
 pub(crate) use estimate::{EstimateRecord, tidy};
 pub use report::{Report, ReportKind};

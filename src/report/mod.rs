@@ -8,6 +8,7 @@ mod charts;
 pub(crate) use charts::{estimate_svg, trace_svg};
 pub(crate) mod codecarbon;
 mod csv;
+mod explain;
 pub(crate) mod github;
 pub(crate) mod html;
 mod json;

@@ -103,6 +103,13 @@ fn compact_range(low: &str, high: &str) -> String {
     }
 }
 
+/// `text` as lines indented by `indent`, wrapped at word boundaries to the terminal's width
+/// (when known).
+pub(super) fn wrapped(text: &str, indent: &str) -> String {
+    let width = super::terminal_width().map(|w| w.saturating_sub(indent.len()));
+    format!("{indent}{}\n", wrap(text, width, indent))
+}
+
 /// A note as a list item, wrapped at word boundaries to the terminal's width (when known).
 pub(super) fn note_line(note: &str) -> String {
     let width = super::terminal_width();
