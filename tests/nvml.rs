@@ -271,7 +271,11 @@ fn without_the_library_the_run_is_measured_without_gpus_and_says_so() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let m = &json(&std::fs::read_to_string(&out).unwrap())["measurement"];
     assert!(ids(m).is_empty());
-    assert!(notices(m).contains("NVML: not available"), "{}", notices(m));
+    assert!(
+        notices(m).contains("NVML: libnvidia-ml.so.1 not available"),
+        "{}",
+        notices(m)
+    );
 }
 
 /// One GPU that cannot be opened does not drop the others: they are measured, and the

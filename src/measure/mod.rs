@@ -182,7 +182,10 @@ pub(crate) fn hardware_sensors(gpus: &GpuSelection) -> (Vec<Box<dyn Sensor>>, Ve
                 sensors.extend(found.into_iter().map(|s| Box::new(s) as Box<dyn Sensor>));
                 notices.extend(said);
             }
-            Err(e) => notices.push(format!("NVML: {e}")),
+            Err(e) => notices.push(format!("NVML: {NVML_LIBRARY} {e}")),
+        }
+        if !cfg!(target_os = "linux") {
+            return (sensors, with_cpu_modelled(notices));
         }
         // --gpus numbers one vendor's GPUs: NVIDIA's when NVML found them, else AMD's.
         let amd_sel = match gpus {
@@ -211,6 +214,9 @@ pub(crate) fn hardware_sensors(gpus: &GpuSelection) -> (Vec<Box<dyn Sensor>>, Ve
             Err(why) => notices.extend(gaudi_notice(&sys, &why)),
         }
     }
+    if !cfg!(target_os = "linux") {
+        return (sensors, with_cpu_modelled(notices));
+    }
     let rapl_root = sys.join("class/powercap");
     match sensor::rapl::RaplSensor::discover(&rapl_root) {
         Ok(found) if found.is_empty() => notices.push(format!(
@@ -221,6 +227,27 @@ pub(crate) fn hardware_sensors(gpus: &GpuSelection) -> (Vec<Box<dyn Sensor>>, Ve
         Err(e) => notices.push(format!("RAPL: {e}; the CPU is modelled")),
     }
     (sensors, notices)
+}
+
+/// The library NVML is loaded from on this OS, named in the notice when it is missing.
+const NVML_LIBRARY: &str = if cfg!(windows) {
+    "nvml.dll"
+} else {
+    "libnvidia-ml.so.1"
+};
+
+/// Off Linux there is no RAPL, amdgpu or Gaudi sysfs to read: the notice says what the CPU's
+/// figure is instead, naming nothing that OS does not have.
+fn with_cpu_modelled(mut notices: Vec<String>) -> Vec<String> {
+    notices.push(format!(
+        "CPU energy counters (RAPL) are read on Linux only; on {} the CPU is modelled from its CPU time",
+        match std::env::consts::OS {
+            "macos" => "macOS",
+            "windows" => "Windows",
+            other => other,
+        }
+    ));
+    notices
 }
 
 /// Intel Gaudi accelerators (PCI vendor 0x1da3, the habanalabs driver) seen in sysfs when
