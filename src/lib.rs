@@ -13,6 +13,7 @@ pub mod defaults;
 pub mod error;
 pub(crate) mod files;
 pub mod impact;
+pub mod intensity;
 pub mod measure;
 pub(crate) mod platform;
 pub mod plot;

@@ -263,15 +263,27 @@ pub(crate) fn line_chart(
     let px = |v: f64| x0 + (v / xtop).clamp(0.0, 1.0) * (x1 - x0);
     let py = |v: f64| bottom - (v / ytop).clamp(0.0, 1.0) * (bottom - top);
     let mut body = String::new();
+    // The shaded spans first, then their labels, so that no span hides another's label; one
+    // that overlaps earlier ones has its label a line lower.
     for s in spans {
         let (a, b) = (px(s.from), px(s.to));
         let _ = writeln!(
             body,
-            r##"<rect class="span" x="{a:.1}" y="{top}" width="{:.1}" height="{:.1}" fill="#eee" stroke="#999" stroke-dasharray="3 3"/><text x="{:.1}" y="{:.1}" font-size="11">{}</text>"##,
+            r##"<rect class="span" x="{a:.1}" y="{top}" width="{:.1}" height="{:.1}" fill="#eee" stroke="#999" stroke-dasharray="3 3"/>"##,
             (b - a).max(1.0),
             bottom - top,
-            a + 4.0,
-            top + 14.0,
+        );
+    }
+    for (i, s) in spans.iter().enumerate() {
+        let overlapping = spans[..i]
+            .iter()
+            .filter(|o| o.from < s.to && s.from < o.to)
+            .count();
+        let _ = writeln!(
+            body,
+            r##"<text x="{:.1}" y="{:.1}" font-size="11">{}</text>"##,
+            px(s.from) + 4.0,
+            top + 14.0 * (1 + overlapping) as f64,
             markup(&s.label)
         );
     }

@@ -20,6 +20,7 @@ pub(crate) mod merge;
 mod plot;
 pub mod sweep;
 mod validate;
+pub(crate) mod when;
 
 pub(crate) use check::check;
 pub(crate) use estimate::estimate;

@@ -53,6 +53,9 @@ pub(super) enum Command {
     },
     /// Print the man page (roff): footprint man > ~/.local/share/man/man1/footprint.1
     Man,
+    /// Find the start time with the lowest CO2e in an hourly intensity series (a forecast):
+    /// footprint when run.toml --intensity forecast.csv
+    When(WhenArgs),
     /// Show the evidence behind one default: footprint explain hardware.utilization
     Explain(ExplainArgs),
     /// Show the embedded hardware, grid and cloud data.
@@ -82,6 +85,51 @@ pub(super) struct OutputArgs {
     /// screen). The other formats always carry everything.
     #[arg(long, short = 'v', visible_alias = "verbose")]
     pub(super) explain: bool,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct WhenArgs {
+    /// The run description (TOML, format 1): its estimate gives the duration and energy.
+    pub(super) run: PathBuf,
+    /// The grid's carbon intensity over time: `timestamp,g_per_kwh` CSV, an Electricity Maps
+    /// export, the UK Carbon Intensity API's JSON or the Carbon Aware SDK's emissions JSON.
+    #[arg(long, value_name = "FILE")]
+    pub(super) intensity: PathBuf,
+    /// Which figures of a series that has two (Electricity Maps): life-cycle, as the profiles
+    /// use, or direct (combustion) emissions.
+    #[arg(long, value_enum, default_value = "lifecycle")]
+    pub(super) basis: BasisArg,
+    /// Consider starts from now to this much later.
+    #[arg(long, value_parser = units::parse::parse_duration, value_name = "TIME", default_value = "48h")]
+    pub(super) within: crate::units::Duration,
+    /// The spacing of the starts considered.
+    #[arg(long, value_parser = units::parse::parse_duration, value_name = "TIME", default_value = "15m")]
+    pub(super) step: crate::units::Duration,
+    /// Plan as if it were this time (RFC 3339, e.g. 2024-06-03T08:00:00Z, or Unix seconds),
+    /// not the clock: for a past series, or to reproduce a plan.
+    #[arg(long, value_name = "TIME")]
+    pub(super) now: Option<String>,
+    /// Also draw the intensity with the windows shaded as an SVG chart in FILE.
+    #[arg(long, value_name = "FILE")]
+    pub(super) plot: Option<PathBuf>,
+    #[command(flatten)]
+    pub(super) out: OutputArgs,
+}
+
+/// `--basis`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(super) enum BasisArg {
+    Lifecycle,
+    Direct,
+}
+
+impl From<BasisArg> for crate::intensity::Basis {
+    fn from(b: BasisArg) -> Self {
+        match b {
+            BasisArg::Lifecycle => crate::intensity::Basis::Lifecycle,
+            BasisArg::Direct => crate::intensity::Basis::Direct,
+        }
+    }
 }
 
 #[derive(Args, Debug)]

@@ -16,6 +16,7 @@ mod plot;
 mod profiles;
 mod sweep;
 mod validate;
+mod when;
 
 use check::check_cmd;
 use estimate::estimate;
@@ -28,6 +29,7 @@ use plot::plot_cmd;
 use profiles::profiles_cmd;
 use sweep::sweep_cmd;
 use validate::validate_cmd;
+use when::when_cmd;
 
 pub(crate) use args::Cli;
 use args::Command;
@@ -96,6 +98,7 @@ fn run(mut cli: Cli) -> anyhow::Result<i32> {
             Ok(EXIT_OK)
         }
         Command::Explain(a) => explain_cmd(&a),
+        Command::When(a) => when_cmd(&a, cli.profiles.as_deref()),
         Command::Profiles { command } => profiles_cmd(command, cli.profiles.as_deref()),
     }
 }

@@ -15,6 +15,7 @@ mod sweep;
 pub(crate) mod trace;
 mod validation;
 mod verdict;
+mod when;
 
 use serde::{Deserialize, Serialize};
 
@@ -23,12 +24,14 @@ use crate::impact::Estimate;
 
 pub(crate) use assumption::{AssumedValue, Assumption, ExplainedDefault, Explanation, Origin};
 pub use estimate::Field;
+pub(crate) use estimate::JsonBand;
 pub(crate) use estimate::{EstimateRecord, tidy};
 pub use report::{Report, ReportKind};
 pub(crate) use sweep::{MARKED, best_row};
 pub use sweep::{Row, Sweep};
 pub(crate) use validation::{CaseCheck, FigureCheck, ValidationSummary};
 pub(crate) use verdict::{Basis, Check, Metric, Verdict};
+pub(crate) use when::{WhenPlan, WhenRow};
 
 /// Schema of the `measurement` object.
 pub(crate) const MEASUREMENT_SCHEMA: u32 = 1;

@@ -114,7 +114,7 @@ const MAX_POINTS: usize = 2000;
 
 /// At most about `max` points: the mean time and mean power of consecutive runs of points
 /// (readings are evenly spaced, so a run's mean power is its energy over its time).
-fn thin(points: &[(f64, f64)], max: usize) -> Vec<(f64, f64)> {
+pub(crate) fn thin(points: &[(f64, f64)], max: usize) -> Vec<(f64, f64)> {
     if points.len() <= max {
         return points.to_vec();
     }

@@ -20,6 +20,7 @@ pub(crate) mod prometheus;
 pub(crate) mod sweep;
 mod table;
 pub(crate) mod validation;
+pub(crate) mod when;
 
 use crate::impact::Estimate;
 use crate::record::Field;

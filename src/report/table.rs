@@ -96,7 +96,7 @@ fn short_value(a: &crate::record::Assumption) -> String {
 }
 
 /// A range of human figures, its unit written once when both ends share it (`15.4–53.5 kg`).
-fn compact_range(low: &str, high: &str) -> String {
+pub(super) fn compact_range(low: &str, high: &str) -> String {
     match (low.rsplit_once(' '), high.rsplit_once(' ')) {
         (Some((l, lu)), Some((h, hu))) if lu == hu => format!("{l}–{h} {hu}"),
         _ => format!("{low} – {high}"),
