@@ -267,3 +267,111 @@ fn the_shipped_week_plans_in_every_format() {
     let direct = json(&run(&a).stdout);
     assert!(direct["series"].as_str().unwrap().contains("direct"));
 }
+
+/// An hourly series around the current hour, at `g` g/kWh.
+fn around_now(g: f64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let start = now / 3600 * 3600 - 3600;
+    hourly_from(start, [g; 4])
+}
+
+fn hourly_from(start: u64, values: impl IntoIterator<Item = f64>) -> String {
+    let mut out = String::from("timestamp,g_per_kwh\n");
+    for (i, v) in values.into_iter().enumerate() {
+        out.push_str(&format!("{},{v}\n", start + 3600 * i as u64));
+    }
+    out
+}
+
+/// `measure --intensity`: the measured energy at the series' intensity, beside the annual
+/// figure; CO2e = energy × intensity, now minute by minute.
+#[test]
+fn a_measurement_is_reckoned_at_the_hours_it_ran() {
+    let d = tempdir("measure-intensity");
+    let s = write(&d, "now.csv", &around_now(1000.0));
+    let report = d.join("m.json");
+    let r = run(&[
+        "measure",
+        "--duration",
+        "1s",
+        "--no-progress",
+        "--intensity",
+        s.to_str().unwrap(),
+        "-o",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let m = &v["measurement"];
+    let t = &m["time_resolved"];
+    assert_eq!(t["mean_g_per_kwh"], 1000.0, "{t}");
+    assert_eq!(t["energy_covered"], 1.0);
+    // Without a run file the window is at PUE 1: kWh × 1000 g/kWh.
+    let kwh = m["energy_j"].as_f64().unwrap() / 3.6e6;
+    assert!(
+        (t["co2e_kg"].as_f64().unwrap() - kwh).abs() < 1e-12 * kwh.max(1e-9),
+        "{t}"
+    );
+    assert!(m["energy_timeline"].as_array().unwrap().len() >= 2);
+    assert!(r.stdout.contains("CO2e at the hour"), "{}", r.stdout);
+
+    // A series of another day: nothing covered, said so, the annual figure used.
+    let s = write(&d, "old.csv", &hourly_from(1_717_372_800, [50.0; 3]));
+    let r = run(&[
+        "measure",
+        "--duration",
+        "1s",
+        "--no-progress",
+        "--intensity",
+        s.to_str().unwrap(),
+        "-f",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = json(&r.stdout);
+    let t = &v["measurement"]["time_resolved"];
+    assert_eq!(t["energy_covered"], 0.0);
+    assert_eq!(t["mean_g_per_kwh"], t["annual_g_per_kwh"]);
+    assert!(
+        v["notes"]
+            .to_string()
+            .contains("covers 0 % of the measured energy"),
+        "{}",
+        v["notes"]
+    );
+
+    // A bad series is refused before anything runs: no report written.
+    let bad = write(
+        &d,
+        "bad.csv",
+        "timestamp,g_per_kwh\n2024-06-03T00:00:00Z,-5\n",
+    );
+    let out = d.join("never.json");
+    let r = run(&[
+        "measure",
+        "--duration",
+        "1s",
+        "--intensity",
+        bad.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("bad.csv:2"), "{}", r.stderr);
+    assert!(!out.exists());
+    // And -o onto the series is refused: it is an input.
+    let r = run(&[
+        "measure",
+        "--duration",
+        "1s",
+        "--intensity",
+        s.to_str().unwrap(),
+        "-o",
+        s.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}

@@ -39,6 +39,8 @@ pub(crate) struct MeasureRequest {
     pub(crate) limits: Limits,
     /// Keep a Prometheus text file up to date during the run.
     pub(crate) prometheus_textfile: Option<PathBuf>,
+    /// An intensity series to reckon the CO2e hour by hour (`--intensity`, `--basis`).
+    pub(crate) intensity: Option<(PathBuf, crate::intensity::Basis)>,
 }
 
 /// How a measurement ended.
@@ -63,6 +65,11 @@ pub(crate) fn measure(
 ) -> anyhow::Result<MeasureOutcome> {
     let reg = registry(profiles)?;
     // Everything that can be wrong with the inputs is found now, before measuring.
+    let series = req
+        .intensity
+        .as_ref()
+        .map(|(p, basis)| super::when::read_series(p, *basis).map(|s| (p, s)))
+        .transpose()?;
     let mut run = req.run.as_deref().map(runfile::load).transpose()?;
     if let Some(s) = run.as_mut() {
         let mut this = runfile::Measured::this_measurement();
@@ -141,12 +148,59 @@ pub(crate) fn measure(
             Err(fail) => return Ok(MeasureOutcome::NotStarted(fail)),
         },
     };
-    let report = measurement_report(m, run, req.region.clone(), &reg)?;
+    let mut report = measurement_report(m, run, req.region.clone(), &reg)?;
+    if let (Some((path, series)), Some(m)) = (&series, report.measurement.as_mut()) {
+        let t = time_resolved(m, series, path, &site);
+        if t.energy_covered < 1.0 {
+            report.notes.push(format!(
+                "the intensity series covers {:.0} % of the measured energy: the rest is at the annual figure, {} g/kWh",
+                100.0 * t.energy_covered,
+                crate::units::sig4(t.annual_g_per_kwh)
+            ));
+        }
+        m.time_resolved = Some(t);
+    }
     Ok(MeasureOutcome::Measured {
         report: Box::new(report),
         exit_code: code,
         site,
     })
+}
+
+/// The measured window's CO2e with its energy at the series' intensity minute by minute
+/// (`energy_timeline`), beside the annual-average figure: both through the site's rates.
+fn time_resolved(
+    m: &Measurement,
+    series: &crate::intensity::Series,
+    path: &Path,
+    site: &CentralSite,
+) -> crate::record::TimeResolved {
+    use crate::units::{Duration, Energy};
+    let mean =
+        crate::intensity::energy_weighted_mean(series, &m.energy_timeline, site.rates.intensity);
+    let energy = Energy::from_joules(m.energy_j);
+    let annual = site.rates.apply(energy, Duration::ZERO).co2e;
+    let hourly = SiteRates {
+        intensity: mean.intensity,
+        ..site.rates
+    }
+    .apply(energy, Duration::ZERO)
+    .co2e;
+    let tidy = crate::record::tidy;
+    crate::record::TimeResolved {
+        series: series.label.clone(),
+        series_file: path.display().to_string(),
+        mean_g_per_kwh: tidy(mean.intensity.raw()),
+        co2e_kg: tidy(hourly.kg()),
+        annual_g_per_kwh: tidy(site.rates.intensity.raw()),
+        annual_average_co2e_kg: tidy(annual.kg()),
+        difference_percent: if annual.raw() > 0.0 {
+            tidy(100.0 * (hourly.raw() / annual.raw() - 1.0))
+        } else {
+            0.0
+        },
+        energy_covered: tidy(mean.covered),
+    }
 }
 
 /// Where a measurement's own window is reckoned: the central rates of the run file's site (or,

@@ -174,6 +174,9 @@ pub(crate) fn merge_measurements(
         notices,
         sampler: sampler_stats(reports),
         trace_error: None,
+        // Each node's timeline counts from its own window: CO2e at the hour is per node.
+        energy_timeline: Vec::new(),
+        time_resolved: None,
         budget_exceeded: reports.iter().find_map(|(_, m)| m.budget_exceeded.clone()),
         placement: Some(placement(reports)),
         nodes: Some(reports.iter().flat_map(|(_, m)| node_rows(m)).collect()),

@@ -341,6 +341,14 @@ pub(super) struct MeasureArgs {
     /// interval), for node_exporter's textfile collector.
     #[arg(long, value_name = "FILE")]
     pub(super) prometheus_textfile: Option<PathBuf>,
+    /// Also reckon the CO2e with each minute's energy at the grid's intensity of its hour, from
+    /// this series (timestamp,g_per_kwh CSV, an Electricity Maps export, the UK Carbon
+    /// Intensity API's or the Carbon Aware SDK's JSON), beside the annual-average figure.
+    #[arg(long, value_name = "FILE")]
+    pub(super) intensity: Option<PathBuf>,
+    /// Which figures of a series that has two: life-cycle (as the profiles) or direct.
+    #[arg(long, value_enum, default_value = "lifecycle", requires = "intensity")]
+    pub(super) basis: BasisArg,
     /// No progress line on stderr.
     #[arg(long)]
     pub(super) no_progress: bool,

@@ -169,7 +169,9 @@ fn check_measure_outputs(
         ("--csv-append", a.csv_append.as_deref()),
         ("--prometheus-textfile", a.prometheus_textfile.as_deref()),
     ]);
-    check_outputs(&outputs, &app::inputs_of(a.run.as_deref(), profiles))?;
+    let mut inputs = app::inputs_of(a.run.as_deref(), profiles);
+    inputs.extend(a.intensity.clone());
+    check_outputs(&outputs, &inputs)?;
     if a.trace.as_deref().is_some_and(|t| t.as_os_str() == "-") {
         return Err(flag_error(
             "--trace",
@@ -275,6 +277,7 @@ pub(super) fn measure_cmd(a: &MeasureArgs, profiles: Option<&Path>) -> anyhow::R
         same_workload: a.same_workload,
         limits: runtime_limits(a)?,
         prometheus_textfile: a.prometheus_textfile.clone(),
+        intensity: a.intensity.clone().map(|p| (p, a.basis.into())),
     };
     // Files are the JSON report (what `check`, `merge` and `[measured]` read) unless -f or
     // their extension says otherwise.

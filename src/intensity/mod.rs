@@ -145,6 +145,39 @@ impl Series {
     }
 }
 
+/// The mean intensity of energy drawn along `timeline` ([Unix seconds, joules so far] in time
+/// order): each stretch's energy at the mean intensity of its span, so that energy drawn at a
+/// dirty hour weighs as much as it drew. `covered` is the share of the energy inside the
+/// series. A timeline with no energy in it (too short to see any) weighs time instead.
+pub(crate) fn energy_weighted_mean(
+    series: &Series,
+    timeline: &[[f64; 2]],
+    fallback: CarbonIntensity,
+) -> SpanMean {
+    let (mut weighted, mut covered, mut total) = (0.0, 0.0, 0.0);
+    for w in timeline.windows(2) {
+        let (t0, t1) = (w[0][0], w[1][0]);
+        let joules = (w[1][1] - w[0][1]).max(0.0);
+        let m = series.mean(t0, t1, fallback);
+        weighted += joules * m.intensity.raw();
+        covered += joules * m.covered;
+        total += joules;
+    }
+    if total > 0.0 {
+        return SpanMean {
+            intensity: CarbonIntensity::from_raw(weighted / total),
+            covered: covered / total,
+        };
+    }
+    match (timeline.first(), timeline.last()) {
+        (Some(a), Some(b)) => series.mean(a[0], b[0], fallback),
+        _ => SpanMean {
+            intensity: fallback,
+            covered: 0.0,
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,6 +214,32 @@ mod tests {
         assert_eq!((m.intensity.raw(), m.covered), (1000.0, 0.0));
         // A moment.
         assert_eq!(s.mean(7200.0, 7200.0, none).intensity.raw(), 200.0);
+    }
+
+    #[test]
+    fn energy_weighs_the_hours_it_was_drawn_in() {
+        // 100 g/kWh for an hour, then 500.
+        let s = series(&[100.0, 500.0], 3600.0);
+        let none = CarbonIntensity::from_raw(0.0);
+        // 3 kJ in the first hour, 1 kJ in the second: (3·100 + 1·500) / 4 = 200.
+        let tl = [[0.0, 0.0], [3600.0, 3000.0], [7200.0, 4000.0]];
+        let m = energy_weighted_mean(&s, &tl, none);
+        assert_eq!((m.intensity.raw(), m.covered), (200.0, 1.0));
+        // Over a constant series, the annual computation exactly.
+        let flat = series(&[329.6; 5], 3600.0);
+        let tl = [[10.0, 0.0], [700.0, 1.5], [9000.0, 77.0], [17_000.0, 80.0]];
+        assert_eq!(
+            energy_weighted_mean(&flat, &tl, none).intensity.raw(),
+            329.6
+        );
+        // Energy drawn past the series is at the fallback, and counted as not covered.
+        let tl = [[0.0, 0.0], [7200.0, 1000.0], [10_800.0, 2000.0]];
+        let m = energy_weighted_mean(&s, &tl, CarbonIntensity::from_raw(1000.0));
+        assert!((m.covered - 0.5).abs() < 1e-12);
+        assert!((m.intensity.raw() - (300.0 + 1000.0) / 2.0).abs() < 1e-9);
+        // No energy seen: time-weighted.
+        let m = energy_weighted_mean(&s, &[[0.0, 0.0], [7200.0, 0.0]], none);
+        assert_eq!(m.intensity.raw(), 300.0);
     }
 
     #[test]

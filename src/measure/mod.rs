@@ -429,6 +429,8 @@ pub(crate) fn from_sampler(
         cpu_seconds: 0.0,
         sampler: sampler_stats(&out),
         trace_error: out.trace_error.clone(),
+        energy_timeline: out.energy_timeline.clone(),
+        time_resolved: None,
         budget_exceeded: None,
         placement: Some(placement::here()),
         nodes: None,

@@ -49,7 +49,15 @@ pub(crate) struct SamplerOutput {
     pub(crate) interval: Duration,
     /// The first error writing the trace, if any: the trace is incomplete from there on.
     pub(crate) trace_error: Option<String>,
+    /// When the counted energy was drawn: [Unix seconds, joules since the window began].
+    pub(crate) energy_timeline: Vec<[f64; 2]>,
 }
+
+/// The energy timeline keeps a point at most this often at first (seconds)...
+const TIMELINE_STEP_S: f64 = 60.0;
+/// ...and at most this many points: past it, every other point is dropped and the step
+/// doubles, so a ten-day run keeps a few hours' resolution in a few tens of kilobytes.
+const TIMELINE_MAX_POINTS: usize = 2000;
 
 /// A running sampler.
 pub(crate) struct Sampler {
@@ -178,6 +186,10 @@ struct Worker {
     start: Instant,
     /// Seconds from `start` to the mark (0 without one).
     window_start: f64,
+    /// `start` as Unix seconds, for the energy timeline.
+    unix_start: f64,
+    timeline: Vec<[f64; 2]>,
+    timeline_step: f64,
 }
 
 impl Worker {
@@ -204,12 +216,53 @@ impl Worker {
             ticks,
             start: Instant::now(),
             window_start: 0.0,
+            unix_start: super::now_unix(),
+            timeline: Vec::new(),
+            timeline_step: TIMELINE_STEP_S,
+        }
+    }
+
+    /// The counted sensors' energy since the window began.
+    fn counted_energy(&self) -> Energy {
+        let has_rapl = self
+            .tracks
+            .iter()
+            .any(|t| SensorFamily::of(&t.info.id) == SensorFamily::Rapl);
+        self.tracks
+            .iter()
+            .filter(|t| super::counts(t.info.kind, &t.info.id, has_rapl))
+            .map(Track::energy_so_far)
+            .sum()
+    }
+
+    /// Adds a point to the energy timeline when one is due (`force`: always).
+    fn timeline_point(&mut self, force: bool) {
+        let now = self.unix_start + self.start.elapsed().as_secs_f64();
+        let due = self
+            .timeline
+            .last()
+            .is_none_or(|p| now - p[0] >= self.timeline_step);
+        if !(due || force) {
+            return;
+        }
+        let j = self.counted_energy().joules();
+        self.timeline.push([now, j]);
+        if self.timeline.len() > TIMELINE_MAX_POINTS {
+            let last = self.timeline.len() - 1;
+            let mut i = 0;
+            self.timeline.retain(|_| {
+                let keep = i % 2 == 0 || i == last;
+                i += 1;
+                keep
+            });
+            self.timeline_step *= 2.0;
         }
     }
 
     /// Reads every `interval` until told to stop; a mark restarts the window.
     fn run(mut self, rx: Receiver<Cmd>) -> SamplerOutput {
         self.start = Instant::now();
+        self.unix_start = super::now_unix();
         // A counter that starts at zero when the measured thing starts (a child's CPU time)
         // loses nothing between the start and the first reading.
         for tr in self.tracks.iter_mut().filter(|t| t.info.counts_from_zero) {
@@ -236,6 +289,7 @@ impl Worker {
             n += 1;
             self.ticks.store(n, Ordering::Relaxed);
             self.publish();
+            self.timeline_point(false);
             next += period;
             let now = Instant::now();
             if next < now {
@@ -312,12 +366,15 @@ impl Worker {
         self.read_all();
         self.tracks.iter_mut().for_each(Track::reset);
         self.window_start = self.start.elapsed().as_secs_f64();
+        self.timeline.clear();
+        self.timeline_point(true);
         if let Some(out) = self.trace.as_mut() {
             out.line(serde_json::json!({"t": self.window_start, "event": "mark"}));
         }
     }
 
     fn finish(mut self, ticks: u64) -> SamplerOutput {
+        self.timeline_point(true);
         let end = self.start.elapsed().as_secs_f64();
         if let Some(out) = self.trace.as_mut() {
             out.line(serde_json::json!({"t": end, "event": "stop"}));
@@ -335,6 +392,7 @@ impl Worker {
                 .or(self
                     .textfile_error
                     .map(|e| format!("the Prometheus text file: {e}"))),
+            energy_timeline: self.timeline,
         }
     }
 }

@@ -310,6 +310,14 @@ pub struct Measurement {
     /// The trace (`--trace`) could not be written from some point on: why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) trace_error: Option<String>,
+    /// When the counted energy was drawn: [Unix seconds, joules since the window began], at
+    /// most every minute (coarser past 2,000 points), for CO2e at the hour it was drawn.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) energy_timeline: Vec<[f64; 2]>,
+    /// The CO2e at the grid's intensity hour by hour (`measure --intensity`), beside the
+    /// annual-average figure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) time_resolved: Option<TimeResolved>,
 }
 
 /// Which launcher set the environment.
@@ -337,6 +345,26 @@ pub(crate) struct Placement {
     pub(crate) local_rank: Option<u64>,
     /// Processes in the job (`SLURM_NTASKS`, `WORLD_SIZE`).
     pub(crate) world_size: Option<u64>,
+}
+
+/// A measurement's CO2e with each stretch of its energy at the intensity of the hour it was
+/// drawn in, from an intensity series (`measure --intensity`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct TimeResolved {
+    /// What the series is (format, zone, basis, step), and its file.
+    pub(crate) series: String,
+    pub(crate) series_file: String,
+    /// The energy-weighted mean intensity over the window.
+    pub(crate) mean_g_per_kwh: f64,
+    pub(crate) co2e_kg: f64,
+    /// The same energy at the site's annual figure.
+    pub(crate) annual_g_per_kwh: f64,
+    pub(crate) annual_average_co2e_kg: f64,
+    /// Time-resolved against annual-average, in % of the annual-average figure.
+    pub(crate) difference_percent: f64,
+    /// Of the measured energy, the share drawn while the series had a figure (the rest is at
+    /// the annual figure).
+    pub(crate) energy_covered: f64,
 }
 
 /// One sensor's figures while a measurement runs, as live exporters write them.

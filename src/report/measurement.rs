@@ -72,6 +72,21 @@ pub(crate) fn headline(m: &Measurement) -> Vec<(String, String)> {
     if let Some(x) = m.joules_per_flop {
         push("Energy per FLOP", format!("{} pJ", sig4(x * 1e12)));
     }
+    if let Some(t) = &m.time_resolved {
+        let kg = |x: f64| crate::units::human_mass(crate::units::Mass::from_kg(x));
+        push(
+            "CO2e at the hour",
+            format!(
+                "{} at {} g/kWh, energy-weighted ({}); annual average {} at {} g/kWh ({:+.0} %)",
+                kg(t.co2e_kg),
+                sig4(t.mean_g_per_kwh),
+                t.series,
+                kg(t.annual_average_co2e_kg),
+                sig4(t.annual_g_per_kwh),
+                t.difference_percent
+            ),
+        );
+    }
     let sm = &m.sampler;
     push(
         "Sampler",
