@@ -66,7 +66,11 @@ first_difference() {
     local n
     n=$(cmp "$1" "$2" 2>/dev/null | sed -n 's/.* line \([0-9]*\).*/\1/p')
     if [ -z "$n" ]; then
-        echo "expected $(wc -l <"$1") lines, got $(wc -l <"$2") (one is a prefix of the other)"
+        local e a
+        e=$(wc -l <"$1")
+        a=$(wc -l <"$2")
+        echo "expected $e lines, got $a (one is a prefix of the other)"
+        [ "$a" -le "$e" ] || echo "the first extra line: $(sed -n "$((e + 1))p" "$2" | cut -c1-160)"
         return
     fi
     echo "from line $n: expected: $(sed -n "${n}p" "$1" | cut -c1-160)"
