@@ -72,8 +72,12 @@ rc=0
 if [ "${UNIT_TESTS:-1}" != 0 ]; then
     t1=$SECONDS
     echo "aarch64-check: cargo test --release --target $TRIPLE --lib (under QEMU)"
-    if cargo test --release --target "$TRIPLE" --lib; then
-        echo "PASS unit tests (cargo test --lib) under qemu-aarch64, in $((SECONDS - t1)) s"
+    # Skipped: QEMU's user mode emulates /proc/<its own pid>/stat with zero CPU times and RSS,
+    # so the test that reads this process's own clocks there cannot pass under it (the
+    # children of `measure --` run natively and are read as on any Linux).
+    if cargo test --release --target "$TRIPLE" --lib -- \
+        --skip platform::tests::cpu_clocks_and_memory_of_this_process; then
+        echo "PASS unit tests (cargo test --lib, one skipped) under qemu-aarch64, in $((SECONDS - t1)) s"
     else
         echo "FAIL unit tests (cargo test --lib) under qemu-aarch64: expected all to pass (see above)"
         rc=1
