@@ -70,7 +70,12 @@ first_difference() {
         e=$(wc -l <"$1")
         a=$(wc -l <"$2")
         echo "expected $e lines, got $a (one is a prefix of the other)"
-        [ "$a" -le "$e" ] || echo "the first extra line: $(sed -n "$((e + 1))p" "$2" | cut -c1-160)"
+        # What the longer one has beyond the other, control characters shown (cat -v).
+        if [ "$(wc -c <"$2")" -gt "$(wc -c <"$1")" ]; then
+            echo "actual has more: $(tail -c +"$(($(wc -c <"$1") + 1))" "$2" | cat -v | head -c 160)"
+        else
+            echo "expected has more: $(tail -c +"$(($(wc -c <"$2") + 1))" "$1" | cat -v | head -c 160)"
+        fi
         return
     fi
     echo "from line $n: expected: $(sed -n "${n}p" "$1" | cut -c1-160)"
