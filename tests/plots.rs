@@ -113,9 +113,11 @@ fn estimate_plot_draws_each_model_per_figure() {
     let doc = std::fs::read_to_string(&svg).unwrap();
     let (el, texts) = read_xml(&doc);
     let all = texts.join("\n");
-    // energy, operational CO2e and cost (no embodied section in this run)
+    // energy, CO2e and cost, named as the table names them (no embodied in this run, so the
+    // total: the table's "Total CO2e")
     assert!(all.contains("Energy (× PUE) (kWh)"), "{all}");
-    assert!(all.contains("Operational CO2e ("));
+    assert!(all.contains("Total CO2e ("));
+    assert!(!all.contains("Operational"));
     assert!(all.contains("Cost (USD)"));
     assert!(!all.contains("Embodied"));
     assert_eq!(count_class(&el, "bar"), 3 * models);

@@ -12,14 +12,14 @@ use crate::units::{CarbonIntensity, Duration, Energy, Mass};
 /// What the planner needs of a run: its wall-clock duration and facility energy, at the low,
 /// central and high ends of its estimate.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct Job {
-    pub(crate) duration: [Duration; 3],
-    pub(crate) energy: [Energy; 3],
+pub struct Job {
+    pub duration: [Duration; 3],
+    pub energy: [Energy; 3],
 }
 
 /// One start time and what the run emits if it starts then.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct Start {
+pub struct Start {
     /// Unix seconds (UTC).
     pub(crate) at: f64,
     /// Operational CO2e at the low, central and high ends of the run.
@@ -45,7 +45,7 @@ pub(crate) fn start_at(series: &Series, job: &Job, at: f64, fallback: CarbonInte
 
 /// The start times the planner compares: from `from` (or the series' start, if later) every
 /// `step`, up to `from + within`, each leaving room for the central run inside the series.
-pub(crate) fn candidates(
+pub fn candidates(
     series: &Series,
     job: &Job,
     from: f64,
@@ -66,7 +66,7 @@ pub(crate) fn candidates(
 
 /// The picks people read: the best, the best that does not overlap it, the worst.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct Picks {
+pub struct Picks {
     pub(crate) best: Start,
     pub(crate) next: Option<Start>,
     pub(crate) worst: Start,
@@ -74,7 +74,7 @@ pub(crate) struct Picks {
 
 /// The best, the next best not overlapping it (by the central run's window) and the worst of
 /// `starts`; among equals, the earliest.
-pub(crate) fn pick(starts: &[Start], job: &Job) -> Option<Picks> {
+pub fn pick(starts: &[Start], job: &Job) -> Option<Picks> {
     let central = |s: &Start| s.co2e[1].raw();
     let best = *starts
         .iter()

@@ -49,17 +49,25 @@ fn panel(r: &Report, field: Field, title: &str, q: Quantity) -> Option<Panel> {
     })
 }
 
-/// Low, central and high per model: energy, operational and embodied CO2e, and cost.
+/// Low, central and high per model: energy, CO2e and cost, each named as the table names it.
+/// CO2e is the total, or its operational and embodied parts when embodied is counted.
 pub(crate) fn estimate_svg(r: &Report) -> Option<String> {
-    let panels: Vec<Panel> = [
-        (Field::Energy, "Energy (× PUE)", Quantity::EnergyKwh),
-        (Field::Operational, "Operational CO2e", Quantity::MassKg),
-        (Field::Embodied, "Embodied CO2e", Quantity::MassKg),
-        (Field::Cost, "Cost", Quantity::MoneyUsd),
-    ]
-    .into_iter()
-    .filter_map(|(f, title, q)| panel(r, f, title, q))
-    .collect();
+    let embodied_counted = r.estimates.iter().any(|e| e.high.embodied.raw() > 0.0);
+    let co2e: &[Field] = if embodied_counted {
+        &[Field::Operational, Field::Embodied]
+    } else {
+        &[Field::Co2e]
+    };
+    let quantity = |f: Field| match f {
+        Field::Energy => Quantity::EnergyKwh,
+        Field::Cost => Quantity::MoneyUsd,
+        _ => Quantity::MassKg,
+    };
+    let panels: Vec<Panel> = std::iter::once(Field::Energy)
+        .chain(co2e.iter().copied())
+        .chain(std::iter::once(Field::Cost))
+        .filter_map(|f| panel(r, f, f.label(), quantity(f)))
+        .collect();
     if panels.is_empty() {
         return None;
     }
