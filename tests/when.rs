@@ -375,3 +375,55 @@ fn a_measurement_is_reckoned_at_the_hours_it_ran() {
     ]);
     assert_eq!(r.code, 2, "{}", r.stderr);
 }
+
+/// `[site] intensity_series` names the series in the run file (relative to it): `when` and
+/// `measure --run` use it without `--intensity`, and `-o` may not overwrite it.
+#[test]
+fn the_run_file_can_name_its_series() {
+    let d = tempdir("when-runfile");
+    write(
+        &d,
+        "s.csv",
+        &hourly((0..72).map(|h| if h % 24 < 12 { 100.0 } else { 500.0 })),
+    );
+    let r = write(
+        &d,
+        "run.toml",
+        &SIX_HOURS.replace("pue = 1.0\n", "pue = 1.0\nintensity_series = \"s.csv\"\n"),
+    );
+    let out = run(&[
+        "when",
+        r.to_str().unwrap(),
+        "--now",
+        "2024-06-03T00:00:00Z",
+        "-f",
+        "json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(json(&out.stdout)["starts"][0]["co2e_kg"]["central"], 0.6);
+    let s = d.join("s.csv");
+    let out = run(&[
+        "when",
+        r.to_str().unwrap(),
+        "--now",
+        "2024-06-03T00:00:00Z",
+        "-o",
+        s.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    let none = write(&d, "none.toml", SIX_HOURS);
+    let out = run(&["when", none.to_str().unwrap()]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("intensity_series"), "{}", out.stderr);
+    let missing = write(
+        &d,
+        "missing.toml",
+        &SIX_HOURS.replace(
+            "pue = 1.0\n",
+            "pue = 1.0\nintensity_series = \"nope.csv\"\n",
+        ),
+    );
+    let out = run(&["when", missing.to_str().unwrap()]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("nope.csv"), "{}", out.stderr);
+}

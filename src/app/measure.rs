@@ -41,6 +41,8 @@ pub(crate) struct MeasureRequest {
     pub(crate) prometheus_textfile: Option<PathBuf>,
     /// An intensity series to reckon the CO2e hour by hour (`--intensity`, `--basis`).
     pub(crate) intensity: Option<(PathBuf, crate::intensity::Basis)>,
+    /// Which figures of a series the run file names (`--basis`).
+    pub(crate) basis: crate::intensity::Basis,
 }
 
 /// How a measurement ended.
@@ -65,12 +67,16 @@ pub(crate) fn measure(
 ) -> anyhow::Result<MeasureOutcome> {
     let reg = registry(profiles)?;
     // Everything that can be wrong with the inputs is found now, before measuring.
-    let series = req
-        .intensity
+    let mut run = req.run.as_deref().map(runfile::load).transpose()?;
+    // --intensity, else the run file's [site] intensity_series.
+    let series_path = req.intensity.clone().or_else(|| {
+        let (_, p) = run.as_ref()?.site.intensity_series.as_ref()?;
+        Some((p.clone(), req.basis))
+    });
+    let series = series_path
         .as_ref()
         .map(|(p, basis)| super::when::read_series(p, *basis).map(|s| (p, s)))
         .transpose()?;
-    let mut run = req.run.as_deref().map(runfile::load).transpose()?;
     if let Some(s) = run.as_mut() {
         let mut this = runfile::Measured::this_measurement();
         if req.same_workload {

@@ -47,10 +47,9 @@ pub fn inputs_of(run: Option<&Path>, profiles: Option<&Path>) -> Vec<std::path::
     let mut inputs = Vec::new();
     if let Some(run) = run {
         inputs.push(run.to_path_buf());
-        if let Ok(spec) = crate::runfile::load(run)
-            && let Some(m) = &spec.measured
-        {
-            inputs.push(m.path.clone());
+        if let Ok(spec) = crate::runfile::load(run) {
+            inputs.extend(spec.measured.as_ref().map(|m| m.path.clone()));
+            inputs.extend(spec.site.intensity_series.as_ref().map(|(_, p)| p.clone()));
         }
     }
     if let Some(dir) = profiles

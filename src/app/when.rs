@@ -19,7 +19,8 @@ const MAX_SERIES_BYTES: u64 = 64 << 20;
 pub(crate) struct WhenRequest<'a> {
     pub(crate) run: &'a Path,
     pub(crate) profiles: Option<&'a Path>,
-    pub(crate) series: &'a Path,
+    /// `--intensity`; else the run file's `[site] intensity_series`.
+    pub(crate) series: Option<&'a Path>,
     pub(crate) basis: Basis,
     pub(crate) within: Duration,
     pub(crate) step: Duration,
@@ -41,8 +42,18 @@ pub(crate) fn read_series(path: &Path, basis: Basis) -> Result<Series, InputErro
 
 pub(crate) fn when(req: &WhenRequest<'_>) -> Result<Planned, InputError> {
     let reg = registry(req.profiles)?;
-    let series = read_series(req.series, req.basis)?;
     let spec = runfile::load(req.run)?;
+    let series_path = match (req.series, &spec.site.intensity_series) {
+        (Some(p), _) => p.to_path_buf(),
+        (None, Some((_, p))) => p.clone(),
+        (None, None) => {
+            return Err(InputError::new(
+                "no intensity series: give --intensity FILE, or [site] intensity_series in the run file",
+            )
+            .for_key("--intensity"));
+        }
+    };
+    let series = read_series(&series_path, req.basis)?;
     let rates = crate::scenario::site_rates(&spec, &reg)?;
     let name = spec.name.clone();
     let ev = evaluate_run(spec, &reg)?;
@@ -74,7 +85,7 @@ pub(crate) fn when(req: &WhenRequest<'_>) -> Result<Planned, InputError> {
         annual,
     );
     let Some(picks) = pick(&starts, &job) else {
-        return Err(no_room(&series, &job, req.now).in_file(req.series.display().to_string()));
+        return Err(no_room(&series, &job, req.now).in_file(series_path.display().to_string()));
     };
     let now = start_at(&series, &job, req.now, annual);
     let row = |pick: &'static str, s: &Start| {
@@ -134,7 +145,7 @@ pub(crate) fn when(req: &WhenRequest<'_>) -> Result<Planned, InputError> {
         command: "when",
         name,
         series: series.label.clone(),
-        series_file: req.series.display().to_string(),
+        series_file: series_path.display().to_string(),
         series_start_utc: show_time(series.start()),
         series_end_utc: show_time(series.end()),
         now_utc: show_time(req.now),

@@ -92,9 +92,10 @@ pub(super) struct WhenArgs {
     /// The run description (TOML, format 1): its estimate gives the duration and energy.
     pub(super) run: PathBuf,
     /// The grid's carbon intensity over time: `timestamp,g_per_kwh` CSV, an Electricity Maps
-    /// export, the UK Carbon Intensity API's JSON or the Carbon Aware SDK's emissions JSON.
+    /// export, the UK Carbon Intensity API's JSON or the Carbon Aware SDK's emissions JSON
+    /// (default: the run file's `[site] intensity_series`).
     #[arg(long, value_name = "FILE")]
-    pub(super) intensity: PathBuf,
+    pub(super) intensity: Option<PathBuf>,
     /// Which figures of a series that has two (Electricity Maps): life-cycle, as the profiles
     /// use, or direct (combustion) emissions.
     #[arg(long, value_enum, default_value = "lifecycle")]
@@ -347,7 +348,7 @@ pub(super) struct MeasureArgs {
     #[arg(long, value_name = "FILE")]
     pub(super) intensity: Option<PathBuf>,
     /// Which figures of a series that has two: life-cycle (as the profiles) or direct.
-    #[arg(long, value_enum, default_value = "lifecycle", requires = "intensity")]
+    #[arg(long, value_enum, default_value = "lifecycle")]
     pub(super) basis: BasisArg,
     /// No progress line on stderr.
     #[arg(long)]

@@ -278,6 +278,7 @@ pub(super) fn measure_cmd(a: &MeasureArgs, profiles: Option<&Path>) -> anyhow::R
         limits: runtime_limits(a)?,
         prometheus_textfile: a.prometheus_textfile.clone(),
         intensity: a.intensity.clone().map(|p| (p, a.basis.into())),
+        basis: a.basis.into(),
     };
     // Files are the JSON report (what `check`, `merge` and `[measured]` read) unless -f or
     // their extension says otherwise.

@@ -14,7 +14,7 @@ pub(super) fn when_cmd(a: &WhenArgs, profiles: Option<&Path>) -> anyhow::Result<
     let mut outputs = plan.paths();
     outputs.push(("--plot", a.plot.as_deref()));
     let mut inputs = app::inputs_of(Some(&a.run), profiles);
-    inputs.push(a.intensity.clone());
+    inputs.extend(a.intensity.clone());
     check_outputs(&outputs, &inputs)?;
     if let Some(p) = &a.plot {
         crate::files::check_writable(p, "--plot")?;
@@ -34,7 +34,7 @@ pub(super) fn when_cmd(a: &WhenArgs, profiles: Option<&Path>) -> anyhow::Result<
     let planned = app::when::when(&app::when::WhenRequest {
         run: &a.run,
         profiles,
-        series: &a.intensity,
+        series: a.intensity.as_deref(),
         basis: a.basis.into(),
         within: a.within,
         step: a.step,

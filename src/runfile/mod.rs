@@ -72,6 +72,7 @@ pub(crate) mod keys {
         "electricity_usd_per_kwh",
         "carbon_price_usd_per_t",
         "year",
+        "intensity_series",
     ];
     pub(crate) const EMBODIED: &[&str] = &["kg_co2e_per_device", "lifetime_years"];
     pub(crate) const MEASURED: &[&str] = &["report", "same_workload"];
@@ -261,6 +262,9 @@ pub(crate) struct Site {
     pub(crate) carbon_price_usd_per_t: Option<In<RangeValue>>,
     /// The year the run draws its power (its grid's intensity, and the software of its time).
     pub(crate) year: Option<In<u64>>,
+    /// An hourly intensity series for `when` and `measure --run` (as written, and resolved
+    /// against the run file's folder).
+    pub(crate) intensity_series: Option<(In<String>, PathBuf)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -450,7 +454,7 @@ pub fn parse(text: &str, file: &str, dir: &Path) -> Result<RunSpec, InputError> 
         .transpose()?;
     let hardware = root.table("hardware")?.map(|t| hardware(&t)).transpose()?;
     let site = match root.table("site")? {
-        Some(t) => site(&t)?,
+        Some(t) => site(&t, dir)?,
         None => Site::default(),
     };
     let embodied = root.table("embodied")?.map(|t| embodied(&t)).transpose()?;
@@ -720,9 +724,14 @@ fn hardware(t: &Table<'_, '_>) -> Result<Hardware, InputError> {
     Ok(h)
 }
 
-fn site(t: &Table<'_, '_>) -> Result<Site, InputError> {
+fn site(t: &Table<'_, '_>, dir: &Path) -> Result<Site, InputError> {
     t.check_keys(keys::SITE, keys::ALL)?;
+    let series = t.string("intensity_series")?.map(|v| {
+        let path = dir.join(&v.value);
+        (v, path)
+    });
     let s = Site {
+        intensity_series: series,
         carbon_intensity_g_per_kwh: t.range("carbon_intensity_g_per_kwh", rules::INTENSITY)?,
         region: t.string("region")?,
         pue: t.range("pue", rules::PUE)?,
