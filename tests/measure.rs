@@ -798,3 +798,26 @@ fn the_cpu_models_power_is_physically_bounded() {
         "mean is energy ÷ time"
     );
 }
+
+/// `--threads N` sets the training loop's threads, and the report says how many it ran on;
+/// a command after `--` sets its own.
+#[test]
+fn threads_are_chosen_and_reported() {
+    let r = run(&[
+        "measure",
+        "--steps",
+        "3",
+        "--warmup",
+        "1",
+        "--threads",
+        "1",
+        "--no-progress",
+        "-f",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(json(&r.stdout)["measurement"]["workload"]["threads"], 1);
+    let r = run(&["measure", "--threads", "2", "--", "true"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--threads"), "{}", r.stderr);
+}

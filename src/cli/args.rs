@@ -277,6 +277,10 @@ pub(super) struct MeasureArgs {
     /// Measured training steps (without this or --duration: 5 seconds of training).
     #[arg(long, conflicts_with = "duration")]
     pub(super) steps: Option<u64>,
+    /// CPU threads for the training loop (default: RAYON_NUM_THREADS, else the physical
+    /// cores). On some CPUs fewer threads train at a lower J/sample for little throughput.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub(super) threads: Option<u16>,
     /// Train for this long instead of a number of steps: 30s, 2m, 1h (default 5s).
     #[arg(long, value_parser = units::parse::parse_duration, value_name = "TIME")]
     pub(super) duration: Option<units::Duration>,

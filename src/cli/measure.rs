@@ -87,6 +87,7 @@ fn measure_mode(a: &MeasureArgs) -> anyhow::Result<(MeasureMode, measure::Sampli
     // Name the flag the user typed.
     let given = [
         ("--cuda", a.cuda),
+        ("--threads", a.threads.is_some()),
         ("--steps", a.steps.is_some()),
         ("--duration", a.duration.is_some()),
     ];

@@ -63,6 +63,13 @@ pub fn main() -> i32 {
         // SAFETY: nothing else runs yet: no other thread reads the environment.
         unsafe { crate::train::limit_candle_spinning() };
     }
+    if let Command::Measure(a) = &cli.command
+        && a.command.is_empty()
+        && let Some(n) = a.threads
+    {
+        // SAFETY: as above, nothing else runs yet.
+        unsafe { crate::train::use_threads(usize::from(n)) };
+    }
     match run(cli) {
         Ok(code) => code,
         Err(e) => {

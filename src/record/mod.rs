@@ -205,6 +205,9 @@ pub(crate) struct WorkloadInfo {
     pub(crate) parameters: usize,
     pub(crate) flops_per_step: f64,
     pub(crate) samples_per_step: usize,
+    /// CPU threads the steps ran on (`--threads`, `RAYON_NUM_THREADS`, else physical cores).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) threads: Option<usize>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -34,9 +34,12 @@ pub(crate) fn headline(m: &Measurement) -> Vec<(String, String)> {
         push(
             "Workload",
             format!(
-                "{} on {}, batch {}, {} parameters, {} steps after {} warm-up",
+                "{} on {}{}, batch {}, {} parameters, {} steps after {} warm-up",
                 w.config.kind.as_str(),
                 w.device,
+                w.threads
+                    .map(|n| format!(" ({n} thread{})", if n == 1 { "" } else { "s" }))
+                    .unwrap_or_default(),
                 w.config.batch_size,
                 sig4(w.parameters as f64),
                 count(m.steps),

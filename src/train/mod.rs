@@ -17,7 +17,7 @@ use crate::units::Duration;
 
 pub use crate::platform::keep_freed_memory;
 pub(crate) use run::{check_fits, train};
-pub use stepper::{StepFacts, Stepper, limit_candle_spinning};
+pub use stepper::{StepFacts, Stepper, limit_candle_spinning, use_threads};
 
 /// What to train, for how long, and how to measure it.
 #[derive(Clone, Debug)]

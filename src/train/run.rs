@@ -102,6 +102,7 @@ pub(crate) fn train(
         parameters: facts.parameters,
         flops_per_step: facts.flops_per_step,
         samples_per_step: facts.samples_per_step,
+        threads: Some(facts.threads),
     });
     m.cpu_seconds = sensor::cputime::self_cpu_seconds();
     Ok(m)

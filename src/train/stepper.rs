@@ -39,6 +39,18 @@ pub unsafe fn limit_candle_spinning() {
     }
 }
 
+/// Sets the training loop's thread count (`measure --threads`): rayon's and candle's, which
+/// both read it from the environment when their pools start.
+///
+/// # Safety
+/// Changes the environment: call it before any other thread runs (start of `main`).
+pub unsafe fn use_threads(n: usize) {
+    for var in ["RAYON_NUM_THREADS", "CANDLE_NUM_THREADS"] {
+        // SAFETY: the caller guarantees no other thread reads the environment now.
+        unsafe { std::env::set_var(var, n.to_string()) };
+    }
+}
+
 /// What a trainer's steps are made of, read once: the figures a report needs, available even
 /// while a step runs.
 #[derive(Clone, Copy, Debug)]
@@ -47,6 +59,8 @@ pub struct StepFacts {
     pub flops_per_step: f64,
     pub parameters: usize,
     pub tokens_per_step: Option<usize>,
+    /// Threads the steps run on.
+    pub threads: usize,
 }
 
 /// A trainer in the setting a training loop gives it: the memory it frees kept for reuse
@@ -79,6 +93,7 @@ impl Stepper {
             flops_per_step: trainer.flops_per_step(),
             parameters: trainer.parameters(),
             tokens_per_step: trainer.tokens_per_step(),
+            threads: pool.current_num_threads(),
         };
         Ok(Stepper {
             pool,
