@@ -67,5 +67,6 @@ fn checked_measurement(text: &str, shown: &str) -> Result<Report, InputError> {
         notes,
         budget: None,
         measurement: Some(r.measurement),
+        window_only: false,
     })
 }

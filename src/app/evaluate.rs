@@ -33,6 +33,7 @@ impl Evaluated {
             notes,
             budget,
             measurement: None,
+            window_only: false,
         }
     }
 

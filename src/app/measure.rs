@@ -277,6 +277,7 @@ pub(crate) fn measurement_report(
     reg: &Registry,
 ) -> anyhow::Result<Report> {
     let figures = m.figures();
+    let window_only = run.is_none();
     let (spec, used) = match run {
         Some(s) => {
             let used = plan_measured(&s, reg, figures, "--run")
@@ -311,6 +312,7 @@ pub(crate) fn measurement_report(
         );
     }
     report.measurement = Some(m);
+    report.window_only = window_only;
     Ok(report)
 }
 

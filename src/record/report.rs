@@ -36,6 +36,9 @@ pub struct Report {
     pub(crate) budget: Option<Verdict>,
     /// What was measured (`footprint measure`, or a measurement report checked).
     pub(crate) measurement: Option<Measurement>,
+    /// The estimates are of the measured window itself (`measure` without `--run`): they say
+    /// what the measurement says, so the terminal leaves them to the summary line.
+    pub(crate) window_only: bool,
 }
 
 impl Report {

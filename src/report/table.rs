@@ -150,6 +150,9 @@ use super::new_table;
 impl Exporter for TableExporter {
     fn render(&self, r: &Report) -> anyhow::Result<String> {
         let mut out = format!("footprint {}: {}\n", r.kind.as_str(), r.name);
+        // The measured window alone: its estimate repeats the measurement, and the summary
+        // line gives its CO2e; --explain shows the table and every assumption.
+        let brief_window = r.window_only && !self.explain;
         if let Some(d) = &r.description {
             out.push_str(d);
             out.push('\n');
@@ -160,11 +163,11 @@ impl Exporter for TableExporter {
         }
         if let Some(m) = &r.measurement {
             out.push_str(&super::measurement::people(m, self.explain));
-            if !r.estimates.is_empty() {
+            if !r.estimates.is_empty() && !brief_window {
                 out.push_str("\nWhat that means for the run:\n");
             }
         }
-        if !r.estimates.is_empty() {
+        if !r.estimates.is_empty() && !brief_window {
             let primary = r.primary();
             let mut t = new_table();
             let (header, rows) = figure_rows(
@@ -192,12 +195,21 @@ impl Exporter for TableExporter {
                 ));
             }
         }
-        if !r.assumptions.is_empty() {
+        let assumptions: Vec<&crate::record::Assumption> = r
+            .assumptions
+            .iter()
+            .filter(|a| {
+                use crate::record::Origin;
+                // The measurement's own figures, which its table above already gives.
+                !(brief_window && matches!(a.source, Origin::Measured | Origin::Modelled))
+            })
+            .collect();
+        if !assumptions.is_empty() {
             if self.explain {
                 out.push_str("\nAssumptions (inputs the run file did not give):\n");
                 let mut t = new_table();
                 t.set_header(vec!["Input", "Value", "Source"]);
-                for a in &r.assumptions {
+                for a in &assumptions {
                     let source = format!("{}: {}", a.source.as_str(), a.reference);
                     t.add_row(vec![a.input.clone(), assumption_value(a), source]);
                 }
@@ -207,7 +219,7 @@ impl Exporter for TableExporter {
                 out.push_str(
                     "\nAssumed, in the units the keys name (--explain shows the sources):\n",
                 );
-                for a in &r.assumptions {
+                for a in &assumptions {
                     out.push_str(&assumption_line(a));
                 }
             }
