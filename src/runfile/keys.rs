@@ -1,0 +1,75 @@
+//! The keys of each section of a run file: the contract of docs/run-format.md, in one place.
+
+pub(crate) const TOP: &[&str] = &[
+    "name",
+    "description",
+    "dataset",
+    "per_sample",
+    "compute",
+    "hardware",
+    "site",
+    "embodied",
+    "measured",
+    "budget",
+    "published",
+];
+pub(crate) const DATASET: &[&str] = &["samples", "sample_bytes", "epochs", "shards"];
+pub(crate) const SHARD: &[&str] = &["samples", "sample_bytes"];
+pub(crate) const PER_SAMPLE: &[&str] = &[
+    "cost_usd",
+    "energy_kwh",
+    "energy_j",
+    "scaling",
+    "reference_bytes",
+];
+pub(crate) const COMPUTE: &[&str] = &[
+    "flops",
+    "parameters",
+    "tokens",
+    "flops_per_sample",
+    "active_parameters",
+];
+pub(crate) const HARDWARE: &[&str] = &[
+    "device",
+    "count",
+    "utilization",
+    "power_w",
+    "hours",
+    "device_hours",
+    "host_power_w",
+    "price_usd_per_device_hour",
+];
+pub(crate) const SITE: &[&str] = &[
+    "carbon_intensity_g_per_kwh",
+    "region",
+    "pue",
+    "electricity_usd_per_kwh",
+    "carbon_price_usd_per_t",
+    "year",
+    "intensity_series",
+];
+pub(crate) const EMBODIED: &[&str] = &["kg_co2e_per_device", "lifetime_years"];
+pub(crate) const MEASURED: &[&str] = &["report", "same_workload"];
+pub(crate) const BUDGET: &[&str] = &["max_co2e_kg", "max_energy_kwh", "max_cost_usd"];
+pub(crate) const PUBLISHED: &[&str] = &[
+    "energy_kwh",
+    "co2e_kg",
+    "device_hours",
+    "cost_usd",
+    "tolerance",
+    "source",
+];
+
+/// Every section with its keys, for "`pue` belongs in [site]" hints.
+pub(crate) const ALL: &[(&str, &[&str])] = &[
+    ("", &["name", "description"]),
+    ("dataset", DATASET),
+    ("per_sample", PER_SAMPLE),
+    ("compute", COMPUTE),
+    ("hardware", HARDWARE),
+    ("site", SITE),
+    ("embodied", EMBODIED),
+    ("measured", MEASURED),
+    ("budget", BUDGET),
+    ("published", PUBLISHED),
+];
