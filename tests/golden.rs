@@ -165,3 +165,52 @@ fn profiles_list_and_show_as_recorded() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The README's sample outputs are the tool's output, at 80 columns: each block that follows a
+/// `<!-- sample: ARGS -->` line starts with `$ footprint ARGS` and holds exactly what that
+/// command prints with `COLUMNS=80`. `FOOTPRINT_BLESS=1` rewrites them.
+#[test]
+fn readme_samples_are_the_current_output() {
+    let path = root().join("README.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut out = String::new();
+    let mut rest = text.as_str();
+    let mut drift = Vec::new();
+    let mut samples = 0;
+    while let Some(at) = rest.find("<!-- sample: ") {
+        let line_end = at + rest[at..].find('\n').unwrap();
+        let args = rest[at + "<!-- sample: ".len()..line_end]
+            .trim_end()
+            .trim_end_matches("-->")
+            .trim()
+            .to_string();
+        // The fenced block right after the marker.
+        let open = line_end + 1;
+        assert!(
+            rest[open..].starts_with("```\n"),
+            "a block follows `{args}`"
+        );
+        let body = open + 4;
+        let close = body + rest[body..].find("\n```").unwrap() + 1;
+        let argv: Vec<&str> = args.split_whitespace().collect();
+        let r = common::run_env(&argv, &[("COLUMNS", "80")]);
+        let expected = format!("$ footprint {args}\n{}", r.stdout);
+        if rest[body..close] != expected {
+            drift.push(args.clone());
+        }
+        out.push_str(&rest[..body]);
+        out.push_str(&expected);
+        rest = &rest[close..];
+        samples += 1;
+    }
+    out.push_str(rest);
+    assert!(samples >= 3, "the README keeps its samples");
+    if std::env::var_os("FOOTPRINT_BLESS").is_some() {
+        std::fs::write(&path, out).unwrap();
+        return;
+    }
+    assert!(
+        drift.is_empty(),
+        "README samples differ from the output (record with FOOTPRINT_BLESS=1): {drift:?}"
+    );
+}

@@ -10,6 +10,12 @@ use crate::units::{
 
 /// Headline lines: (label, value).
 pub(crate) fn headline(m: &Measurement) -> Vec<(String, String)> {
+    headline_rows(m, true)
+}
+
+/// The headline rows; without `detail`, the rate and per-FLOP figures and the sampler's own
+/// statistics are left out (the terminal's short form; JSON and `--explain` keep them).
+fn headline_rows(m: &Measurement, detail: bool) -> Vec<(String, String)> {
     let mut rows = Vec::new();
     let quality = m.quality.as_str();
     let mut push = |k: &str, v: String| rows.push((k.to_string(), v));
@@ -69,10 +75,10 @@ pub(crate) fn headline(m: &Measurement) -> Vec<(String, String)> {
     if let Some(x) = m.joules_per_sample {
         push("Energy per sample", format!("{} J ({quality})", sig4(x)));
     }
-    if let Some(x) = m.flops_per_second {
+    if let Some(x) = m.flops_per_second.filter(|_| detail) {
         push("Achieved", human_flop_rate(FlopRate::from_flop_per_s(x)));
     }
-    if let Some(x) = m.joules_per_flop {
+    if let Some(x) = m.joules_per_flop.filter(|_| detail) {
         push("Energy per FLOP", format!("{} pJ", sig4(x * 1e12)));
     }
     if let Some(t) = &m.time_resolved {
@@ -91,6 +97,9 @@ pub(crate) fn headline(m: &Measurement) -> Vec<(String, String)> {
         );
     }
     let sm = &m.sampler;
+    if !detail {
+        return rows;
+    }
     push(
         "Sampler",
         format!(
@@ -184,7 +193,7 @@ pub(crate) fn notes(m: &Measurement) -> Vec<String> {
 /// sensor gave everything (the headline's energy names it) unless `explain` asks for it.
 pub(crate) fn people(m: &Measurement, explain: bool) -> String {
     let mut t = super::new_table();
-    for (k, v) in headline(m) {
+    for (k, v) in headline_rows(m, explain) {
         t.add_row(vec![k, v]);
     }
     let mut out = format!("{t}\n");

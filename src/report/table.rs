@@ -238,13 +238,28 @@ impl Exporter for TableExporter {
         if r.kind != ReportKind::Check {
             out.push_str(&budget(r));
         }
-        if let Some(line) = summary_line(r) {
+        // The answer last: a check's verdict, else the primary estimate in one line.
+        let last = match (&r.budget, r.kind) {
+            (Some(v), ReportKind::Check) => Some(verdict_line(v)),
+            _ => summary_line(r),
+        };
+        if let Some(line) = last {
             out.push('\n');
             out.push_str(&line);
             out.push('\n');
         }
         Ok(out)
     }
+}
+
+/// A verdict on one line a person can paste: `PASS: CO2e 7.492 kg ≤ limit 10 kg; …`.
+fn verdict_line(v: &crate::record::Verdict) -> String {
+    let lines: Vec<String> = verdict_lines(v).into_iter().map(|(l, _)| l).collect();
+    format!(
+        "{}: {}",
+        if v.ok { "PASS" } else { "FAIL" },
+        lines.join("; ")
+    )
 }
 
 /// The budget verdict, when the report has one.

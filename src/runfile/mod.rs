@@ -193,6 +193,9 @@ pub(crate) struct Budget {
 pub struct RunSpec {
     /// The file as the user named it (for messages).
     pub(crate) file: String,
+    /// A measurement's own window, made by `measure` without `--run`: no file behind it, so
+    /// nothing can be added to it (no advice to give a price, say).
+    pub(crate) measured_window: bool,
     pub(crate) name: String,
     pub(crate) description: Option<String>,
     pub(crate) dataset: Option<Dataset>,
@@ -225,6 +228,7 @@ impl RunSpec {
         };
         RunSpec {
             file: "(command line)".to_string(),
+            measured_window: true,
             name,
             description: Some(
                 "the measured window itself, not extrapolated (give --run RUN.toml to extrapolate)"
@@ -336,6 +340,7 @@ pub fn parse(text: &str, file: &str, dir: &Path) -> Result<RunSpec, InputError> 
         .transpose()?;
 
     let spec = RunSpec {
+        measured_window: false,
         file: file.to_string(),
         name,
         description,

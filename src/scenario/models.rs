@@ -322,7 +322,7 @@ pub(super) fn cost_notes(b: &mut Builder<'_>, models: &[(ModelKind, Work)], site
             "site.electricity_usd_per_kwh is not added where a compute price is known: rental and per-sample prices include electricity".to_string(),
         );
     }
-    if !has_price && site.electricity_price.is_none() {
+    if !has_price && site.electricity_price.is_none() && !b.spec.measured_window {
         b.notes.push(
             "no price known: give hardware.price_usd_per_device_hour, per_sample.cost_usd or site.electricity_usd_per_kwh for a cost".to_string(),
         );
