@@ -382,7 +382,7 @@ pub(crate) fn from_sampler(
     let (energy, counted, source, quality) = total(&out.devices);
     if window < 2.0 * out.interval.seconds() {
         notices.push(format!(
-            "the measured window ({window:.3} s) is shorter than two sampling intervals ({} ms): its power and energy are dominated by timing noise; measure longer (--steps, --duration) for figures to rely on",
+            "the measured window ({window:.3} s) is shorter than two sampling intervals ({} ms): its figures are mostly timing noise; measure longer",
             crate::units::sig4(out.interval.seconds() * 1e3)
         ));
     }

@@ -29,10 +29,7 @@ impl RaplSensor {
     /// or unreadable (with the reason).
     pub(crate) fn discover(root: &Path) -> Result<Vec<RaplSensor>, String> {
         let entries = std::fs::read_dir(root).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => format!(
-                "{} not present (no RAPL on this machine or kernel)",
-                root.display()
-            ),
+            std::io::ErrorKind::NotFound => format!("no {} here (not present)", root.display()),
             _ => format!("cannot list {}: {e}", root.display()),
         })?;
         let mut zones: Vec<PathBuf> = Vec::new();
