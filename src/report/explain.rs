@@ -29,12 +29,11 @@ impl Render for Explanation {
                     self.key
                 );
                 for d in &self.defaults {
-                    out.push_str(&format!(
-                        "| {} | {} | {} |\n",
-                        d.when.replace('|', "\\|"),
+                    out.push_str(&super::markdown::table_row(&[
+                        d.when.clone(),
                         range(d),
-                        d.basis.replace('|', "\\|")
-                    ));
+                        d.basis.clone(),
+                    ]));
                 }
                 Ok(out)
             }

@@ -7,7 +7,7 @@ pub(crate) struct MarkdownExporter;
 /// Escapes what would break a table cell.
 /// Text from a file or the environment, made inert in Markdown: no raw HTML (`<img>`,
 /// `<details>` of its own), no table breaks, no control characters.
-fn text(s: &str) -> String {
+pub(super) fn text(s: &str) -> String {
     crate::error::printable(&s.replace(['\n', '\r'], " "))
         .replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -18,7 +18,7 @@ fn cell(s: &str) -> String {
     text(s).replace('|', "\\|")
 }
 
-fn table_row(cells: &[String]) -> String {
+pub(super) fn table_row(cells: &[String]) -> String {
     format!(
         "| {} |\n",
         cells

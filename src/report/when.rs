@@ -149,18 +149,18 @@ impl Render for WhenView<'_> {
                 out
             }
             Format::Markdown => {
-                let line = |c: &[String]| format!("| {} |\n", c.join(" | ").replace('\n', " "));
-                let mut out = format!("### {}\n\n{}\n\n", title(p), context(p));
-                out.push_str(&line(&header));
-                out.push_str(&line(&vec!["---".to_string(); header.len()]));
+                use super::markdown::{table_row, text};
+                let mut out = format!("### {}\n\n{}\n\n", text(&title(p)), text(&context(p)));
+                out.push_str(&table_row(&header));
+                out.push_str(&table_row(&vec!["---".to_string(); header.len()]));
                 for r in &rows {
-                    out.push_str(&line(r));
+                    out.push_str(&table_row(r));
                 }
                 out.push('\n');
                 for n in &p.notes {
-                    out.push_str(&format!("- {n}\n"));
+                    out.push_str(&format!("- {}\n", text(n)));
                 }
-                out.push_str(&format!("\n{}\n", summary(p)));
+                out.push_str(&format!("\n{}\n", text(&summary(p))));
                 out
             }
             Format::Html => {
