@@ -7,20 +7,20 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use footprint::impact::{
+use footprint::bench::Registry;
+use footprint::bench::{CarbonIntensity, Duration, Power};
+use footprint::bench::{
     DeviceTime, DeviceUse, Inputs, Model, ModelKind, Scenario, Scratch, Site, Work, evaluate,
     evaluate_into,
 };
-use footprint::profiles::Registry;
-use footprint::units::{CarbonIntensity, Duration, Power};
-use footprint::{runfile, scenario};
+use footprint::bench::{build_scenario, parse_run_file};
 
 const LAPTOP: &str = include_str!("../examples/laptop-finetune.toml");
 const GPT3: &str = include_str!("../examples/published/reproduction/gpt3-patterson.toml");
 
 fn built(text: &str, reg: &Registry) -> Scenario {
-    let s = runfile::parse(text, "bench.toml", Path::new(".")).unwrap();
-    scenario::build(&s, reg, None).unwrap().scenario
+    let s = parse_run_file(text, "bench.toml", Path::new(".")).unwrap();
+    build_scenario(&s, reg, None).unwrap().scenario
 }
 
 /// A duration-model scenario from plain numbers, as a sweep would make them.
@@ -118,12 +118,12 @@ fn benches(c: &mut Criterion) {
     // through the same pipeline as `estimate`, in parallel.
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let run = root.join("examples/laptop-finetune.toml");
-    let axes = footprint::app::sweep::Axes {
+    let axes = footprint::bench::Axes {
         devices: vec!["all".to_string()],
         regions: vec!["all".to_string()],
         ..Default::default()
     };
-    let options = footprint::app::sweep::sweep(&run, None, &axes, None)
+    let options = footprint::bench::sweep(&run, None, &axes, None)
         .unwrap()
         .rows
         .len();
@@ -132,7 +132,7 @@ fn benches(c: &mut Criterion) {
     g.throughput(criterion::Throughput::Elements(options as u64));
     g.bench_function(
         format!("all devices x all regions ({options} options, ranged)"),
-        |b| b.iter(|| footprint::app::sweep::sweep(black_box(&run), None, &axes, None).unwrap()),
+        |b| b.iter(|| footprint::bench::sweep(black_box(&run), None, &axes, None).unwrap()),
     );
     g.finish();
 }

@@ -6,10 +6,10 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use footprint::intensity::Basis;
-use footprint::intensity::parse::parse;
-use footprint::intensity::plan::{Job, candidates, pick};
-use footprint::units::{CarbonIntensity, Duration, Energy};
+use footprint::bench::Basis;
+use footprint::bench::parse_intensity as parse;
+use footprint::bench::{CarbonIntensity, Duration, Energy};
+use footprint::bench::{Job, candidates, pick};
 
 /// A year from 2024-01-01 at 5-minute steps: a daily swing and a weekly one, as a wind- and
 /// solar-heavy grid shows.

@@ -11,7 +11,7 @@ use std::hint::black_box;
 
 use candle_core::{Device, Tensor, Var};
 use criterion::{Criterion, criterion_group, criterion_main};
-use footprint::train::ops;
+use footprint::bench::ops;
 
 const ROWS: usize = 1024;
 const D: usize = 128;
@@ -29,7 +29,7 @@ fn randn(shape: &[usize]) -> Tensor {
 fn benches(c: &mut Criterion) {
     // As in the training loop: freed buffers are reused, not unmapped and faulted in again
     // (without this the page faults are most of every figure here).
-    footprint::train::keep_freed_memory();
+    footprint::bench::keep_freed_memory();
     let mut g = c.benchmark_group("gelu fwd+bwd, 1024 x 512");
     let x = Var::from_tensor(&randn(&[ROWS, 4 * D])).unwrap();
     let probe = randn(&[ROWS, 4 * D]);

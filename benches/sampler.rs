@@ -6,11 +6,11 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use footprint::measure::sampler::Track;
-use footprint::measure::sensor::Sensor;
-use footprint::measure::sensor::cputime::{CpuModel, Scope};
-use footprint::measure::sensor::synthetic::{Shape, SyntheticSensor};
-use footprint::profiles::Registry;
+use footprint::bench::Registry;
+use footprint::bench::Sensor;
+use footprint::bench::Track;
+use footprint::bench::{CpuModel, Scope};
+use footprint::bench::{Shape, SyntheticSensor};
 
 fn benches(c: &mut Criterion) {
     let reg = Registry::embedded();

@@ -88,7 +88,7 @@ impl<T> std::fmt::Debug for Param<T> {
 
 /// What a range means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Spread {
+pub(crate) enum Spread {
     /// Hard bounds (a range the user gave): the outputs' extremes over every corner.
     Bound,
     /// A default's plausible spread (from published evidence): independent of the others, so
@@ -98,7 +98,7 @@ pub enum Spread {
 
 /// Low, central and high value of an input, in its canonical unit.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct InputRange {
+pub(crate) struct InputRange {
     pub low: f64,
     pub central: f64,
     pub high: f64,
@@ -113,12 +113,12 @@ pub struct Inputs {
 
 impl Inputs {
     /// Adds an input known within `[low, high]`, most likely `central`.
-    pub fn range<T: Quantity>(&mut self, low: T, central: T, high: T) -> Param<T> {
+    pub(crate) fn range<T: Quantity>(&mut self, low: T, central: T, high: T) -> Param<T> {
         self.add(low, central, high, Spread::Bound)
     }
 
     /// Adds an input whose value is a default with a plausible spread (see [`Spread`]).
-    pub fn uncertain<T: Quantity>(&mut self, low: T, central: T, high: T) -> Param<T> {
+    pub(crate) fn uncertain<T: Quantity>(&mut self, low: T, central: T, high: T) -> Param<T> {
         self.add(low, central, high, Spread::Uncertain)
     }
 
@@ -142,7 +142,7 @@ impl Inputs {
         self.range(v, v, v)
     }
 
-    pub fn get<T: Quantity>(&self, p: Param<T>) -> InputRange {
+    pub(crate) fn get<T: Quantity>(&self, p: Param<T>) -> InputRange {
         self.ranges[p.idx]
     }
 }
@@ -169,7 +169,7 @@ pub enum ModelKind {
 }
 
 impl ModelKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ModelKind::Measured => "measured",
             ModelKind::Calibrated => "calibrated",
@@ -368,7 +368,7 @@ outputs! {
 
 /// A value with its low and high ends over the input ranges.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Band<T> {
+pub(crate) struct Band<T> {
     pub low: T,
     pub central: T,
     pub high: T,
@@ -386,16 +386,8 @@ pub struct Estimate {
 }
 
 impl Estimate {
-    pub fn band<T>(&self, f: impl Fn(&Outputs) -> T) -> Band<T> {
-        Band {
-            low: f(&self.low),
-            central: f(&self.central),
-            high: f(&self.high),
-        }
-    }
-
-    /// Same, for a figure a model may not have.
-    pub fn opt_band<T>(&self, f: impl Fn(&Outputs) -> Option<T>) -> Option<Band<T>> {
+    /// One figure's low, central and high values, for a figure a model may not have.
+    pub(crate) fn opt_band<T>(&self, f: impl Fn(&Outputs) -> Option<T>) -> Option<Band<T>> {
         Some(Band {
             low: f(&self.low)?,
             central: f(&self.central)?,
@@ -525,7 +517,7 @@ fn eval(m: &Model, site: &Site, emb: Option<&Embodied>, p: &Point<'_>) -> Output
 /// CodeCarbon row use these, so that each agrees with the report's central estimate: the same
 /// products as the estimate's evaluation, at one point.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct SiteRates {
+pub(crate) struct SiteRates {
     /// Facility energy per unit of device energy.
     pub pue: f64,
     pub intensity: CarbonIntensity,
@@ -538,14 +530,14 @@ pub struct SiteRates {
 
 /// Device energy and time so far, at a site's rates.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct AtSite {
+pub(crate) struct AtSite {
     pub energy: Energy,
     pub co2e: Mass,
     pub cost: Option<Money>,
 }
 
 impl SiteRates {
-    pub fn apply(&self, device_energy: Energy, device_time: Duration) -> AtSite {
+    pub(crate) fn apply(&self, device_energy: Energy, device_time: Duration) -> AtSite {
         let energy = device_energy * self.pue;
         let cost = match (self.device_price, self.electricity_price) {
             (Some(p), _) => Some(device_time * p),
@@ -696,7 +688,7 @@ impl Outputs {
 impl Outputs {
     /// Whether every figure is a finite number (the calculator's inputs are bounded so that it
     /// is; this is the check that says so).
-    pub fn is_finite(&self) -> bool {
+    pub(crate) fn is_finite(&self) -> bool {
         let plain = [
             self.it_energy.raw(),
             self.energy.raw(),
@@ -718,14 +710,14 @@ impl Outputs {
 }
 
 impl Estimate {
-    pub fn is_finite(&self) -> bool {
+    pub(crate) fn is_finite(&self) -> bool {
         self.low.is_finite() && self.central.is_finite() && self.high.is_finite()
     }
 }
 
 /// The model a budget is checked against: the first of measured, calibrated, duration,
 /// compute, per-sample that is not advisory (an advisory one only when nothing else exists).
-pub fn primary(estimates: &[Estimate]) -> Option<&Estimate> {
+pub(crate) fn primary(estimates: &[Estimate]) -> Option<&Estimate> {
     estimates
         .iter()
         .filter(|e| !e.advisory)

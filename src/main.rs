@@ -1,5 +1,6 @@
-//! The `footprint` binary: everything happens in the library; see `footprint::cli`.
+//! The `footprint` binary: everything happens in the library (`footprint::main` is the `cli`
+//! module's entry point).
 
 fn main() {
-    std::process::exit(footprint::cli::main());
+    std::process::exit(footprint::main());
 }

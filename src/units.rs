@@ -10,7 +10,7 @@
 //! four significant digits are kept and thousands are separated, so `1289376 kWh` reads
 //! `1,289 MWh`.
 
-pub mod parse;
+pub(crate) mod parse;
 
 use std::fmt;
 use std::ops::{Add, AddAssign, Div, Mul, Sub};
@@ -22,6 +22,8 @@ macro_rules! quantity {
         #[derive(Clone, Copy, Debug, Default, PartialEq, PartialOrd)]
         pub struct $name(f64);
 
+        // Every quantity gets these; not every quantity needs each of them.
+        #[allow(dead_code)]
         impl $name {
             pub const ZERO: $name = $name(0.0);
 
@@ -33,19 +35,19 @@ macro_rules! quantity {
 
             /// The raw value in the canonical unit.
             #[doc = concat!("Canonical unit: ", $unit, ".")]
-            pub const fn raw(self) -> f64 {
+            pub(crate) const fn raw(self) -> f64 {
                 self.0
             }
 
-            pub fn is_finite(self) -> bool {
+            pub(crate) fn is_finite(self) -> bool {
                 self.0.is_finite()
             }
 
-            pub fn min(self, other: Self) -> Self {
+            pub(crate) fn min(self, other: Self) -> Self {
                 $name(self.0.min(other.0))
             }
 
-            pub fn max(self, other: Self) -> Self {
+            pub(crate) fn max(self, other: Self) -> Self {
                 $name(self.0.max(other.0))
             }
         }
@@ -115,25 +117,25 @@ quantity!(Flops, "floating-point operation");
 const J_PER_KWH: f64 = 3.6e6;
 const S_PER_HOUR: f64 = 3600.0;
 /// Hours in a year of 365.25 days: what "lifetime_years" means.
-pub const HOURS_PER_YEAR: f64 = 8766.0;
+pub(crate) const HOURS_PER_YEAR: f64 = 8766.0;
 
 impl Energy {
-    pub fn from_joules(j: f64) -> Self {
+    pub(crate) fn from_joules(j: f64) -> Self {
         Energy(j)
     }
     pub fn from_kwh(kwh: f64) -> Self {
         Energy(kwh * J_PER_KWH)
     }
-    pub fn from_millijoules(mj: f64) -> Self {
+    pub(crate) fn from_millijoules(mj: f64) -> Self {
         Energy(mj / 1e3)
     }
-    pub fn joules(self) -> f64 {
+    pub(crate) fn joules(self) -> f64 {
         self.0
     }
-    pub fn kwh(self) -> f64 {
+    pub(crate) fn kwh(self) -> f64 {
         self.0 / J_PER_KWH
     }
-    pub fn wh(self) -> f64 {
+    pub(crate) fn wh(self) -> f64 {
         self.0 / 3600.0
     }
 }
@@ -142,25 +144,25 @@ impl Power {
     pub fn from_watts(w: f64) -> Self {
         Power(w)
     }
-    pub fn watts(self) -> f64 {
+    pub(crate) fn watts(self) -> f64 {
         self.0
     }
 }
 
 impl Duration {
-    pub fn from_seconds(s: f64) -> Self {
+    pub(crate) fn from_seconds(s: f64) -> Self {
         Duration(s)
     }
     pub fn from_hours(h: f64) -> Self {
         Duration(h * S_PER_HOUR)
     }
-    pub fn from_years(y: f64) -> Self {
+    pub(crate) fn from_years(y: f64) -> Self {
         Duration::from_hours(y * HOURS_PER_YEAR)
     }
-    pub fn seconds(self) -> f64 {
+    pub(crate) fn seconds(self) -> f64 {
         self.0
     }
-    pub fn hours(self) -> f64 {
+    pub(crate) fn hours(self) -> f64 {
         self.0 / S_PER_HOUR
     }
 }
@@ -172,31 +174,28 @@ impl From<std::time::Duration> for Duration {
 }
 
 impl Mass {
-    pub fn from_kg(kg: f64) -> Self {
+    pub(crate) fn from_kg(kg: f64) -> Self {
         Mass(kg)
     }
-    pub fn from_grams(g: f64) -> Self {
+    pub(crate) fn from_grams(g: f64) -> Self {
         Mass(g / 1e3)
-    }
-    pub fn from_tonnes(t: f64) -> Self {
-        Mass(t * 1e3)
     }
     pub fn kg(self) -> f64 {
         self.0
     }
-    pub fn grams(self) -> f64 {
+    pub(crate) fn grams(self) -> f64 {
         self.0 * 1e3
     }
-    pub fn tonnes(self) -> f64 {
+    pub(crate) fn tonnes(self) -> f64 {
         self.0 / 1e3
     }
 }
 
 impl Money {
-    pub fn from_usd(usd: f64) -> Self {
+    pub(crate) fn from_usd(usd: f64) -> Self {
         Money(usd)
     }
-    pub fn usd(self) -> f64 {
+    pub(crate) fn usd(self) -> f64 {
         self.0
     }
 }
@@ -205,52 +204,40 @@ impl CarbonIntensity {
     pub fn from_g_per_kwh(g: f64) -> Self {
         CarbonIntensity(g)
     }
-    pub fn g_per_kwh(self) -> f64 {
-        self.0
-    }
 }
 
 impl EnergyPrice {
-    pub fn from_usd_per_kwh(p: f64) -> Self {
+    pub(crate) fn from_usd_per_kwh(p: f64) -> Self {
         EnergyPrice(p)
-    }
-    pub fn usd_per_kwh(self) -> f64 {
-        self.0
     }
 }
 
 impl TimePrice {
-    pub fn from_usd_per_hour(p: f64) -> Self {
+    pub(crate) fn from_usd_per_hour(p: f64) -> Self {
         TimePrice(p)
-    }
-    pub fn usd_per_hour(self) -> f64 {
-        self.0
     }
 }
 
 impl CarbonPrice {
-    pub fn from_usd_per_tonne(p: f64) -> Self {
+    pub(crate) fn from_usd_per_tonne(p: f64) -> Self {
         CarbonPrice(p)
-    }
-    pub fn usd_per_tonne(self) -> f64 {
-        self.0
     }
 }
 
 impl FlopRate {
-    pub fn from_flop_per_s(f: f64) -> Self {
+    pub(crate) fn from_flop_per_s(f: f64) -> Self {
         FlopRate(f)
     }
-    pub fn flop_per_s(self) -> f64 {
+    pub(crate) fn flop_per_s(self) -> f64 {
         self.0
     }
 }
 
 impl Flops {
-    pub fn from_count(f: f64) -> Self {
+    pub(crate) fn from_count(f: f64) -> Self {
         Flops(f)
     }
-    pub fn count(self) -> f64 {
+    pub(crate) fn count(self) -> f64 {
         self.0
     }
 }
@@ -320,7 +307,7 @@ impl Div<Duration> for Flops {
 
 /// `x` with about four significant digits and thousands separators: 1289.376 → "1,289",
 /// 553.07 → "553.1", 0.001234 → "0.001234". Trailing zeros are dropped ("10", not "10.00").
-pub fn sig4(x: f64) -> String {
+pub(crate) fn sig4(x: f64) -> String {
     if !x.is_finite() {
         return format!("{x}");
     }
@@ -339,7 +326,7 @@ pub fn sig4(x: f64) -> String {
 }
 
 /// Inserts `,` every three digits of the integer part of a plain decimal string.
-pub fn group_thousands(s: &str) -> String {
+pub(crate) fn group_thousands(s: &str) -> String {
     let (sign, rest) = match s.strip_prefix('-') {
         Some(r) => ("-", r),
         None => ("", s),
@@ -359,7 +346,7 @@ pub fn group_thousands(s: &str) -> String {
 }
 
 /// Energy for people: J below 1 Wh, Wh below 1 kWh, kWh below 1 MWh, MWh above.
-pub fn human_energy(e: Energy) -> String {
+pub(crate) fn human_energy(e: Energy) -> String {
     let kwh = e.kwh();
     let a = kwh.abs();
     if e.wh().abs() < 1.0 && e.joules() != 0.0 {
@@ -374,7 +361,7 @@ pub fn human_energy(e: Energy) -> String {
 }
 
 /// Mass of CO2e for people: µg, mg, g, kg, t, whichever keeps the number at or above 1.
-pub fn human_mass(m: Mass) -> String {
+pub(crate) fn human_mass(m: Mass) -> String {
     let kg = m.kg();
     let a = kg.abs();
     let g = m.grams().abs();
@@ -392,7 +379,7 @@ pub fn human_mass(m: Mass) -> String {
 }
 
 /// Money for people: US dollars with cents below 1,000 and whole dollars above.
-pub fn human_money(m: Money) -> String {
+pub(crate) fn human_money(m: Money) -> String {
     let usd = m.usd();
     if usd.abs() >= 1000.0 {
         format!("${}", group_thousands(&format!("{usd:.0}")))
@@ -404,7 +391,7 @@ pub fn human_money(m: Money) -> String {
 }
 
 /// Power for people: W below 1 kW, kW below 1 MW, MW above.
-pub fn human_power(p: Power) -> String {
+pub(crate) fn human_power(p: Power) -> String {
     let w = p.watts();
     let a = w.abs();
     if a < 1e3 {
@@ -417,7 +404,7 @@ pub fn human_power(p: Power) -> String {
 }
 
 /// Durations for people: seconds, minutes, hours or days, whichever reads best.
-pub fn human_duration(d: Duration) -> String {
+pub(crate) fn human_duration(d: Duration) -> String {
     let s = d.seconds();
     if s < 120.0 {
         format!("{} s", sig4(s))
@@ -431,7 +418,7 @@ pub fn human_duration(d: Duration) -> String {
 }
 
 /// A FLOP/s rate for people: GFLOP/s, TFLOP/s or PFLOP/s.
-pub fn human_flop_rate(r: FlopRate) -> String {
+pub(crate) fn human_flop_rate(r: FlopRate) -> String {
     let f = r.flop_per_s();
     if f < 1e12 {
         format!("{} GFLOP/s", sig4(f / 1e9))
@@ -501,7 +488,7 @@ mod tests {
         assert!((Energy::from_joules(3.6e6).kwh() - 1.0).abs() < 1e-12);
         assert_eq!(Duration::from_hours(2.0).seconds(), 7200.0);
         assert_eq!(Mass::from_grams(1.0).kg(), 0.001);
-        assert_eq!(Mass::from_tonnes(1.0).kg(), 1000.0);
+        assert_eq!(Mass::from_kg(1000.0).tonnes(), 1.0);
         assert_eq!(Energy::from_millijoules(1500.0).joules(), 1.5);
     }
 
@@ -515,7 +502,7 @@ mod tests {
         assert!((c.usd() - 0.2).abs() < 1e-12);
         let r = Duration::from_hours(10.0) * TimePrice::from_usd_per_hour(2.5);
         assert_eq!(r.usd(), 25.0);
-        let sc = Mass::from_tonnes(2.0) * CarbonPrice::from_usd_per_tonne(190.0);
+        let sc = Mass::from_kg(2000.0) * CarbonPrice::from_usd_per_tonne(190.0);
         assert_eq!(sc.usd(), 380.0);
         let t = Flops::from_count(1e15) / FlopRate::from_flop_per_s(1e12);
         assert_eq!(t.seconds(), 1000.0);

@@ -333,3 +333,22 @@ fn the_import_reader_reads_groups_and_paths() {
         "x"
     );
 }
+
+/// The crate's public surface is named in lib.rs alone: every module is private but the two
+/// hidden doors for the benches and the fuzz target, and `unreachable_pub` (denied in CI's
+/// clippy) keeps every other `pub` inside the crate `pub(crate)`.
+#[test]
+fn the_crate_root_opens_only_its_named_doors() {
+    let lib = std::fs::read_to_string(root().join("src/lib.rs")).unwrap();
+    let public: Vec<&str> = lib.lines().filter(|l| l.starts_with("pub ")).collect();
+    assert_eq!(
+        public,
+        ["pub mod fuzzing;", "pub use cli::main;", "pub mod bench {"],
+        "src/lib.rs exports more than main, bench and fuzzing"
+    );
+    let cargo = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    assert!(
+        cargo.contains("unreachable_pub = \"warn\""),
+        "Cargo.toml's [lints.rust] keeps unreachable_pub on"
+    );
+}

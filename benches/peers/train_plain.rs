@@ -8,8 +8,8 @@
 use std::time::Instant;
 
 use clap::Parser;
-use footprint::train::Stepper;
-use footprint::train::workload::{self, Kind};
+use footprint::bench::Stepper;
+use footprint::bench::workload::{self, Kind};
 
 #[derive(Parser)]
 struct Args {
@@ -28,7 +28,7 @@ fn main() {
     // The same setting as `footprint measure`'s loop: candle's workers park soon, the memory
     // policy and the step pool (`Stepper`).
     // SAFETY: the first thing main does: no other thread runs yet.
-    unsafe { footprint::train::limit_candle_spinning() };
+    unsafe { footprint::bench::limit_candle_spinning() };
     let a = Args::parse();
     let kind = match a.workload.as_str() {
         "transformer" => Kind::Transformer,

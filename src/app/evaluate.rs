@@ -12,7 +12,7 @@ use crate::runfile::{self, RunSpec};
 use crate::scenario::{self, Built, Extrapolation, MeasuredUse};
 
 /// A run evaluated: its estimates and everything the report says about them.
-pub struct Evaluated {
+pub(crate) struct Evaluated {
     pub(super) spec: RunSpec,
     pub estimates: Vec<Estimate>,
     built: Built,
@@ -20,7 +20,7 @@ pub struct Evaluated {
 
 impl Evaluated {
     /// The report of this run, for one command.
-    pub fn into_report(self, kind: ReportKind, budget: Option<budget::Verdict>) -> Report {
+    pub(crate) fn into_report(self, kind: ReportKind, budget: Option<budget::Verdict>) -> Report {
         let published = self.published_line();
         let mut notes = self.built.notes;
         notes.extend(published);
@@ -177,7 +177,7 @@ impl DeviceClass {
 ///   primary.
 ///
 /// Refused when neither applies. `what` names the input at fault in messages.
-pub fn plan_measured(
+pub(crate) fn plan_measured(
     spec: &RunSpec,
     reg: &Registry,
     figures: MeasuredFigures,
@@ -246,7 +246,7 @@ pub fn plan_measured(
 
 /// Builds and evaluates a parsed run with the measured figures given (or none). Refuses
 /// figures that overflow.
-pub fn evaluate(
+pub(crate) fn evaluate(
     spec: RunSpec,
     reg: &Registry,
     measured: Option<&MeasuredUse>,

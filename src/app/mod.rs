@@ -18,13 +18,13 @@ mod explain;
 mod measure;
 pub(crate) mod merge;
 mod plot;
-pub mod sweep;
+pub(crate) mod sweep;
 mod validate;
 pub(crate) mod when;
 
 pub(crate) use check::check;
 pub(crate) use estimate::estimate;
-pub use evaluate::{Evaluated, evaluate, plan_measured};
+pub(crate) use evaluate::{evaluate, plan_measured};
 pub(crate) use evaluate::{evaluate_run, read_measured};
 pub(crate) use explain::explain;
 pub(crate) use measure::{
@@ -43,7 +43,7 @@ pub(crate) const MAX_REPORT_BYTES: u64 = 64 << 20;
 /// `[measured]` section names, and each profile file under `--profiles`. No output may be one
 /// of them (a report written over the measurement it was computed from is lost for good). A
 /// run file that does not parse contributes itself only: the command reports why it fails.
-pub fn inputs_of(run: Option<&Path>, profiles: Option<&Path>) -> Vec<std::path::PathBuf> {
+pub(crate) fn inputs_of(run: Option<&Path>, profiles: Option<&Path>) -> Vec<std::path::PathBuf> {
     let mut inputs = Vec::new();
     if let Some(run) = run {
         inputs.push(run.to_path_buf());
@@ -66,6 +66,6 @@ pub fn inputs_of(run: Option<&Path>, profiles: Option<&Path>) -> Vec<std::path::
 }
 
 /// The embedded profiles, with the user's directory (`--profiles`) merged over them.
-pub fn registry(profiles: Option<&Path>) -> Result<Registry, InputError> {
+pub(crate) fn registry(profiles: Option<&Path>) -> Result<Registry, InputError> {
     Registry::with_user_dir(profiles)
 }

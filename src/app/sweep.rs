@@ -242,8 +242,8 @@ const CHUNK: usize = 1 << 16;
 /// What a ranking will show: the best `top` by `by`.
 #[derive(Clone, Copy, Debug)]
 pub struct Keep {
-    pub by: crate::record::Field,
-    pub top: usize,
+    pub(crate) by: crate::record::Field,
+    pub(crate) top: usize,
 }
 
 /// Keeps the rows a ranking by `keep` can show: its best `top`, and the cleanest, cheapest and

@@ -1,4 +1,8 @@
 //! The command line as clap sees it: commands, flags, their help and their value sets.
+//!
+//! The doc comments here are the `--help` text, where `[budget]` is the run file's notation for
+//! a section, not an intra-doc link.
+#![allow(rustdoc::broken_intra_doc_links)]
 
 use std::path::PathBuf;
 

@@ -6,8 +6,8 @@
 //! moment it covers is one number, and the integral over a span is a difference of prefix sums
 //! (O(log n) per span: a year at 5-minute steps plans in milliseconds).
 
-pub mod parse;
-pub mod plan;
+pub(crate) mod parse;
+pub(crate) mod plan;
 
 use crate::units::CarbonIntensity;
 

@@ -14,8 +14,8 @@
 
 pub(crate) mod placement;
 pub(crate) mod progress;
-pub mod sampler;
-pub mod sensor;
+pub(crate) mod sampler;
+pub(crate) mod sensor;
 pub(crate) mod textfile;
 mod track;
 mod wrap;

@@ -22,7 +22,7 @@ macro_rules! figures {
         /// One output figure of an estimate. Its `key` names it in JSON and CSV with its unit;
         /// its `label` names it for people.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        pub enum Field {
+        pub(crate) enum Field {
             $($variant,)*
         }
 

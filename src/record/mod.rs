@@ -23,12 +23,12 @@ use crate::error::InputError;
 use crate::impact::Estimate;
 
 pub(crate) use assumption::{AssumedValue, Assumption, ExplainedDefault, Explanation, Origin};
-pub use estimate::Field;
+pub(crate) use estimate::Field;
 pub(crate) use estimate::JsonBand;
 pub(crate) use estimate::{EstimateRecord, tidy};
-pub use report::{Report, ReportKind};
+pub(crate) use report::{Report, ReportKind};
 pub(crate) use sweep::{MARKED, best_row};
-pub use sweep::{Row, Sweep};
+pub(crate) use sweep::{Row, Sweep};
 pub(crate) use validation::{CaseCheck, FigureCheck, ValidationSummary};
 pub(crate) use verdict::{Basis, Check, Metric, Verdict};
 pub(crate) use when::{WhenPlan, WhenRow};
@@ -41,7 +41,7 @@ pub(crate) const REPORT_SCHEMA: u32 = 1;
 
 /// How a figure was obtained.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Quality {
+pub(crate) enum Quality {
     /// Differences of a hardware energy counter.
     #[serde(rename = "measured-counter")]
     MeasuredCounter,
@@ -66,7 +66,7 @@ impl Quality {
 /// What a sensor measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum DeviceKind {
+pub(crate) enum DeviceKind {
     Gpu,
     Cpu,
     Dram,
@@ -136,7 +136,7 @@ impl Status {
 /// What was measured: footprint's own training loop, or a command after `--`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Mode {
+pub(crate) enum Mode {
     Training,
     Command,
 }
@@ -220,7 +220,7 @@ pub(crate) struct SamplerStats {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PowerStats {
+pub(crate) struct PowerStats {
     pub(crate) min: f64,
     pub(crate) mean: f64,
     pub(crate) max: f64,
@@ -256,7 +256,7 @@ pub struct DeviceEnergy {
 
 /// Everything one measurement found.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Measurement {
+pub(crate) struct Measurement {
     pub(crate) schema_version: u32,
     pub(crate) status: Status,
     pub(crate) interrupted_by: Option<String>,
@@ -399,7 +399,7 @@ pub(crate) struct NodeRow {
 
 /// What one "sample" of the measured model is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Per {
+pub(crate) enum Per {
     /// A training sample: the measurement knows how many it processed.
     Sample,
     /// The whole measured run: a command measured without `--samples`.
@@ -417,26 +417,26 @@ impl Per {
 
 /// What the measured model takes from a measurement.
 #[derive(Clone, Debug, PartialEq)]
-pub struct MeasuredFigures {
-    pub joules_per_sample: f64,
-    pub samples_per_second: f64,
+pub(crate) struct MeasuredFigures {
+    pub(crate) joules_per_sample: f64,
+    pub(crate) samples_per_second: f64,
     /// Devices the measurement ran on.
-    pub devices: f64,
+    pub(crate) devices: f64,
     /// Which sensor produced the energy figure, and whether it is measured or modelled.
-    pub energy_source: String,
+    pub(crate) energy_source: String,
     /// What it ran on, for people.
-    pub device: String,
+    pub(crate) device: String,
     /// Whether the energy was modelled rather than read from hardware.
-    pub modelled: bool,
-    pub per: Per,
+    pub(crate) modelled: bool,
+    pub(crate) per: Per,
     /// Energy per FLOP and achieved FLOP/s of all devices together, when the FLOPs are known
     /// (footprint's own training loop): what a calibration uses.
-    pub joules_per_flop: Option<f64>,
-    pub flops_per_second: Option<f64>,
+    pub(crate) joules_per_flop: Option<f64>,
+    pub(crate) flops_per_second: Option<f64>,
     /// What was measured: footprint's training loop, or the user's own command.
-    pub mode: Mode,
+    pub(crate) mode: Mode,
     /// The GPUs whose energy was counted, by name; none for a CPU-only measurement.
-    pub gpus: Vec<String>,
+    pub(crate) gpus: Vec<String>,
 }
 
 impl Measurement {

@@ -6,7 +6,7 @@ use crate::impact::{Estimate, ModelKind};
 
 /// Which command a report comes from; it decides what the report leads with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReportKind {
+pub(crate) enum ReportKind {
     Estimate,
     Check,
     Measure,
@@ -24,7 +24,7 @@ impl ReportKind {
 
 /// Everything a report can say.
 #[derive(Clone, Debug)]
-pub struct Report {
+pub(crate) struct Report {
     /// What produced it.
     pub(crate) kind: ReportKind,
     pub(crate) name: String,

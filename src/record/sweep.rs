@@ -7,27 +7,27 @@ use crate::record::Field;
 /// One option: the values it set, and the run's primary estimate with them.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Row {
-    pub device: Option<String>,
-    pub region: Option<String>,
-    pub count: Option<u64>,
-    pub utilization: Option<f64>,
-    pub pue: Option<f64>,
-    pub epochs: Option<f64>,
-    pub price: Option<f64>,
-    pub model: ModelKind,
-    pub estimate: Estimate,
+    pub(crate) device: Option<String>,
+    pub(crate) region: Option<String>,
+    pub(crate) count: Option<u64>,
+    pub(crate) utilization: Option<f64>,
+    pub(crate) pue: Option<f64>,
+    pub(crate) epochs: Option<f64>,
+    pub(crate) price: Option<f64>,
+    pub(crate) model: ModelKind,
+    pub(crate) estimate: Estimate,
 }
 
 /// What a sweep found.
 #[derive(Clone, Debug)]
 pub struct Sweep {
-    pub name: String,
+    pub(crate) name: String,
     pub rows: Vec<Row>,
     /// What the reader should know about the ranking (a device ranked without evidence).
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
     /// How many options were evaluated; `rows` may hold only those a ranking shows (the best
     /// `--top` and the cleanest, cheapest and fastest), so that memory does not grow with them.
-    pub evaluated: usize,
+    pub(crate) evaluated: usize,
 }
 
 impl Row {

@@ -58,7 +58,7 @@ pub(crate) struct Check {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     pub(crate) ok: bool,
     pub(crate) checks: Vec<Check>,
     /// The model whose figures were checked.

@@ -26,11 +26,11 @@ use crate::impact::Estimate;
 use crate::record::Field;
 use crate::record::Verdict;
 use crate::record::{AssumedValue, Assumption};
-pub use crate::record::{Report, ReportKind};
+pub(crate) use crate::record::{Report, ReportKind};
 
 /// An output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     /// Aligned table for people (default).
     Table,
     /// JSON, schema 1 (docs/run-format.md).
@@ -76,7 +76,7 @@ pub(crate) fn terminal_width() -> Option<usize> {
 }
 
 /// Renders a report in one format.
-pub trait Exporter {
+pub(crate) trait Exporter {
     fn render(&self, report: &Report) -> anyhow::Result<String>;
 }
 
@@ -170,7 +170,7 @@ impl Render for Report {
     }
 }
 
-pub fn exporter(format: Format) -> Box<dyn Exporter> {
+pub(crate) fn exporter(format: Format) -> Box<dyn Exporter> {
     match format {
         Format::Table => Box::new(table::TableExporter { explain: false }),
         Format::Json => Box::new(json::JsonExporter),

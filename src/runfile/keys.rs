@@ -60,7 +60,7 @@ pub(crate) const PUBLISHED: &[&str] = &[
     "source",
 ];
 
-/// Every section with its keys, for "`pue` belongs in [site]" hints.
+/// Every section with its keys, for "`pue` belongs in `[site]`" hints.
 pub(crate) const ALL: &[(&str, &[&str])] = &[
     ("", &["name", "description"]),
     ("dataset", DATASET),

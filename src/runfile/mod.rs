@@ -142,7 +142,7 @@ pub(crate) struct Embodied {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Measured {
+pub(crate) struct Measured {
     /// As written in the file.
     pub(crate) report: In<String>,
     /// Resolved against the run file's directory.
@@ -204,7 +204,7 @@ pub struct RunSpec {
     pub(crate) hardware: Option<Hardware>,
     pub(crate) site: Site,
     pub(crate) embodied: Option<Embodied>,
-    pub measured: Option<Measured>,
+    pub(crate) measured: Option<Measured>,
     pub(crate) budget: Option<Budget>,
     pub(crate) published: Option<Published>,
 }

@@ -2,7 +2,7 @@
 //!
 //! serde's derive would give us the structs in a few lines, but not the errors users need:
 //! "run.toml:12: hardware.utilization: 1.2 is above 1 (...)" with the line of the value, and
-//! "unknown key `sampels` in [dataset] — did you mean `samples`?". So the run file is parsed by
+//! "unknown key `sampels` in `[dataset]` — did you mean `samples`?". So the run file is parsed by
 //! `toml` into its spanned tree (`DeTable`), and this module reads that tree key by key,
 //! turning byte spans into line numbers and type mismatches into plain sentences.
 

@@ -128,7 +128,7 @@ impl Builder<'_> {
 
 /// How a measurement's figures stand in for the run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Extrapolation {
+pub(crate) enum Extrapolation {
     /// J/sample × the run's samples: the measurement ran the run's own workload.
     PerSample,
     /// J/FLOP × the run's FLOPs (a calibration): the measurement ran another workload.

@@ -119,7 +119,7 @@ pub(super) fn calibrated_model(
     ))
 }
 
-/// The run's FLOPs as its [compute] section gives them.
+/// The run's FLOPs as its `[compute]` section gives them.
 pub(super) fn flop_source(
     b: &mut Builder<'_>,
     c: &crate::runfile::Compute,

@@ -17,7 +17,8 @@ use crate::units::Duration;
 
 pub use crate::platform::keep_freed_memory;
 pub(crate) use run::{check_fits, train};
-pub use stepper::{StepFacts, Stepper, limit_candle_spinning, use_threads};
+pub(crate) use stepper::{StepFacts, use_threads};
+pub use stepper::{Stepper, limit_candle_spinning};
 
 /// What to train, for how long, and how to measure it.
 #[derive(Clone, Debug)]

@@ -44,7 +44,7 @@ pub unsafe fn limit_candle_spinning() {
 ///
 /// # Safety
 /// Changes the environment: call it before any other thread runs (start of `main`).
-pub unsafe fn use_threads(n: usize) {
+pub(crate) unsafe fn use_threads(n: usize) {
     for var in ["RAYON_NUM_THREADS", "CANDLE_NUM_THREADS"] {
         // SAFETY: the caller guarantees no other thread reads the environment now.
         unsafe { std::env::set_var(var, n.to_string()) };

@@ -127,7 +127,7 @@ pub(crate) fn rows_per_task(width: usize) -> usize {
     (TASK / width.max(1)).max(1)
 }
 
-/// Σ f(a[i], b[i]) with eight partial sums, so that the loop vectorises (one running float sum
+/// `Σ f(a[i], b[i])` with eight partial sums, so that the loop vectorises (one running float sum
 /// cannot: float addition is not associative, and the compiler keeps its order).
 #[inline(always)]
 pub(crate) fn sum_zip(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32) -> f32 {

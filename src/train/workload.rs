@@ -25,7 +25,7 @@ pub use crate::record::{
 };
 
 impl Config {
-    pub fn mlp(batch_size: usize) -> Config {
+    pub(crate) fn mlp(batch_size: usize) -> Config {
         Config {
             kind: Kind::Mlp,
             batch_size,
@@ -41,7 +41,7 @@ impl Config {
         }
     }
 
-    pub fn transformer(batch_size: usize) -> Config {
+    pub(crate) fn transformer(batch_size: usize) -> Config {
         Config {
             kind: Kind::Transformer,
             batch_size,

@@ -22,7 +22,7 @@ fn digit_separators_ok(n: &str) -> bool {
 
 /// Splits "50kg", "1.2 MWh", "$400" into the number and its unit, as written (SI prefixes
 /// differ by case: `mWh` is milli, `MWh` mega).
-pub fn split_quantity(s: &str) -> Option<(f64, String)> {
+pub(crate) fn split_quantity(s: &str) -> Option<(f64, String)> {
     let t = s.trim();
     let (t, dollar) = match t.strip_prefix('$') {
         Some(rest) => (rest.trim(), true),
@@ -115,7 +115,7 @@ fn limit_value(s: &str, units: &[(&str, f64)], kind: &str) -> Result<f64, String
 }
 
 /// A CO2e limit: `50kg`, `0.5t`, `800g`.
-pub fn parse_mass(s: &str) -> Result<Mass, String> {
+pub(crate) fn parse_mass(s: &str) -> Result<Mass, String> {
     limit_value(
         s,
         &[
@@ -131,7 +131,7 @@ pub fn parse_mass(s: &str) -> Result<Mass, String> {
 }
 
 /// An energy limit: `120kWh`, `1.5MWh`, `500Wh`, `3.6MJ`, `J`, `kJ`.
-pub fn parse_energy(s: &str) -> Result<Energy, String> {
+pub(crate) fn parse_energy(s: &str) -> Result<Energy, String> {
     limit_value(
         s,
         &[
@@ -152,13 +152,13 @@ pub fn parse_energy(s: &str) -> Result<Energy, String> {
 }
 
 /// A money limit: `400usd`, `$400`, `400$`.
-pub fn parse_money(s: &str) -> Result<Money, String> {
+pub(crate) fn parse_money(s: &str) -> Result<Money, String> {
     limit_value(s, &[("usd", 1.0), ("$", 1.0)], "cost").map(Money::from_usd)
 }
 
 /// A duration: `30s`, `2m`, `1.5h`, `500ms`, plain seconds, or a sum of parts as clocks
 /// and `sleep` write them: `1h30m`, `2m 30s`, `1d2h`.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     let t = s.trim();
     let not_a_duration = || format!("'{t}' is not a duration: write 30s, 2m, 1h30m or 500ms");
     if t.is_empty() {

@@ -5,27 +5,27 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-pub fn bin() -> &'static str {
+pub(crate) fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_footprint")
 }
 
-pub fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-pub fn example(rel: &str) -> PathBuf {
+pub(crate) fn example(rel: &str) -> PathBuf {
     root().join("examples").join(rel)
 }
 
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 /// The binary started with `args`, stdin, stdout and stderr all null: for tests that signal
 /// or kill it mid-run and then read what it wrote.
-pub fn spawn_quiet(args: &[&str]) -> std::process::Child {
+pub(crate) fn spawn_quiet(args: &[&str]) -> std::process::Child {
     Command::new(bin())
         .args(args)
         .stdin(Stdio::null())
@@ -37,13 +37,13 @@ pub fn spawn_quiet(args: &[&str]) -> std::process::Child {
 
 /// Sends a signal (`-TERM`, `-INT`, `-KILL`…) to a process with the `kill` command.
 #[cfg(unix)]
-pub fn send_signal(pid: u32, sig: &str) {
+pub(crate) fn send_signal(pid: u32, sig: &str) {
     let sent = Command::new("kill").args([sig, &pid.to_string()]).status();
     assert!(sent.is_ok_and(|s| s.success()), "kill {sig} {pid}");
 }
 
 /// The exit code and the output of a finished command.
-pub fn finish(out: Output) -> Run {
+pub(crate) fn finish(out: Output) -> Run {
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -52,11 +52,11 @@ pub fn finish(out: Output) -> Run {
 }
 
 /// Runs `footprint ARGS` with no FOOTPRINT_PROFILES from the environment.
-pub fn run(args: &[&str]) -> Run {
+pub(crate) fn run(args: &[&str]) -> Run {
     run_in(args, &root())
 }
 
-pub fn run_in(args: &[&str], dir: &Path) -> Run {
+pub(crate) fn run_in(args: &[&str], dir: &Path) -> Run {
     let out = Command::new(bin())
         .args(args)
         .current_dir(dir)
@@ -67,7 +67,7 @@ pub fn run_in(args: &[&str], dir: &Path) -> Run {
     finish(out)
 }
 
-pub fn run_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+pub(crate) fn run_env(args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut c = Command::new(bin());
     c.args(args)
         .current_dir(root())
@@ -79,7 +79,7 @@ pub fn run_env(args: &[&str], env: &[(&str, &str)]) -> Run {
 }
 
 /// A fresh temporary directory for one test.
-pub fn tempdir(tag: &str) -> PathBuf {
+pub(crate) fn tempdir(tag: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!(
         "footprint-test-{tag}-{}-{:?}",
         std::process::id(),
@@ -93,20 +93,20 @@ pub fn tempdir(tag: &str) -> PathBuf {
 }
 
 /// Writes a run file into a temporary directory and returns its path.
-pub fn write_run(tag: &str, text: &str) -> PathBuf {
+pub(crate) fn write_run(tag: &str, text: &str) -> PathBuf {
     let d = tempdir(tag);
     let p = d.join("run.toml");
     std::fs::write(&p, text).unwrap();
     p
 }
 
-pub fn json(s: &str) -> serde_json::Value {
+pub(crate) fn json(s: &str) -> serde_json::Value {
     serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}):\n{s}"))
 }
 
 /// Asserts the run failed as invalid input: exit 2, one line on stderr containing every
 /// fragment, nothing on stdout, no panic.
-pub fn assert_input_error(r: &Run, fragments: &[&str]) {
+pub(crate) fn assert_input_error(r: &Run, fragments: &[&str]) {
     assert_eq!(r.code, 2, "exit code; stderr: {}", r.stderr);
     assert!(r.stdout.is_empty(), "nothing on stdout, got: {}", r.stdout);
     assert!(!r.stderr.contains("panicked"), "panic: {}", r.stderr);
@@ -126,7 +126,7 @@ pub fn assert_input_error(r: &Run, fragments: &[&str]) {
 /// the target's temporary directory, and returns that directory for `LD_LIBRARY_PATH`: the
 /// stand-ins for the GPU vendors' libraries. Uses `$CC`, else `cc` (the C compiler Rust links
 /// with on Linux).
-pub fn fake_library(src: &str, lib: &str) -> PathBuf {
+pub(crate) fn fake_library(src: &str, lib: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(lib);
     std::fs::create_dir_all(&dir).unwrap();
     let src = root().join("tests").join(src);
@@ -142,6 +142,6 @@ pub fn fake_library(src: &str, lib: &str) -> PathBuf {
 }
 
 /// A sensor's mean power over its window: `energy_j / duration_s` of a report's sensor.
-pub fn mean_w(sensor: &serde_json::Value) -> f64 {
+pub(crate) fn mean_w(sensor: &serde_json::Value) -> f64 {
     sensor["energy_j"].as_f64().unwrap() / sensor["duration_s"].as_f64().unwrap()
 }

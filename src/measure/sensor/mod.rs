@@ -9,11 +9,11 @@
 
 pub(crate) mod amdgpu;
 pub(crate) mod amdsmi;
-pub mod cputime;
+pub(crate) mod cputime;
 pub(crate) mod gaudi;
 pub(crate) mod nvml;
 pub(crate) mod rapl;
-pub mod synthetic;
+pub(crate) mod synthetic;
 
 use serde::Serialize;
 
