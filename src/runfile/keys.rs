@@ -73,3 +73,30 @@ pub(crate) const ALL: &[(&str, &[&str])] = &[
     ("budget", BUDGET),
     ("published", PUBLISHED),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::{ALL, SHARD, TOP};
+
+    /// A key declared here but read by no section reader would pass `check_keys` and then be
+    /// silently ignored: the user's figure would change nothing. Each declared key must appear
+    /// in a reading call (`.range("key"`, `.number("key"`, …) of the readers.
+    #[test]
+    fn every_declared_key_is_read_by_a_section_reader() {
+        let readers = [include_str!("sections.rs"), include_str!("mod.rs")].concat();
+        let calls = [
+            "range", "number", "whole", "string", "boolean", "table", "tables",
+        ];
+        let declared = ALL
+            .iter()
+            .flat_map(|(section, keys)| keys.iter().map(move |k| (*section, *k)))
+            .chain(SHARD.iter().map(|k| ("dataset.shards", *k)))
+            .chain(TOP.iter().map(|k| ("", *k)));
+        for (section, key) in declared {
+            let read = calls
+                .iter()
+                .any(|call| readers.contains(&format!(".{call}(\"{key}\"")));
+            assert!(read, "[{section}] {key} is declared but no reader reads it");
+        }
+    }
+}
