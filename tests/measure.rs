@@ -277,10 +277,14 @@ fn sigterm_during_training_still_writes_the_report() {
     let d = tempdir("sigterm-train");
     let out = d.join("r.json");
     let trace = d.join("t.jsonl");
+    // A count given: a 60 s run would otherwise spend its first seconds on the thread trial
+    // (the next test stops one there).
     let mut args = vec![
         "measure",
         "--duration",
         "60s",
+        "--threads",
+        "1",
         "-o",
         out.to_str().unwrap(),
         "--trace",
@@ -308,6 +312,54 @@ fn sigterm_during_training_still_writes_the_report() {
     assert_eq!(lines[0]["trace"], "footprint");
     assert!(lines.iter().any(|l| l["event"] == "mark"));
     assert_eq!(lines.last().unwrap()["event"], "stop");
+}
+
+/// A stop during the thread trial (a 60 s run tries counts first) ends the trial's child and
+/// the run with a report that says so, instead of killing footprint with its child running.
+#[test]
+#[cfg(unix)]
+fn sigterm_during_the_thread_trial_ends_the_run_with_a_report() {
+    if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
+        return; // one CPU: nothing to try, so no trial to stop
+    }
+    let d = tempdir("sigterm-trial");
+    let out = d.join("r.json");
+    let mut args = vec!["measure", "--duration", "60s", "-o", out.to_str().unwrap()];
+    args.extend_from_slice(SMALL);
+    let mut c = Command::new(bin());
+    c.args(&args)
+        .env_remove("RAYON_NUM_THREADS")
+        .env_remove("CANDLE_NUM_THREADS")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let child = c.spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(1000));
+    send_signal(child.id(), "-TERM");
+    let started = Instant::now();
+    let res = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the stop waited for the trials"
+    );
+    assert_eq!(
+        res.status.code(),
+        Some(143),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let m = &json(&std::fs::read_to_string(&out).unwrap())["measurement"];
+    assert_eq!(m["status"], "interrupted");
+    assert_eq!(m["interrupted_by"], "SIGTERM");
+    let choice = &m["workload"]["thread_choice"];
+    assert_eq!(choice["basis"], "default", "{choice}");
+    assert!(
+        choice["reason"]
+            .as_str()
+            .unwrap()
+            .contains("stopped by a signal"),
+        "{choice}"
+    );
 }
 
 #[test]
@@ -816,8 +868,113 @@ fn threads_are_chosen_and_reported() {
         "json",
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(json(&r.stdout)["measurement"]["workload"]["threads"], 1);
+    let w = &json(&r.stdout)["measurement"]["workload"];
+    assert_eq!(w["threads"], 1);
+    assert_eq!(w["thread_choice"]["basis"], "flag");
+    assert_eq!(w["thread_choice"]["reason"], "--threads 1");
     let r = run(&["measure", "--threads", "2", "--", "true"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("--threads"), "{}", r.stderr);
+    for (args, flag) in [
+        (&["measure", "--threads", "0"][..], "--threads"),
+        (&["measure", "--threads", "most"][..], "--threads"),
+        (
+            &["measure", "--threads", "2", "--prefer", "speed"][..],
+            "--prefer",
+        ),
+        (
+            &["measure", "--prefer", "speed", "--", "true"][..],
+            "--prefer",
+        ),
+    ] {
+        let r = run(args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(flag), "{args:?}: {}", r.stderr);
+    }
+}
+
+/// The training loop without these variables, so that its thread count is footprint's choice.
+fn measure_unset_threads(args: &[&str], env: &[(&str, &str)]) -> serde_json::Value {
+    let mut c = Command::new(bin());
+    c.args(args)
+        .current_dir(root())
+        .env_remove("FOOTPRINT_PROFILES")
+        .env_remove("RAYON_NUM_THREADS")
+        .env_remove("CANDLE_NUM_THREADS");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = c.stdin(Stdio::null()).output().expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    json(&String::from_utf8_lossy(&out.stdout))["measurement"]["workload"].clone()
+}
+
+/// `--threads auto` trains each count that can help in a child for a short window and keeps
+/// one that was tried; the report lists the trials, measured as the run is. Without a count,
+/// the environment's or the default's basis is said.
+#[test]
+fn thread_counts_are_tried_and_the_choice_is_in_the_report() {
+    let quick = [
+        "measure",
+        "--steps",
+        "3",
+        "--warmup",
+        "1",
+        "--no-progress",
+        "-f",
+        "json",
+    ];
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let w = measure_unset_threads(&[&quick[..], &["--threads", "auto"]].concat(), &[]);
+    let choice = &w["thread_choice"];
+    if cpus < 2 {
+        assert_eq!(choice["basis"], "default", "{choice}");
+        assert!(choice["reason"].as_str().unwrap().contains("only count"));
+        return;
+    }
+    assert_eq!(choice["basis"], "trial", "{choice}");
+    let trials = choice["trials"].as_array().expect("the trials are listed");
+    let tried: Vec<u64> = trials
+        .iter()
+        .map(|t| t["threads"].as_u64().unwrap())
+        .collect();
+    assert_eq!(tried[0], 1, "one thread is always tried: {tried:?}");
+    assert!(
+        tried.windows(2).all(|p| p[0] < p[1]) && tried.len() >= 2,
+        "{tried:?}"
+    );
+    assert!(*tried.last().unwrap() <= cpus as u64, "{tried:?}");
+    for t in trials {
+        assert!(t["samples_per_second"].as_f64().unwrap() > 0.0, "{t}");
+        assert!(t["joules_per_sample"].as_f64().unwrap() > 0.0, "{t}");
+        assert!(!t["energy_source"].as_str().unwrap().is_empty(), "{t}");
+    }
+    let chosen = w["threads"].as_u64().unwrap();
+    assert!(tried.contains(&chosen), "ran on {chosen}, tried {tried:?}");
+    // The rule: within 5 % of the best throughput, the lowest J/sample.
+    let best = trials
+        .iter()
+        .map(|t| t["samples_per_second"].as_f64().unwrap())
+        .fold(0.0, f64::max);
+    let pick = trials
+        .iter()
+        .filter(|t| t["samples_per_second"].as_f64().unwrap() >= 0.95 * best)
+        .min_by(|a, b| {
+            let j = |t: &&serde_json::Value| t["joules_per_sample"].as_f64().unwrap();
+            j(a).total_cmp(&j(b))
+        })
+        .unwrap();
+    assert_eq!(pick["threads"].as_u64(), Some(chosen), "{choice}");
+
+    let w = measure_unset_threads(&quick, &[("RAYON_NUM_THREADS", "1")]);
+    assert_eq!(w["threads"], 1);
+    assert_eq!(w["thread_choice"]["basis"], "environment");
+    assert_eq!(w["thread_choice"]["reason"], "RAYON_NUM_THREADS=1");
+    let w = measure_unset_threads(&quick, &[]);
+    assert_eq!(w["thread_choice"]["basis"], "default");
+    assert!(
+        w["thread_choice"]["trials"].is_null(),
+        "a short run is not tried"
+    );
 }

@@ -281,10 +281,16 @@ pub(super) struct MeasureArgs {
     /// Measured training steps (without this or --duration: 5 seconds of training).
     #[arg(long, conflicts_with = "duration")]
     pub(super) steps: Option<u64>,
-    /// CPU threads for the training loop (default: RAYON_NUM_THREADS, else the physical
-    /// cores). On some CPUs fewer threads train at a lower J/sample for little throughput.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
-    pub(super) threads: Option<u16>,
+    /// CPU threads for the training loop: N, or `auto` to try 1, the physical cores and the
+    /// logical CPUs for 2 s each first and keep the lowest J/sample within 5 % of the best
+    /// samples/s. Default: `auto` for a --duration of 1 min or more, else RAYON_NUM_THREADS or
+    /// the physical cores.
+    #[arg(long, value_name = "N|auto", value_parser = parse_threads)]
+    pub(super) threads: Option<ThreadsArg>,
+    /// What the thread trial keeps: the lowest J/sample at ≥ 95 % of the best samples/s
+    /// (energy), or the most samples/s (speed).
+    #[arg(long, value_enum)]
+    pub(super) prefer: Option<PreferArg>,
     /// Train for this long instead of a number of steps: 30s, 2m, 1h (default 5s).
     #[arg(long, value_parser = units::parse::parse_duration, value_name = "TIME")]
     pub(super) duration: Option<units::Duration>,
@@ -434,6 +440,43 @@ impl From<FormatArg> for Format {
             FormatArg::Markdown => Format::Markdown,
             FormatArg::Junit => Format::Junit,
             FormatArg::Html => Format::Html,
+        }
+    }
+}
+
+/// `--threads`: a count, or a trial.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum ThreadsArg {
+    Auto,
+    Count(u16),
+}
+
+fn parse_threads(s: &str) -> Result<ThreadsArg, String> {
+    if s.eq_ignore_ascii_case("auto") {
+        return Ok(ThreadsArg::Auto);
+    }
+    match s.parse::<u16>() {
+        Ok(n @ 1..=1024) => Ok(ThreadsArg::Count(n)),
+        _ => Err(format!(
+            "'{s}' is not a thread count: give 1 to 1024, or auto"
+        )),
+    }
+}
+
+/// `--prefer`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(super) enum PreferArg {
+    /// The lowest J/sample within 5 % of the best samples/s.
+    Energy,
+    /// The most samples/s.
+    Speed,
+}
+
+impl From<PreferArg> for crate::train::Prefer {
+    fn from(p: PreferArg) -> crate::train::Prefer {
+        match p {
+            PreferArg::Energy => crate::train::Prefer::Energy,
+            PreferArg::Speed => crate::train::Prefer::Speed,
         }
     }
 }

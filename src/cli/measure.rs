@@ -1,16 +1,20 @@
 //! `footprint measure`: flags to a measurement request, outputs checked before the run, and
 //! the measurement kept whatever happens to its outputs afterwards.
 
+use std::ffi::OsString;
 use std::io::Write;
+
+use clap::ValueEnum;
 use std::path::{Path, PathBuf};
 
-use super::args::MeasureArgs;
+use super::args::{MeasureArgs, PreferArg, ThreadsArg};
 use super::output::Plan;
 use super::{check_outputs, emit, flag_error, plan};
 use crate::app::{self, MeasureMode, MeasureOutcome, MeasureRequest};
 use crate::error::{EXIT_IO, EXIT_OK, printable, say, say_raw};
 use crate::files;
 use crate::measure;
+use crate::record::{ThreadBasis, ThreadChoice};
 use crate::report::{self, Format, Report};
 use crate::train::{self, workload};
 use crate::units;
@@ -18,6 +22,134 @@ use crate::units;
 /// How long the training loop trains, after its warm-up, when neither --steps nor --duration
 /// is given.
 const DEFAULT_TRAIN_SECONDS: f64 = 5.0;
+
+/// A `--duration` at least this long tries thread counts first unless told a count: the
+/// trials (2 s and a short warm-up per count) are then a few per cent of the run.
+const AUTO_TRIAL_MIN_SECONDS: f64 = 60.0;
+
+/// The variable that sets the training loop's threads, and its count, if one does (read as
+/// candle reads them: a whole number above zero).
+fn threads_from_env() -> Option<(&'static str, usize)> {
+    ["RAYON_NUM_THREADS", "CANDLE_NUM_THREADS"]
+        .into_iter()
+        .find_map(|var| {
+            let n = std::env::var(var).ok()?.trim().parse::<usize>().ok()?;
+            (n > 0).then_some((var, n))
+        })
+}
+
+/// How the training loop's thread count is set: `--threads N` (already applied by
+/// `cli::main`), the environment, a trial (`--threads auto`, `--prefer`, or a long
+/// `--duration`), or candle's default, each with the reason the report gives.
+fn thread_plan(
+    a: &MeasureArgs,
+    cuda: bool,
+    duration: Option<units::Duration>,
+    profiles: Option<&Path>,
+) -> anyhow::Result<train::ThreadPlan> {
+    let set = |basis, reason: String| {
+        train::ThreadPlan::Set(ThreadChoice {
+            basis,
+            reason,
+            trials: Vec::new(),
+        })
+    };
+    let asked = matches!(a.threads, Some(ThreadsArg::Auto)) || a.prefer.is_some();
+    if let Some(ThreadsArg::Count(n)) = a.threads {
+        if a.prefer.is_some() {
+            return Err(flag_error(
+                "--prefer",
+                "chooses among thread counts a trial tried; --threads N sets the count",
+            ));
+        }
+        return Ok(set(ThreadBasis::Flag, format!("--threads {n}")));
+    }
+    if cuda && asked {
+        let flag = if a.prefer.is_some() {
+            "--prefer"
+        } else {
+            "--threads"
+        };
+        return Err(flag_error(
+            flag,
+            "the thread trial tries CPU thread counts; a --cuda run trains on the GPU",
+        ));
+    }
+    if let Some((var, n)) = threads_from_env() {
+        if asked {
+            return Err(flag_error(
+                if a.prefer.is_some() {
+                    "--prefer"
+                } else {
+                    "--threads"
+                },
+                format!("{var}={n} sets the thread count; unset it to try counts"),
+            ));
+        }
+        return Ok(set(ThreadBasis::Environment, format!("{var}={n}")));
+    }
+    if cuda {
+        return Ok(set(
+            ThreadBasis::Default,
+            "the physical cores (candle's default; a --cuda run trains on the GPU)".to_string(),
+        ));
+    }
+    let counts = train::candidates();
+    let long = duration.is_some_and(|d| d.seconds() >= AUTO_TRIAL_MIN_SECONDS);
+    if counts.len() < 2 {
+        return Ok(set(
+            ThreadBasis::Default,
+            "the physical cores: the only count this machine can run".to_string(),
+        ));
+    }
+    if asked || long {
+        return Ok(train::ThreadPlan::Trial {
+            measure_flags: workload_flags(a, profiles),
+            prefer: a.prefer.unwrap_or(PreferArg::Energy).into(),
+        });
+    }
+    Ok(set(
+        ThreadBasis::Default,
+        format!(
+            "the physical cores; runs under 1 min are not tried (--threads auto tries {})",
+            train::listed(&counts)
+        ),
+    ))
+}
+
+/// The `footprint measure` flags that make a trial child train the same model as this run.
+fn workload_flags(a: &MeasureArgs, profiles: Option<&Path>) -> Vec<OsString> {
+    let mut flags: Vec<OsString> = Vec::new();
+    let mut push = |flag: &str, value: OsString| {
+        flags.push(flag.into());
+        flags.push(value);
+    };
+    let workload = a
+        .workload
+        .to_possible_value()
+        .map(|v| v.get_name().to_string());
+    push("--workload", workload.unwrap_or_default().into());
+    push("--seed", a.seed.to_string().into());
+    if let Some(lr) = a.lr {
+        push("--lr", lr.to_string().into());
+    }
+    let s = &a.sizes;
+    for (flag, value) in [
+        ("--batch-size", s.batch_size),
+        ("--width", s.width),
+        ("--depth", s.depth),
+        ("--seq-len", s.seq_len),
+        ("--heads", s.heads),
+    ] {
+        if let Some(v) = value {
+            push(flag, v.to_string().into());
+        }
+    }
+    if let Some(p) = profiles {
+        push("--profiles", p.as_os_str().to_owned());
+    }
+    flags
+}
 
 /// The workload configuration the flags ask for.
 fn workload_config(a: &MeasureArgs) -> anyhow::Result<workload::Config> {
@@ -39,7 +171,10 @@ fn workload_config(a: &MeasureArgs) -> anyhow::Result<workload::Config> {
 }
 
 /// What the measure flags ask for: the training loop or a command, checked for conflicts.
-fn measure_mode(a: &MeasureArgs) -> anyhow::Result<(MeasureMode, measure::Sampling)> {
+fn measure_mode(
+    a: &MeasureArgs,
+    profiles: Option<&Path>,
+) -> anyhow::Result<(MeasureMode, measure::Sampling)> {
     if a.interval_ms == 0 || a.interval_ms > 60_000 {
         return Err(flag_error("--interval-ms", "must be between 1 and 60000"));
     }
@@ -79,6 +214,7 @@ fn measure_mode(a: &MeasureArgs) -> anyhow::Result<(MeasureMode, measure::Sampli
                 steps: a.steps,
                 duration,
                 warmup: a.warmup,
+                threads: thread_plan(a, cuda.is_some(), duration, profiles)?,
                 cuda,
             }),
             sampling,
@@ -88,6 +224,7 @@ fn measure_mode(a: &MeasureArgs) -> anyhow::Result<(MeasureMode, measure::Sampli
     let given = [
         ("--cuda", a.cuda),
         ("--threads", a.threads.is_some()),
+        ("--prefer", a.prefer.is_some()),
         ("--steps", a.steps.is_some()),
         ("--duration", a.duration.is_some()),
     ];
@@ -269,7 +406,7 @@ pub(super) fn measure_cmd(a: &MeasureArgs, profiles: Option<&Path>) -> anyhow::R
             return run_unmeasured(a, &placement);
         }
     }
-    let (mode, sampling) = measure_mode(a)?;
+    let (mode, sampling) = measure_mode(a, profiles)?;
     let req = MeasureRequest {
         mode,
         sampling,

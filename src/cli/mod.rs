@@ -65,7 +65,7 @@ pub fn main() -> i32 {
     }
     if let Command::Measure(a) = &cli.command
         && a.command.is_empty()
-        && let Some(n) = a.threads
+        && let Some(args::ThreadsArg::Count(n)) = a.threads
     {
         // SAFETY: as above, nothing else runs yet.
         unsafe { crate::train::use_threads(usize::from(n)) };

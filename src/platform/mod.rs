@@ -117,6 +117,19 @@ pub(crate) fn leftover_children() -> Vec<i32> {
     Vec::new()
 }
 
+/// Threads this process runs now, where the platform can tell (Linux: `/proc/self/task`).
+/// Setting an environment variable is only sound while this is one.
+pub(crate) fn thread_count() -> Option<usize> {
+    #[cfg(target_os = "linux")]
+    {
+        std::fs::read_dir("/proc/self/task").ok().map(|d| d.count())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        None
+    }
+}
+
 #[cfg(all(unix, not(any(target_os = "linux", target_os = "macos"))))]
 pub(crate) fn descendants(_root: i32) -> Vec<i32> {
     Vec::new()

@@ -208,6 +208,45 @@ pub(crate) struct WorkloadInfo {
     /// CPU threads the steps ran on (`--threads`, `RAYON_NUM_THREADS`, else physical cores).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) threads: Option<usize>,
+    /// How that count was chosen, and why (older reports lack it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) thread_choice: Option<ThreadChoice>,
+}
+
+/// Where the training loop's thread count came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum ThreadBasis {
+    /// `--threads N`.
+    Flag,
+    /// `RAYON_NUM_THREADS` or `CANDLE_NUM_THREADS`.
+    Environment,
+    /// The physical cores, untried.
+    Default,
+    /// Each count that can help was trained for a short window before the run, and the one
+    /// with the lowest J/sample at ≥ 95 % of the best throughput kept (`--prefer speed`: the
+    /// best throughput).
+    Trial,
+}
+
+/// The training loop's thread count: how it was chosen, why, and the trials behind it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ThreadChoice {
+    pub(crate) basis: ThreadBasis,
+    /// Why, in words (printed by the terminal report).
+    pub(crate) reason: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) trials: Vec<ThreadTrial>,
+}
+
+/// One thread count's short training window before the run, measured as the run is.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ThreadTrial {
+    pub(crate) threads: usize,
+    pub(crate) samples_per_second: f64,
+    pub(crate) joules_per_sample: f64,
+    /// The energy source of the trial's figure (`rapl`, `cpu-model modelled`, …).
+    pub(crate) energy_source: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -2,11 +2,39 @@
 
 use comfy_table::CellAlignment;
 
-use crate::record::{Measurement, Status};
+use crate::record::{Measurement, Status, ThreadBasis, ThreadChoice};
 use crate::units::{
     Duration, Energy, FlopRate, Power, human_duration, human_energy, human_flop_rate, human_power,
     sig4,
 };
+
+/// The training loop's thread count and the trials behind it: "1 by trial (1: 15,680/s at
+/// 0.0003 J/sample; 2: …)"; with `detail`, the rule or reason in words as well.
+fn thread_line(threads: Option<usize>, t: &ThreadChoice, detail: bool) -> String {
+    let count = threads.map_or("?".to_string(), |n| n.to_string());
+    let trials: Vec<String> = t
+        .trials
+        .iter()
+        .map(|x| {
+            format!(
+                "{}: {}/s at {}",
+                x.threads,
+                sig4(x.samples_per_second),
+                human_energy(Energy::from_joules(x.joules_per_sample))
+            )
+        })
+        .collect();
+    let how = if detail || trials.is_empty() {
+        format!("{count}: {}", t.reason)
+    } else {
+        format!("{count} by trial")
+    };
+    if trials.is_empty() {
+        how
+    } else {
+        format!("{how} ({})", trials.join("; "))
+    }
+}
 
 /// Headline lines: (label, value).
 pub(crate) fn headline(m: &Measurement) -> Vec<(String, String)> {
@@ -52,6 +80,12 @@ fn headline_rows(m: &Measurement, detail: bool) -> Vec<(String, String)> {
                 count(m.warmup_steps)
             ),
         );
+    }
+    if let Some(t) = m.workload.as_ref().and_then(|w| w.thread_choice.as_ref())
+        && (detail || t.basis == ThreadBasis::Trial)
+    {
+        let threads = m.workload.as_ref().and_then(|w| w.threads);
+        push("Threads", thread_line(threads, t, detail));
     }
     if let Some(l) = &m.loss {
         push("Loss", format!("{:.4} → {:.4}", l.first, l.last));

@@ -10,6 +10,7 @@ mod adamw;
 pub mod ops;
 mod run;
 mod stepper;
+mod threads;
 mod vmath;
 pub mod workload;
 
@@ -19,6 +20,7 @@ pub use crate::platform::keep_freed_memory;
 pub(crate) use run::{check_fits, train};
 pub(crate) use stepper::{StepFacts, use_threads};
 pub use stepper::{Stepper, limit_candle_spinning};
+pub(crate) use threads::{Prefer, ThreadPlan, candidates, listed};
 
 /// What to train, for how long, and how to measure it.
 #[derive(Clone, Debug)]
@@ -28,4 +30,6 @@ pub(crate) struct TrainOptions {
     pub(crate) duration: Option<Duration>,
     pub(crate) warmup: u64,
     pub(crate) cuda: Option<usize>,
+    /// How the CPU thread count is set (before the run, or by a trial).
+    pub(crate) threads: ThreadPlan,
 }

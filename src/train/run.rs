@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use super::{StepFacts, Stepper, TrainOptions, workload};
+use super::{StepFacts, Stepper, ThreadPlan, TrainOptions, workload};
 use crate::error::MeasureError;
 use crate::measure::progress::{Progress, live_line};
 use crate::measure::sensor::cputime::{CpuModel, Scope};
@@ -56,7 +56,20 @@ pub(crate) fn train(
     common: &Common,
     reg: &Registry,
 ) -> anyhow::Result<Measurement> {
+    // First: a stop during the thread trial must end the run with a report, not kill it
+    // (installing handlers starts no thread).
     signal::install();
+    let thread_choice = match &opts.threads {
+        ThreadPlan::Set(choice) => choice.clone(),
+        ThreadPlan::Trial {
+            measure_flags,
+            prefer,
+        } => {
+            // SAFETY: the first thing the training run does: no sampler or candle pool has
+            // started, and `try_counts` checks where the platform can tell.
+            unsafe { super::threads::try_counts(measure_flags, *prefer) }
+        }
+    };
     let (device, device_label) = compute_device(opts.cuda)?;
     let built = workload::build(&opts.config, &device).map_err(|e| {
         MeasureError(format!(
@@ -103,6 +116,7 @@ pub(crate) fn train(
         flops_per_step: facts.flops_per_step,
         samples_per_step: facts.samples_per_step,
         threads: Some(facts.threads),
+        thread_choice: Some(thread_choice),
     });
     m.cpu_seconds = sensor::cputime::self_cpu_seconds();
     Ok(m)
