@@ -895,7 +895,7 @@ fn threads_are_chosen_and_reported() {
 
 /// The training loop without these variables, so that its thread count is footprint's choice.
 fn measure_unset_threads(args: &[&str], env: &[(&str, &str)]) -> serde_json::Value {
-    let mut c = Command::new(bin());
+    let mut c = std::process::Command::new(bin());
     c.args(args)
         .current_dir(root())
         .env_remove("FOOTPRINT_PROFILES")
@@ -904,7 +904,10 @@ fn measure_unset_threads(args: &[&str], env: &[(&str, &str)]) -> serde_json::Val
     for (k, v) in env {
         c.env(k, v);
     }
-    let out = c.stdin(Stdio::null()).output().expect("the binary runs");
+    let out = c
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("the binary runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
     json(&String::from_utf8_lossy(&out.stdout))["measurement"]["workload"].clone()
