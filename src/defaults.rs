@@ -159,6 +159,17 @@ pub(crate) const MOE_FACTOR: Default3 = Default3 {
     basis: "mixture-of-experts runs on the 6 x active x T basis, published before 2025: JetMoE-8B 15 %, Phi-3.5-MoE 19 % on H100, DeepSeek-V2 21 % on H800, Granite 3.0 1B/3B MoE 10 % (2024), against 20-31 % for dense runs of their size; DeepSeek-V3 35 % in FP8 (Dec 2024) at the top",
 };
 
+/// FP8 training against BF16 on the same device and model (end-to-end tokens/s): the
+/// utilization evidence above is BF16/FP16, measured against the BF16 peak, so an FP8 run's
+/// default is that times this speed-up. Matrix multiplies run at up to twice the rate; the
+/// rest of a step (attention's softmax, normalisation, communication, optimizer) does not.
+pub(crate) const FP8_FACTOR: Default3 = Default3 {
+    low: 1.15,
+    central: 1.35,
+    high: 1.65,
+    basis: "FP8 over BF16 throughput on H100, same model and devices, published before 2025: GPT-22B 1.15x (Megatron-LM issue 330, 2023), GPT-2 XL 1.33x (ROCm TransformerEngine issue 72, 2024), Llama-3-70B up to 1.37x (Fujii et al. 2024), GPT-175B about 1.4x with Transformer Engine (FP8-LM, Peng et al. 2023), GPT-13B 1.42x (Megatron-LM issue 396, 2023), Llama 3.1 405B 1.62x (torchtitan, 2024)",
+};
+
 /// `base` times an independent factor (`low`, `central`, `high`): centrals multiply, and the
 /// spreads add as root-sum-square in log space, as the calculator combines independent
 /// defaults (a benchmark ratio's spread and a run's do not compound at their extremes).
@@ -180,6 +191,8 @@ pub(crate) struct UtilizationBasis {
     /// The device's benchmark ratio to H100, when it scales the default.
     pub(crate) relative: Option<String>,
     pub(crate) moe: bool,
+    /// Trained in FP8: the default is multiplied by [`FP8_FACTOR`].
+    pub(crate) fp8: bool,
 }
 
 /// The utilization default for `count` devices of `acc` training a model of `parameters`
@@ -194,6 +207,7 @@ pub(crate) fn utilization(
     count: f64,
     parameters: Option<f64>,
     moe: bool,
+    fp8: bool,
     year: Option<u64>,
 ) -> (Default3, UtilizationBasis) {
     let (k, scale) = scale_factor(count);
@@ -212,6 +226,10 @@ pub(crate) fn utilization(
     }
     u.high = u.high.min(0.7);
     u.central = u.central.min(u.high);
+    // After the cap: against the BF16 peak an FP8 run can pass 0.7 (its own peak is twice).
+    if fp8 {
+        u = independent(u, (FP8_FACTOR.low, FP8_FACTOR.central, FP8_FACTOR.high));
+    }
     let relative = relative.filter(|_| generation != Generation::Tpu).map(|r| {
         format!(
             "x{} ({}-{}) against H100: {}, {}",
@@ -224,6 +242,7 @@ pub(crate) fn utilization(
             scale,
             relative,
             moe,
+            fp8,
         },
     )
 }
@@ -398,6 +417,11 @@ pub(crate) fn evidence(key: &str) -> Option<Vec<(String, Default3, bool)>> {
                 MOE_FACTOR,
                 true,
             ));
+            rows.push((
+                "trained in FP8 ([compute] precision = \"fp8\"), times the above".to_string(),
+                FP8_FACTOR,
+                true,
+            ));
             rows
         }
         "hardware.power_w" => vec![(
@@ -483,6 +507,23 @@ mod tests {
         }
     }
 
+    /// FP8 multiplies the default after the 0.7 cap, as an independent factor: ordered, wider,
+    /// and never past the FP8 peak (twice the BF16 one the utilization is measured against).
+    #[test]
+    fn fp8_defaults_are_ordered_faster_and_wider() {
+        let r = Registry::embedded();
+        for a in r.accelerators() {
+            for p in [Some(1e9), Some(8e9), Some(70e9), None] {
+                let (u, _) = utilization(a, 64.0, p, false, false, Some(2025));
+                let (f, why) = utilization(a, 64.0, p, false, true, Some(2025));
+                assert!(why.fp8);
+                assert!(f.low <= f.central && f.central <= f.high && f.high < 2.0, "{f:?}");
+                assert!((f.central / u.central - FP8_FACTOR.central).abs() < 1e-9);
+                assert!(f.high / f.low > u.high / u.low, "{} {f:?} {u:?}", a.name);
+            }
+        }
+    }
+
     #[test]
     fn every_accelerator_has_a_generation_and_ordered_defaults() {
         let r = Registry::embedded();
@@ -498,7 +539,7 @@ mod tests {
                         ]
                     })
                 {
-                    let (u, _) = utilization(a, count, p, moe, year);
+                    let (u, _) = utilization(a, count, p, moe, false, year);
                     assert!(
                         0.0 < u.low && u.low <= u.central && u.central <= u.high && u.high <= 0.7,
                         "{} {count}: {u:?}",

@@ -115,6 +115,19 @@ pub(crate) enum Family {
     Tpu,
 }
 
+impl Family {
+    /// Whether the family's devices have FP8 matrix units: `None` where it depends on the
+    /// model (CDNA 3 has them and CDNA 2 not; Gaudi 2 and 3 but not the first; TPUs by
+    /// generation), so a run's own word is taken.
+    pub(crate) fn has_fp8(self) -> Option<bool> {
+        match self {
+            Family::Hopper | Family::Ada | Family::Blackwell => Some(true),
+            Family::Pascal | Family::Volta | Family::Turing | Family::Ampere => Some(false),
+            Family::Cdna | Family::Gaudi | Family::Tpu => None,
+        }
+    }
+}
+
 /// How a profile price relates to the run's place.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum PriceMatch {

@@ -28,6 +28,7 @@ pub(crate) const COMPUTE: &[&str] = &[
     "tokens",
     "flops_per_sample",
     "active_parameters",
+    "precision",
 ];
 pub(crate) const HARDWARE: &[&str] = &[
     "device",

@@ -101,9 +101,33 @@ pub(crate) enum FlopsSpec {
     PerSample(In<RangeValue>),
 }
 
+/// The number format a run's matrix multiplies train in (`[compute] precision`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Precision {
+    /// BF16 or FP16 (the profiles' peak and the utilization evidence are in these).
+    Half,
+    /// FP8 (Transformer Engine and its kin): more FLOP/s from the same device.
+    Fp8,
+}
+
+impl Precision {
+    /// The names the key accepts.
+    pub(crate) const NAMES: [&'static str; 3] = ["bf16", "fp16", "fp8"];
+
+    pub(crate) fn parse(s: &str) -> Option<Precision> {
+        match s.to_ascii_lowercase().as_str() {
+            "bf16" | "fp16" => Some(Precision::Half),
+            "fp8" => Some(Precision::Fp8),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Compute {
     pub(crate) flops: FlopsSpec,
+    /// `precision`, when given (absent: BF16/FP16, what the defaults' evidence trained in).
+    pub(crate) precision: Option<In<Precision>>,
     pub(crate) line: usize,
 }
 

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use super::walk::Table;
 use super::{
-    Budget, Compute, Dataset, Embodied, FlopsSpec, Hardware, Measured, PerSample, Published,
-    RunSpec, Scaling, Shard, Site, YEARS, keys, rules,
+    Budget, Compute, Dataset, Embodied, FlopsSpec, Hardware, In, Measured, PerSample, Precision,
+    Published, RunSpec, Scaling, Shard, Site, YEARS, keys, rules,
 };
 use crate::error::InputError;
 
@@ -210,8 +210,30 @@ pub(super) fn compute(t: &Table<'_, '_>, ds: Option<&Dataset>) -> Result<Compute
             ));
         }
     };
+    let precision = match t.string("precision")? {
+        None => None,
+        Some(p) => match Precision::parse(&p.value) {
+            Some(value) => Some(In {
+                value,
+                line: p.line,
+                key: p.key,
+            }),
+            None => {
+                let hint = crate::suggest::nearest(&p.value, Precision::NAMES)
+                    .map_or(String::new(), |n| format!(" (did you mean \"{n}\"?)"));
+                return Err(t.key_error(
+                    "precision",
+                    format!(
+                        "\"{}\" is not a training precision{hint}: give \"bf16\", \"fp16\" or \"fp8\"",
+                        p.value
+                    ),
+                ));
+            }
+        },
+    };
     Ok(Compute {
         flops: spec,
+        precision,
         line: t.line(),
     })
 }

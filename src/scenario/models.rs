@@ -188,6 +188,7 @@ pub(super) fn compute_model(
             ),
         ));
     };
+    let fp8 = fp8_on(spec, c, acc)?;
     let peak_p = b.inputs.point(FlopRate::from_flop_per_s(peak.value));
     b.assume(
         "hardware.peak_flops",
@@ -212,7 +213,8 @@ pub(super) fn compute_model(
                 _ => (None, false),
             };
             let year = spec.site.year.as_ref().map(|y| y.value);
-            let (d, why) = crate::defaults::utilization(acc, n, parameters, moe, year);
+            let faster = fp8 == Fp8::Faster;
+            let (d, why) = crate::defaults::utilization(acc, n, parameters, moe, faster, year);
             let mut basis = d.basis.to_string();
             if let Some(r) = &why.relative {
                 basis.push_str(&format!("; {} {r}", acc.name));
@@ -223,6 +225,16 @@ pub(super) fn compute_model(
                     crate::defaults::MOE_FACTOR.low,
                     crate::defaults::MOE_FACTOR.high,
                     crate::defaults::MOE_FACTOR.basis
+                ));
+            }
+            if why.fp8 {
+                let f = crate::defaults::FP8_FACTOR;
+                basis.push_str(&format!("; FP8 x{}-x{}: {}", f.low, f.high, f.basis));
+            }
+            if fp8 == Fp8::NoEvidence {
+                basis.push_str(&format!(
+                    "; FP8 on {}: no published FP8-over-BF16 speed-up for its family, so the BF16 default",
+                    acc.name
                 ));
             }
             if year.is_none() {
@@ -249,6 +261,51 @@ pub(super) fn compute_model(
             device: device_use,
         },
     ))
+}
+
+/// What `[compute] precision = "fp8"` does to the utilization default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fp8 {
+    /// Not an FP8 run.
+    No,
+    /// FP8 on a family whose FP8 speed-up over BF16 is published: the default is multiplied.
+    Faster,
+    /// FP8 on a family without same-device FP8/BF16 evidence (AMD, Gaudi, TPU): the BF16
+    /// default is kept, and the basis says so (one 2024 port ran FP8 slower on MI300X).
+    NoEvidence,
+}
+
+/// Whether and how the run trains in FP8: on a device whose family has no FP8 tensor units it
+/// is refused, naming the key. A given `utilization` is taken as it is (achieved FLOP/s over
+/// the BF16 peak, so an FP8 run's already holds its speed-up); only the default changes.
+fn fp8_on(
+    spec: &crate::runfile::RunSpec,
+    c: &crate::runfile::Compute,
+    acc: &Accelerator,
+) -> Result<Fp8, InputError> {
+    let Some(p) = c
+        .precision
+        .as_ref()
+        .filter(|p| p.value == crate::runfile::Precision::Fp8)
+    else {
+        return Ok(Fp8::No);
+    };
+    let has = acc.family.and_then(|f| f.has_fp8());
+    if has == Some(false) {
+        return Err(spec.error_at(
+            p.line,
+            &p.key,
+            format!(
+                "{} has no FP8 tensor units (Hopper, Ada, Blackwell, MI300 and Gaudi 2 and later do): give \"bf16\" or an FP8 device",
+                acc.name
+            ),
+        ));
+    }
+    Ok(if has == Some(true) {
+        Fp8::Faster
+    } else {
+        Fp8::NoEvidence
+    })
 }
 
 /// Model 1, per-sample: samples (weighted by size when per byte) × energy and cost per sample.
