@@ -247,6 +247,32 @@ pub(crate) fn utilization(
     )
 }
 
+/// The spread of a device's published embodied figure: independent life-cycle assessments of
+/// the same GPU land up to 1.7 times above the manufacturer's own product carbon footprint
+/// (boundaries, data centre share of packaging and transport, memory yields).
+pub(crate) const EMBODIED_SPREAD: Default3 = Default3 {
+    low: 0.75,
+    central: 1.0,
+    high: 1.7,
+    basis: "independent figures for one GPU against the manufacturer's: H100 164 kg (NVIDIA HGX H100 product carbon footprint, per GPU of the 8-GPU board) vs 273 kg (ADEME/Hubblo); A100 128 kg (teardown LCA, Falk et al. 2025), 150 kg (BLOOM, Luccioni et al. 2022), 181 kg (ADEME/Hubblo calculator)",
+};
+
+/// Embodied CO2e of an accelerator with no published figure, modelled from its memory: the
+/// HGX H100 product carbon footprint puts 546 of its 1,312 kg in the memory of 8 × 80 GB
+/// (0.85 kg per GB) and 96 kg per GPU in everything else (logic, package, board, thermal).
+/// Checked against the HGX B200 footprint (284 kg per GPU; the model says 249, -12 %).
+pub(crate) const EMBODIED_KG_PER_MEMORY_GB: f64 = 546.0 / (8.0 * 80.0);
+pub(crate) const EMBODIED_KG_BESIDES_MEMORY: f64 = (1312.0 - 546.0) / 8.0;
+
+/// The spread of that model: twice either way (a GDDR card's smaller board, an HBM part's
+/// larger package and yield losses).
+pub(crate) const EMBODIED_MODELLED: Default3 = Default3 {
+    low: 0.5,
+    central: 1.0,
+    high: 2.0,
+    basis: "modelled from device memory with the HGX H100 product carbon footprint's split (NVIDIA: 546 of 1,312 kg CO2e in 8 x 80 GB of HBM3, 0.85 kg per GB, and 96 kg per GPU for the rest); the HGX B200 footprint (284 kg per GPU) is 14 % above the model",
+};
+
 /// Average accelerator power during training as a fraction of its TDP.
 pub(crate) const POWER_FRACTION_OF_TDP: Default3 = Default3 {
     low: 0.65,
@@ -517,7 +543,10 @@ mod tests {
                 let (u, _) = utilization(a, 64.0, p, false, false, Some(2025));
                 let (f, why) = utilization(a, 64.0, p, false, true, Some(2025));
                 assert!(why.fp8);
-                assert!(f.low <= f.central && f.central <= f.high && f.high < 2.0, "{f:?}");
+                assert!(
+                    f.low <= f.central && f.central <= f.high && f.high < 2.0,
+                    "{f:?}"
+                );
                 assert!((f.central / u.central - FP8_FACTOR.central).abs() < 1e-9);
                 assert!(f.high / f.low > u.high / u.low, "{} {f:?} {u:?}", a.name);
             }

@@ -902,3 +902,43 @@ fn fp8_training_speeds_up_the_default_only_where_evidence_says_so() {
         basis(&mi)
     );
 }
+
+/// `[embodied]` without a figure: a device's published figure with its spread, or, for a
+/// device without one, a figure modelled from its memory and labelled modelled; never an error
+/// for a device the profiles know.
+#[test]
+fn embodied_is_a_range_published_or_modelled() {
+    let embodied = |device: &str| {
+        let p = write_run(
+            "embodied",
+            &format!("[hardware]\ndevice = \"{device}\"\nhours = 100\ncount = 8\n[embodied]\n"),
+        );
+        let v = estimate_json(&p);
+        let a = v["assumptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["input"] == "embodied.kg_co2e_per_device")
+            .cloned()
+            .expect("the per-device figure is an assumption");
+        (a, v["estimates"][0]["embodied_co2e_kg"].clone())
+    };
+    let (h100, band) = embodied("H100");
+    assert_eq!(h100["value"]["central"], 165.0, "{h100}");
+    assert!((h100["value"]["low"].as_f64().unwrap() - 165.0 * 0.75).abs() < 1e-9);
+    assert!((h100["value"]["high"].as_f64().unwrap() - 165.0 * 1.7).abs() < 1e-9);
+    assert!(band["low"].as_f64().unwrap() < band["high"].as_f64().unwrap());
+    let (l4, _) = embodied("L4");
+    let reference = l4["reference"].as_str().unwrap();
+    assert!(reference.starts_with("modelled"), "{reference}");
+    // 24 GB × 0.853 + 95.75 kg
+    let central = l4["value"]["central"].as_f64().unwrap();
+    assert!(
+        (central - (24.0 * 546.0 / 640.0 + 95.75)).abs() < 1e-6,
+        "{central}"
+    );
+    for device in ["MI300X", "TPUv5p", "Gaudi3", "GH200", "T4"] {
+        let (a, _) = embodied(device);
+        assert!(a["value"]["low"].as_f64().unwrap() > 0.0, "{device}: {a}");
+    }
+}

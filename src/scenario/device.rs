@@ -160,25 +160,51 @@ pub(super) fn embodied(
         );
         return Ok(None);
     };
-    let kg = match (&e.kg_co2e_per_device, device) {
-        (Some(k), _) => k.value,
-        (None, Some(acc)) => match &acc.embodied_kg_co2e {
-            Some(s) => {
+    let per_device = match (&e.kg_co2e_per_device, device) {
+        (Some(k), _) => b.param(k.value, Mass::from_kg),
+        (None, Some(acc)) => match (&acc.embodied_kg_co2e, &acc.memory_gb) {
+            // The device's published figure, with the spread independent assessments show.
+            (Some(s), _) => {
+                let d = crate::defaults::EMBODIED_SPREAD.times(s.value);
                 b.assume(
                     "embodied.kg_co2e_per_device",
-                    AssumedValue::Number(s.value),
+                    AssumedValue::Range {
+                        central: d.central,
+                        high: d.high,
+                        low: d.low,
+                    },
                     Some("kg"),
                     Origin::Profile,
-                    format!("{}: {}", acc.name, s.citation()),
+                    format!("{}: {}; range: {}", acc.name, s.citation(), d.basis),
                 );
-                RangeValue::point(s.value)
+                b.inputs.uncertain(
+                    Mass::from_kg(d.low),
+                    Mass::from_kg(d.central),
+                    Mass::from_kg(d.high),
+                )
             }
-            None => {
+            // No published figure: modelled from its memory, and labelled so.
+            (None, Some(memory)) => {
+                let kg = crate::defaults::EMBODIED_KG_PER_MEMORY_GB * memory.value
+                    + crate::defaults::EMBODIED_KG_BESIDES_MEMORY;
+                let d = crate::defaults::EMBODIED_MODELLED.times(kg);
+                b.uncertain(
+                    "embodied.kg_co2e_per_device",
+                    d,
+                    Some("kg"),
+                    format!(
+                        "modelled: {} has no published figure; {} GB of memory: {}",
+                        acc.name, memory.value, d.basis
+                    ),
+                    Mass::from_kg,
+                )
+            }
+            (None, None) => {
                 return Err(spec.error_at(
                     e.line,
                     "embodied.kg_co2e_per_device",
                     format!(
-                        "profile {} has no embodied figure: give kg_co2e_per_device",
+                        "profile {} has no embodied figure and no memory size to model one from: give kg_co2e_per_device",
                         acc.name
                     ),
                 ));
@@ -192,7 +218,6 @@ pub(super) fn embodied(
             ));
         }
     };
-    let per_device = b.param(kg, Mass::from_kg);
     let years = b.given_or(
         e.lifetime_years.as_ref(),
         "embodied.lifetime_years",

@@ -375,8 +375,8 @@ mod tests {
         );
         assert!(build_err("[hardware]\nhours = 1\n").contains("hardware.power_w"));
         assert!(
-            build_err("[hardware]\nhours = 1\ndevice = \"L4\"\n[embodied]\n")
-                .contains("no embodied figure")
+            build_err("[dataset]\nsamples = 10\n[per_sample]\nenergy_kwh = 0.1\n[embodied]\n")
+                .contains("no [hardware] device")
         );
     }
 
