@@ -88,20 +88,13 @@ pub(crate) fn when(req: &WhenRequest<'_>) -> Result<Planned, InputError> {
         return Err(no_room(&series, &job, req.now).in_file(series_path.display().to_string()));
     };
     let now = start_at(&series, &job, req.now, annual);
-    let row = |pick: &'static str, s: &Start| {
-        let kg = s.co2e.map(|m| m.kg());
-        WhenRow {
-            pick,
-            start_unix_s: s.at,
-            start_utc: show_time(s.at),
-            mean_g_per_kwh: crate::record::tidy(s.intensity.raw()),
-            co2e_kg: JsonBand::from(crate::impact::Band {
-                low: kg[0].min(kg[2]),
-                central: kg[1],
-                high: kg[0].max(kg[2]),
-            }),
-            covered: s.covered,
-        }
+    let row = |pick: &'static str, s: &Start| WhenRow {
+        pick,
+        start_unix_s: s.at,
+        start_utc: show_time(s.at),
+        mean_g_per_kwh: crate::record::tidy(s.intensity.raw()),
+        co2e_kg: band(s.co2e.map(|m| m.kg())),
+        covered: s.covered,
     };
     let mut rows = vec![row("best", &picks.best)];
     rows.extend(picks.next.as_ref().map(|n| row("next best", n)));
@@ -133,13 +126,6 @@ pub(crate) fn when(req: &WhenRequest<'_>) -> Result<Planned, InputError> {
     }
     let best_vs_now = (now.covered > 0.0 && now.co2e[1].raw() > 0.0)
         .then(|| crate::record::tidy(100.0 * (picks.best.co2e[1].raw() / now.co2e[1].raw() - 1.0)));
-    let band = |x: [f64; 3]| {
-        JsonBand::from(crate::impact::Band {
-            low: x[0],
-            central: x[1],
-            high: x[2],
-        })
-    };
     let plan = WhenPlan {
         schema_version: crate::record::REPORT_SCHEMA,
         command: "when",
@@ -161,6 +147,16 @@ pub(crate) fn when(req: &WhenRequest<'_>) -> Result<Planned, InputError> {
         notes,
     };
     Ok(Planned { plan, series })
+}
+
+/// A low, central, high triple as the JSON band; the ends are ordered, since a start's
+/// low-energy end may have the longer duration and so reach other hours of the series.
+fn band(x: [f64; 3]) -> JsonBand {
+    JsonBand::from(crate::impact::Band {
+        low: x[0].min(x[2]),
+        central: x[1],
+        high: x[0].max(x[2]),
+    })
 }
 
 /// Why no start fits: the series ends before the run could, from `now`.

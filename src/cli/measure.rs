@@ -108,10 +108,16 @@ fn thread_plan(
             prefer: a.prefer.unwrap_or(PreferArg::Energy).into(),
         });
     }
+    // A --steps run's length is unknown until it runs: it is tried only when asked.
+    let untried = if duration.is_some() {
+        "runs under 1 min are not tried"
+    } else {
+        "a --steps run is not tried"
+    };
     Ok(set(
         ThreadBasis::Default,
         format!(
-            "the physical cores; runs under 1 min are not tried (--threads auto tries {})",
+            "the physical cores; {untried} (--threads auto tries {})",
             train::listed(&counts)
         ),
     ))

@@ -322,23 +322,17 @@ fn render_for_people(
         out.push_str(&super::html::figure(&chart(s, by, top)));
         super::html::page(&title, &out)
     } else if format == Format::Markdown {
-        let line = |c: &[String]| {
-            format!(
-                "| {} |\n",
-                c.iter()
-                    .map(|x| x.replace('|', "\\|"))
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-            )
-        };
-        let mut out = format!("### {title}\n\n");
-        out.push_str(&line(&header));
-        out.push_str(&line(&vec!["---".to_string(); header.len()]));
+        // Through the writer every Markdown report uses: a run's name, a device or region and
+        // a note are text from files, so `|` and HTML are escaped the same way everywhere.
+        let row = super::markdown::table_row;
+        let mut out = format!("### {}\n\n", super::markdown::text(&title));
+        out.push_str(&row(&header));
+        out.push_str(&row(&vec!["---".to_string(); header.len()]));
         for r in &body {
-            out.push_str(&line(r));
+            out.push_str(&row(r));
         }
         for n in &s.notes {
-            out.push_str(&format!("\n- {}\n", n.replace('|', "\\|")));
+            out.push_str(&format!("\n- {}\n", super::markdown::text(n)));
         }
         out
     } else {

@@ -207,22 +207,21 @@ fn render_markdown(
         "| Case | Figure | Published | Low | Central | High | Width | Error | Result |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n",
     );
     for (c, f) in rows(cases) {
-        out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | ×{} | {} | {} |\n",
-            c.name.replace('|', "\\|"),
-            f.field.key(),
+        out.push_str(&super::markdown::table_row(&[
+            c.name.clone(),
+            f.field.key().to_string(),
             sig4(f.published),
             sig4(f.low),
             sig4(f.central),
             sig4(f.high),
-            sig4(width(f)),
+            format!("×{}", sig4(width(f))),
             pct((f.central - f.published) / f.published),
-            result(f)
-        ));
+            result(f).to_string(),
+        ]));
     }
     out.push('\n');
     for l in summary_lines(s).into_iter().chain(tier_lines(tiers)) {
-        out.push_str(&format!("- {l}\n"));
+        out.push_str(&format!("- {}\n", super::markdown::text(&l)));
     }
     out
 }
