@@ -12,8 +12,6 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use serde::Deserialize;
-
 use crate::error::InputError;
 use crate::suggest::{Quote, did_you_mean, nearest, normalize};
 
@@ -68,208 +66,17 @@ impl Sourced {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Accelerator {
-    pub(crate) name: String,
-    pub(crate) description: Option<String>,
-    pub(crate) aliases: Vec<String>,
-    /// Board power limit or TDP; `None` where the maker publishes none (Google's TPU v5 and v6).
-    pub(crate) tdp_w: Option<Sourced>,
-    pub(crate) peak_flops: Option<Sourced>,
-    pub(crate) memory_gb: Option<Sourced>,
-    /// The on-demand price per device-hour the profile gives by default (mostly AWS us-east-1;
-    /// its source says which cloud and region).
-    pub(crate) price_usd_per_hour: Option<Sourced>,
-    /// On-demand prices per device-hour on named clouds (`aws`, `gcp`, `azure`), used for a run
-    /// in that cloud's regions.
-    pub(crate) prices: std::collections::BTreeMap<String, Sourced>,
-    pub(crate) embodied_kg_co2e: Option<Sourced>,
-    /// The architecture whose training evidence applies; every embedded accelerator has one,
-    /// a user's new accelerator may leave it out (its utilization then gets the widest range).
-    pub(crate) family: Option<Family>,
-    /// Its achieved share of peak relative to H100's, where benchmarks of the same workload
-    /// show it.
-    pub(crate) relative_utilization: Option<Relative>,
-    /// The file the entry came from.
-    pub(crate) origin: String,
-}
-
-/// An accelerator's architecture: which published training runs and benchmarks describe it.
-/// Data in `profiles/accelerators.toml`, so that a new accelerator says which evidence applies
-/// instead of falling into a default by its name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum Family {
-    Pascal,
-    Volta,
-    Turing,
-    Ampere,
-    Ada,
-    Hopper,
-    Blackwell,
-    /// AMD Instinct (CDNA 2 and 3).
-    Cdna,
-    /// Intel Gaudi.
-    Gaudi,
-    /// Google TPU.
-    Tpu,
-}
-
-impl Family {
-    /// Whether the family's devices have FP8 matrix units: `None` where it depends on the
-    /// model (CDNA 3 has them and CDNA 2 not; Gaudi 2 and 3 but not the first; TPUs by
-    /// generation), so a run's own word is taken.
-    pub(crate) fn has_fp8(self) -> Option<bool> {
-        match self {
-            Family::Hopper | Family::Ada | Family::Blackwell => Some(true),
-            Family::Pascal | Family::Volta | Family::Turing | Family::Ampere => Some(false),
-            Family::Cdna | Family::Gaudi | Family::Tpu => None,
-        }
-    }
-}
-
-/// How a profile price relates to the run's place.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) enum PriceMatch {
-    /// The list price of the run's own cloud.
-    SameCloud,
-    /// The profile's default price, from another cloud than the run's (`run_cloud`).
-    OtherCloud { run_cloud: String },
-    /// A cloud list price for a run not in a cloud region (own hardware or unknown site).
-    NotACloudRegion,
-}
-
-impl Accelerator {
-    /// The price for a run in `region` ("gcp:us-central1", "FR", or none): the cloud's own
-    /// when the profile has it, else the default, with how well it matches.
-    pub(crate) fn price_for(&self, region: Option<&str>) -> Option<(&Sourced, PriceMatch)> {
-        let cloud = region.and_then(|r| RegionName::parse(r).provider());
-        match cloud {
-            Some(c) => match self.prices.get(&c) {
-                Some(p) => Some((p, PriceMatch::SameCloud)),
-                None => self.price_usd_per_hour.as_ref().map(|p| {
-                    let same = p.source.to_ascii_lowercase().starts_with(match c.as_str() {
-                        "aws" => "aws",
-                        "gcp" => "google",
-                        "azure" => "azure",
-                        other => other,
-                    });
-                    let m = if same {
-                        PriceMatch::SameCloud
-                    } else {
-                        PriceMatch::OtherCloud {
-                            run_cloud: c.clone(),
-                        }
-                    };
-                    (p, m)
-                }),
-            },
-            None => self
-                .price_usd_per_hour
-                .as_ref()
-                .map(|p| (p, PriceMatch::NotACloudRegion)),
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Grid {
-    pub(crate) code: String,
-    pub(crate) name: String,
-    pub(crate) aliases: Vec<String>,
-    pub(crate) carbon_intensity_g_per_kwh: Sourced,
-    pub(crate) note: Option<String>,
-    pub(crate) origin: String,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) enum CloudIntensity {
-    /// The provider publishes a figure for the region.
-    Own(Sourced),
-    /// Location-based: the intensity of the grid the region is in.
-    Grid(String),
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Cloud {
-    pub(crate) code: String,
-    pub(crate) place: String,
-    pub(crate) intensity: CloudIntensity,
-    pub(crate) origin: String,
-}
-
-/// A grid intensity found for a `region = "..."`.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Region {
-    /// The canonical code (`FR`, `US-CA`, `aws:us-east-1`).
-    pub(crate) code: String,
-    /// For people: "France", "N. Virginia (aws:us-east-1) on the US-VA grid".
-    pub(crate) label: String,
-    pub(crate) intensity: Sourced,
-    /// The grid whose yearly series applies (the region's own, or its cloud region's grid);
-    /// `None` for a cloud region with a figure of its own.
-    pub(crate) grid: Option<String>,
-}
-
-/// A region as a user names it: a cloud provider's region (`aws:us-east-1`) or a grid (`FR`,
-/// `US-CA`, `SE3`, `France`). Parsed here once; nothing else looks for the colon.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum RegionName {
-    Grid(String),
-    Cloud { provider: String, region: String },
-}
-
-impl RegionName {
-    pub(crate) fn parse(name: &str) -> RegionName {
-        match name.split_once(':') {
-            Some((provider, region)) => RegionName::Cloud {
-                provider: provider.to_string(),
-                region: region.to_string(),
-            },
-            None => RegionName::Grid(name.to_string()),
-        }
-    }
-
-    pub(crate) fn is_cloud(&self) -> bool {
-        matches!(self, RegionName::Cloud { .. })
-    }
-
-    /// The cloud provider, lower-cased, for a cloud region.
-    pub(crate) fn provider(&self) -> Option<String> {
-        match self {
-            RegionName::Cloud { provider, .. } => Some(provider.to_ascii_lowercase()),
-            RegionName::Grid(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for RegionName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RegionName::Grid(g) => f.write_str(g),
-            RegionName::Cloud { provider, region } => write!(f, "{provider}:{region}"),
-        }
-    }
-}
-
-/// CPU model → TDP, and the CPU-time model's constants.
-#[derive(Clone, Debug, Default)]
-pub struct CpuTable {
-    pub(crate) entries: Vec<(String, f64)>,
-    /// A source of its own for an entry (by normalized name), where the entry has one.
-    pub(crate) entry_sources: std::collections::BTreeMap<String, String>,
-    pub(crate) source: String,
-    pub(crate) year: Option<u16>,
-    /// Memory power per GB resident.
-    pub(crate) ram_w_per_gb: Option<Sourced>,
-    /// Power per busy hardware thread for a CPU not in the table.
-    pub(crate) default_w_per_thread: Option<Sourced>,
-}
-
+mod accelerator;
+mod cpu;
 mod file;
 mod load;
+mod region;
+
+pub(crate) use accelerator::{Accelerator, Family, PriceMatch};
+pub(crate) use cpu::CpuTable;
 use file::*;
 pub(crate) use file::{GridYears, Relative, YearIntensity};
+pub(crate) use region::{Cloud, CloudIntensity, Grid, Region, RegionName};
 
 // ---- registry ----------------------------------------------------------------------------
 
@@ -524,53 +331,6 @@ fn table_entries(t: &std::collections::BTreeMap<String, f64>) -> Vec<(String, f6
         .filter(|(_, x)| x.is_finite() && **x > 0.0)
         .map(|(k, x)| (k.clone(), *x))
         .collect()
-}
-
-impl CpuTable {
-    /// Where an entry's TDP comes from: its own source, else the table's.
-    pub(crate) fn source_of(&self, name: &str) -> String {
-        match self.entry_sources.get(&normalize(name)) {
-            Some(s) => s.clone(),
-            None => match self.year {
-                Some(y) => format!("{}, {y}", self.source),
-                None => self.source.clone(),
-            },
-        }
-    }
-
-    /// The TDP of a CPU model string as `/proc/cpuinfo` writes it ("AMD EPYC 7763 64-Core
-    /// Processor", "Intel(R) Xeon(R) Platinum 8480+"): the longest table name whose words all
-    /// appear in it, after dropping the (R)/(TM) marks.
-    pub(crate) fn lookup(&self, model: &str) -> Option<(&str, f64)> {
-        let clean = clean_cpu_name(model);
-        let words: Vec<&str> = clean.split_whitespace().collect();
-        let mut best: Option<(&str, f64, usize)> = None;
-        for (name, tdp) in &self.entries {
-            let cn = clean_cpu_name(name);
-            let nw: Vec<&str> = cn.split_whitespace().collect();
-            if nw.is_empty() || !nw.iter().all(|w| words.contains(w)) {
-                continue;
-            }
-            // The model number must be there: "Intel Xeon" alone says nothing.
-            if !nw.iter().any(|w| w.chars().any(|c| c.is_ascii_digit())) {
-                continue;
-            }
-            let len = cn.len();
-            if best.is_none_or(|(_, _, l)| len > l) {
-                best = Some((name, *tdp, len));
-            }
-        }
-        best.map(|(n, t, _)| (n, t))
-    }
-}
-
-fn clean_cpu_name(s: &str) -> String {
-    s.replace("(R)", " ")
-        .replace("(TM)", " ")
-        .replace("(tm)", " ")
-        .replace("CPU", " ")
-        .replace('@', " ")
-        .to_lowercase()
 }
 
 #[cfg(test)]
