@@ -212,3 +212,47 @@ fn sweeps_are_counted_first_and_top_matches_the_full_ranking() {
     let opts = |v: &serde_json::Value| v["options"].as_array().unwrap().clone();
     assert_eq!(opts(&top)[..], opts(&full)[..5]);
 }
+
+/// An FP8 run swept over devices: a device without FP8 units trains in BF16 (the same as an
+/// estimate of the run without `precision` on that device), with a note; `estimate` on that
+/// device alone refuses the key.
+#[test]
+fn an_fp8_run_sweeps_devices_without_fp8_in_bf16() {
+    let fp8 = write_run(
+        "sweep-fp8",
+        "[compute]\nparameters = 8e9\ntokens = 1e12\nprecision = \"fp8\"\n[hardware]\ndevice = \"H100\"\ncount = 64\n[site]\nregion = \"FR\"\n",
+    );
+    let r = run(&[
+        "sweep",
+        fp8.to_str().unwrap(),
+        "--device",
+        "H100,A100",
+        "-f",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = json(&r.stdout);
+    let notes = v["notes"].to_string();
+    assert!(
+        notes.contains("A100") && notes.contains("trains in BF16"),
+        "{notes}"
+    );
+    let a100 = v["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["device"].as_str().unwrap().starts_with("A100"))
+        .unwrap();
+    let bf16 = write_run(
+        "sweep-bf16",
+        "[compute]\nparameters = 8e9\ntokens = 1e12\n[hardware]\ndevice = \"A100\"\ncount = 64\n[site]\nregion = \"FR\"\n",
+    );
+    let e = json(&run(&["estimate", bf16.to_str().unwrap(), "-f", "json"]).stdout);
+    assert_eq!(a100["estimate"]["co2e_kg"], e["estimates"][0]["co2e_kg"]);
+    let alone = fp8.to_str().unwrap().to_string();
+    let text = std::fs::read_to_string(&alone)
+        .unwrap()
+        .replace("H100", "A100");
+    std::fs::write(&alone, text).unwrap();
+    assert_eq!(run(&["estimate", &alone]).code, 2);
+}

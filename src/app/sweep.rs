@@ -305,7 +305,10 @@ pub fn sweep(
         })?;
     let measured = read_measured(&base)?;
     let evaluate_one = |o: Row0| -> Result<Row, InputError> {
-        let spec = apply(&base, &o)?;
+        let mut spec = apply(&base, &o)?;
+        if lacks_fp8(&spec, &reg) {
+            bf16(&mut spec);
+        }
         let used = match &measured {
             Some(f) => Some(plan_measured(&spec, &reg, f.clone(), "measured.report")?),
             None => None,
@@ -348,9 +351,61 @@ pub fn sweep(
     })
 }
 
+/// Whether the run trains in FP8 on a device without FP8 units. `estimate` refuses that; a
+/// sweep compares choices, so that option trains in BF16, as the device would (and a note
+/// says so).
+fn lacks_fp8(spec: &RunSpec, reg: &Registry) -> bool {
+    let fp8 = spec
+        .compute
+        .as_ref()
+        .and_then(|c| c.precision.as_ref())
+        .is_some_and(|p| p.value == crate::runfile::Precision::Fp8);
+    fp8 && spec
+        .hardware
+        .as_ref()
+        .and_then(|h| h.device.as_ref())
+        .and_then(|d| reg.accelerator(&d.value).ok())
+        .and_then(|a| a.family)
+        .and_then(|f| f.has_fp8())
+        == Some(false)
+}
+
+fn bf16(spec: &mut RunSpec) {
+    if let Some(c) = spec.compute.as_mut() {
+        c.precision = None;
+    }
+}
+
 /// Devices compared on a generic utilization default: their rank against the others rests on
-/// peak FLOP/s alone, and the sweep says so.
+/// peak FLOP/s alone, and the sweep says so; an FP8 run's devices without FP8 train in BF16.
 fn evidence_notes(reg: &Registry, base: &RunSpec, devices: &[String]) -> Vec<String> {
+    let mut notes = fp8_notes(reg, base, devices);
+    notes.extend(generic_notes(reg, base, devices));
+    notes
+}
+
+fn fp8_notes(reg: &Registry, base: &RunSpec, devices: &[String]) -> Vec<String> {
+    devices
+        .iter()
+        .filter(|d| {
+            let mut s = base.clone();
+            if let Some(h) = s.hardware.as_mut() {
+                h.device = h.device.take().map(|mut x| {
+                    x.value = (*d).clone();
+                    x
+                });
+            }
+            lacks_fp8(&s, reg)
+        })
+        .map(|d| {
+            format!(
+                "{d}: no FP8 units, so its option trains in BF16 (the run's precision = \"fp8\" applies to the others)"
+            )
+        })
+        .collect()
+}
+
+fn generic_notes(reg: &Registry, base: &RunSpec, devices: &[String]) -> Vec<String> {
     let given = base
         .hardware
         .as_ref()
