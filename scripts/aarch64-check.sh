@@ -30,9 +30,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TRIPLE=aarch64-unknown-linux-gnu
+NAME=aarch64-check TRIPLE=aarch64-unknown-linux-gnu EXE=footprint
 SYSROOT=/usr/aarch64-linux-gnu
-grep -qx "$TRIPLE" <<<"$(rustup target list --installed)" || rustup target add "$TRIPLE"
+# shellcheck source=scripts/cross-builds.sh
+. scripts/cross-builds.sh
+ensure_target
 
 if ! command -v qemu-aarch64 >/dev/null || ! command -v aarch64-linux-gnu-gcc >/dev/null ||
     [ ! -e "$SYSROOT/lib/ld-linux-aarch64.so.1" ]; then
@@ -50,22 +52,8 @@ export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER=${CARGO_TARGET_AARCH64_UNKN
 # C code built for the target (criterion's `alloca`, a dev-dependency of the unit tests).
 export CC_aarch64_unknown_linux_gnu=${CC_aarch64_unknown_linux_gnu:-aarch64-linux-gnu-gcc}
 
-target_dir=${CARGO_TARGET_DIR:-target}
 t0=$SECONDS
-if [ -n "${FOOTPRINT_HOST_BIN:-}" ]; then
-    HOST_BIN=$(realpath "$FOOTPRINT_HOST_BIN")
-else
-    echo "aarch64-check: the Linux x86-64 reference (cargo build --release)"
-    cargo build --release
-    HOST_BIN=$(realpath "$target_dir/release/footprint")
-fi
-if [ -n "${FOOTPRINT_TARGET_BIN:-}" ]; then
-    TARGET_BIN=$(realpath "$FOOTPRINT_TARGET_BIN")
-else
-    echo "aarch64-check: cargo build --release --target $TRIPLE"
-    cargo build --release --target "$TRIPLE"
-    TARGET_BIN=$(realpath "$target_dir/$TRIPLE/release/footprint")
-fi
+build_binaries
 echo "aarch64-check: builds took $((SECONDS - t0)) s"
 
 rc=0

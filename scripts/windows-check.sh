@@ -18,8 +18,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TRIPLE=x86_64-pc-windows-gnu
-grep -qx "$TRIPLE" <<<"$(rustup target list --installed)" || rustup target add "$TRIPLE"
+NAME=windows-check TRIPLE=x86_64-pc-windows-gnu EXE=footprint.exe
+# shellcheck source=scripts/cross-builds.sh
+. scripts/cross-builds.sh
+ensure_target
 
 wine=$(command -v wine64 || true)
 [ -n "$wine" ] || [ ! -x /usr/lib/wine/wine64 ] || wine=/usr/lib/wine/wine64
@@ -36,22 +38,8 @@ if [ -z "$wine" ] || ! command -v x86_64-w64-mingw32-gcc >/dev/null; then
 fi
 wineserver=$(command -v wineserver || echo "$(dirname "$wine")/wineserver")
 
-target_dir=${CARGO_TARGET_DIR:-target}
 t0=$SECONDS
-if [ -n "${FOOTPRINT_HOST_BIN:-}" ]; then
-    HOST_BIN=$(realpath "$FOOTPRINT_HOST_BIN")
-else
-    echo "windows-check: the Linux x86-64 reference (cargo build --release)"
-    cargo build --release
-    HOST_BIN=$(realpath "$target_dir/release/footprint")
-fi
-if [ -n "${FOOTPRINT_TARGET_BIN:-}" ]; then
-    TARGET_BIN=$(realpath "$FOOTPRINT_TARGET_BIN")
-else
-    echo "windows-check: cargo build --release --target $TRIPLE"
-    cargo build --release --target "$TRIPLE"
-    TARGET_BIN=$(realpath "$target_dir/$TRIPLE/release/footprint.exe")
-fi
+build_binaries
 echo "windows-check: builds took $((SECONDS - t0)) s"
 
 SMOKE_TMP=$(mktemp -d)
