@@ -357,12 +357,13 @@ pub(crate) const GRID_UNKNOWN: Default3 = Default3 {
 
 /// The inputs whose defaults `footprint explain` can show, in the order docs/assumptions.md
 /// gives them.
-pub(crate) const EXPLAINED: [&str; 5] = [
+pub(crate) const EXPLAINED: [&str; 6] = [
     "hardware.utilization",
     "hardware.power_w",
     "hardware.host_power_w",
     "site.pue",
     "site.carbon_intensity_g_per_kwh",
+    "embodied.kg_co2e_per_device",
 ];
 
 impl Generation {
@@ -450,6 +451,21 @@ pub(crate) fn evidence(key: &str) -> Option<Vec<(String, Default3, bool)>> {
             ));
             rows
         }
+        "embodied.kg_co2e_per_device" => vec![
+            (
+                "a device with a published figure (A100, H100, B200), times it".to_string(),
+                EMBODIED_SPREAD,
+                true,
+            ),
+            (
+                format!(
+                    "a device without one: {:.2} kg per GB of memory + {:.0} kg, times that",
+                    EMBODIED_KG_PER_MEMORY_GB, EMBODIED_KG_BESIDES_MEMORY
+                ),
+                EMBODIED_MODELLED,
+                true,
+            ),
+        ],
         "hardware.power_w" => vec![(
             "as a fraction of the device's TDP".to_string(),
             POWER_FRACTION_OF_TDP,
