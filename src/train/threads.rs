@@ -108,6 +108,10 @@ pub(crate) unsafe fn try_counts(measure_flags: &[OsString], prefer: Prefer) -> T
         Ok(p) => p,
         Err(e) => return fallback(format!("no trial ({e})"), Vec::new()),
     };
+    crate::error::say(&format!(
+        "footprint: trying {} threads for {TRIAL_SECONDS} s each before the run (--threads N skips this)",
+        listed(&counts)
+    ));
     let mut trials = Vec::new();
     for &n in &counts {
         match run_trial(&exe, n, measure_flags) {
