@@ -283,8 +283,8 @@ pub(super) struct MeasureArgs {
     pub(super) steps: Option<u64>,
     /// CPU threads for the training loop: N, or `auto` to try 1, the physical cores and the
     /// logical CPUs for 2 s each first and keep the lowest J/sample within 5 % of the best
-    /// samples/s. Default: `auto` for a --duration of 1 min or more, else RAYON_NUM_THREADS or
-    /// the physical cores.
+    /// samples/s. Default: RAYON_NUM_THREADS when set; else `auto` for a --duration of 1 min
+    /// or more, and the physical cores otherwise.
     #[arg(long, value_name = "N|auto", value_parser = parse_threads)]
     pub(super) threads: Option<ThreadsArg>,
     /// What the thread trial keeps: the lowest J/sample at ≥ 95 % of the best samples/s
