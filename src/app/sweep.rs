@@ -306,7 +306,8 @@ pub fn sweep(
     let measured = read_measured(&base)?;
     let evaluate_one = |o: Row0| -> Result<Row, InputError> {
         let mut spec = apply(&base, &o)?;
-        if lacks_fp8(&spec, &reg) {
+        let device = spec.hardware.as_ref().and_then(|h| h.device.as_ref());
+        if trains_in_fp8(&spec) && device.is_some_and(|d| lacks_fp8(&reg, &d.value)) {
             bf16(&mut spec);
         }
         let used = match &measured {
@@ -351,20 +352,18 @@ pub fn sweep(
     })
 }
 
-/// Whether the run trains in FP8 on a device without FP8 units. `estimate` refuses that; a
-/// sweep compares choices, so that option trains in BF16, as the device would (and a note
-/// says so).
-fn lacks_fp8(spec: &RunSpec, reg: &Registry) -> bool {
-    let fp8 = spec
-        .compute
+fn trains_in_fp8(spec: &RunSpec) -> bool {
+    spec.compute
         .as_ref()
         .and_then(|c| c.precision.as_ref())
-        .is_some_and(|p| p.value == crate::runfile::Precision::Fp8);
-    fp8 && spec
-        .hardware
-        .as_ref()
-        .and_then(|h| h.device.as_ref())
-        .and_then(|d| reg.accelerator(&d.value).ok())
+        .is_some_and(|p| p.value == crate::runfile::Precision::Fp8)
+}
+
+/// Whether a device has no FP8 units. `estimate` refuses an FP8 run on it; a sweep compares
+/// choices, so that option trains in BF16, as the device would (and a note says so).
+fn lacks_fp8(reg: &Registry, device: &str) -> bool {
+    reg.accelerator(device)
+        .ok()
         .and_then(|a| a.family)
         .and_then(|f| f.has_fp8())
         == Some(false)
@@ -385,18 +384,12 @@ fn evidence_notes(reg: &Registry, base: &RunSpec, devices: &[String]) -> Vec<Str
 }
 
 fn fp8_notes(reg: &Registry, base: &RunSpec, devices: &[String]) -> Vec<String> {
+    if !trains_in_fp8(base) {
+        return Vec::new();
+    }
     devices
         .iter()
-        .filter(|d| {
-            let mut s = base.clone();
-            if let Some(h) = s.hardware.as_mut() {
-                h.device = h.device.take().map(|mut x| {
-                    x.value = (*d).clone();
-                    x
-                });
-            }
-            lacks_fp8(&s, reg)
-        })
+        .filter(|d| lacks_fp8(reg, d))
         .map(|d| {
             format!(
                 "{d}: no FP8 units, so its option trains in BF16 (the run's precision = \"fp8\" applies to the others)"

@@ -64,25 +64,22 @@ fn thread_plan(
         }
         return Ok(set(ThreadBasis::Flag, format!("--threads {n}")));
     }
+    // The flag that asked for a trial, for the errors below.
+    let asked_by = if a.prefer.is_some() {
+        "--prefer"
+    } else {
+        "--threads"
+    };
     if cuda && asked {
-        let flag = if a.prefer.is_some() {
-            "--prefer"
-        } else {
-            "--threads"
-        };
         return Err(flag_error(
-            flag,
+            asked_by,
             "the thread trial tries CPU thread counts; a --cuda run trains on the GPU",
         ));
     }
     if let Some((var, n)) = threads_from_env() {
         if asked {
             return Err(flag_error(
-                if a.prefer.is_some() {
-                    "--prefer"
-                } else {
-                    "--threads"
-                },
+                asked_by,
                 format!("{var}={n} sets the thread count; unset it to try counts"),
             ));
         }

@@ -81,11 +81,11 @@ fn headline_rows(m: &Measurement, detail: bool) -> Vec<(String, String)> {
             ),
         );
     }
-    if let Some(t) = m.workload.as_ref().and_then(|w| w.thread_choice.as_ref())
+    if let Some(w) = &m.workload
+        && let Some(t) = &w.thread_choice
         && (detail || t.basis == ThreadBasis::Trial)
     {
-        let threads = m.workload.as_ref().and_then(|w| w.threads);
-        push("Threads", thread_line(threads, t, detail));
+        push("Threads", thread_line(w.threads, t, detail));
     }
     if let Some(l) = &m.loss {
         push("Loss", format!("{:.4} → {:.4}", l.first, l.last));

@@ -166,21 +166,13 @@ pub(super) fn embodied(
             // The device's published figure, with the spread independent assessments show.
             (Some(s), _) => {
                 let d = crate::defaults::EMBODIED_SPREAD.times(s.value);
-                b.assume(
-                    "embodied.kg_co2e_per_device",
-                    AssumedValue::Range {
-                        central: d.central,
-                        high: d.high,
-                        low: d.low,
-                    },
-                    Some("kg"),
+                b.uncertain_from(
                     Origin::Profile,
+                    "embodied.kg_co2e_per_device",
+                    d,
+                    Some("kg"),
                     format!("{}: {}; range: {}", acc.name, s.citation(), d.basis),
-                );
-                b.inputs.uncertain(
-                    Mass::from_kg(d.low),
-                    Mass::from_kg(d.central),
-                    Mass::from_kg(d.high),
+                    Mass::from_kg,
                 )
             }
             // No published figure: modelled from its memory, and labelled so.

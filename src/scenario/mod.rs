@@ -92,6 +92,19 @@ impl Builder<'_> {
         reference: String,
         to: impl Fn(f64) -> T,
     ) -> Param<T> {
+        self.uncertain_from(Origin::Default, input, d, unit, reference, to)
+    }
+
+    /// The same for a range whose centre comes from elsewhere (a profile's figure).
+    fn uncertain_from<T: Quantity>(
+        &mut self,
+        origin: Origin,
+        input: &str,
+        d: crate::defaults::Default3,
+        unit: Option<&'static str>,
+        reference: String,
+        to: impl Fn(f64) -> T,
+    ) -> Param<T> {
         self.assume(
             input,
             AssumedValue::Range {
@@ -100,7 +113,7 @@ impl Builder<'_> {
                 low: d.low,
             },
             unit,
-            Origin::Default,
+            origin,
             reference,
         );
         self.inputs.uncertain(to(d.low), to(d.central), to(d.high))
