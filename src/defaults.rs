@@ -170,6 +170,29 @@ pub(crate) const FP8_FACTOR: Default3 = Default3 {
     basis: "FP8 over BF16 throughput on H100, same model and devices, published before 2025: GPT-22B 1.15x (Megatron-LM issue 330, 2023), GPT-2 XL 1.33x (ROCm TransformerEngine issue 72, 2024), Llama-3-70B up to 1.37x (Fujii et al. 2024), GPT-175B about 1.4x with Transformer Engine (FP8-LM, Peng et al. 2023), GPT-13B 1.42x (Megatron-LM issue 396, 2023), Llama 3.1 405B 1.62x (torchtitan, 2024)",
 };
 
+/// The last year of the utilization evidence above: a run in a later year may run on software
+/// that none of it saw.
+pub(crate) const UTILIZATION_EVIDENCE_YEAR: u64 = 2024;
+
+/// Per year after [`UTILIZATION_EVIDENCE_YEAR`]: software raises what the best runs reach (the
+/// ceiling), not what a run that waits, restarts or is poorly tuned gets (the floor), so the
+/// level stays the latest measured one and only the high end widens, compounding by year.
+pub(crate) const SOFTWARE_TREND_PER_YEAR: Default3 = Default3 {
+    low: 1.0,
+    central: 1.0,
+    high: 1.25,
+    basis: "software raises the ceiling about a quarter a year, published before 2025: the same 512 H100 GPUs trained MLPerf's GPT-3 27 % faster in June 2024 than in June 2023 from software alone (NVIDIA, MLPerf Training v4.0), and H100 runs under 20B went from 21 % (2023-24) to 26 % (late 2024) over billed hours",
+};
+
+/// Years after the utilization evidence that a run in `year` lies (a run with no year is taken
+/// to be one: it runs now, after the evidence).
+pub(crate) fn years_after_evidence(year: Option<u64>) -> u32 {
+    match year {
+        Some(y) => y.saturating_sub(UTILIZATION_EVIDENCE_YEAR).min(10) as u32,
+        None => 1,
+    }
+}
+
 /// `base` times an independent factor (`low`, `central`, `high`): centrals multiply, and the
 /// spreads add as root-sum-square in log space, as the calculator combines independent
 /// defaults (a benchmark ratio's spread and a run's do not compound at their extremes).
@@ -193,6 +216,8 @@ pub(crate) struct UtilizationBasis {
     pub(crate) moe: bool,
     /// Trained in FP8: the default is multiplied by [`FP8_FACTOR`].
     pub(crate) fp8: bool,
+    /// Years after the evidence: the high end is widened by [`SOFTWARE_TREND_PER_YEAR`] for each.
+    pub(crate) years_after_evidence: u32,
 }
 
 /// The utilization default for `count` devices of `acc` training a model of `parameters`
@@ -224,6 +249,12 @@ pub(crate) fn utilization(
     if moe {
         u = independent(u, (MOE_FACTOR.low, MOE_FACTOR.central, MOE_FACTOR.high));
     }
+    let years_after_evidence = years_after_evidence(year);
+    if years_after_evidence > 0 {
+        let t = SOFTWARE_TREND_PER_YEAR;
+        let n = years_after_evidence as i32;
+        u = independent(u, (t.low.powi(n), t.central.powi(n), t.high.powi(n)));
+    }
     u.high = u.high.min(0.7);
     u.central = u.central.min(u.high);
     // After the cap: against the BF16 peak an FP8 run can pass 0.7 (its own peak is twice).
@@ -243,6 +274,7 @@ pub(crate) fn utilization(
             relative,
             moe,
             fp8,
+            years_after_evidence,
         },
     )
 }
@@ -278,7 +310,7 @@ pub(crate) const POWER_FRACTION_OF_TDP: Default3 = Default3 {
     low: 0.65,
     central: 0.80,
     high: 1.00,
-    basis: "measured H100 nodes at 76-82 % of rating during LLM training (Latif et al. 2024), OLMo 15-85 % swings (Morrison et al. 2025); TDP itself, as Meta and BigScience assumed, is the high end",
+    basis: "measured H100 nodes at 76-82 % of rating during LLM training (Latif et al. 2024); TDP itself, as Meta and BigScience assumed, is the high end",
 };
 
 /// Host CPU, memory, network and fans per accelerator, as a fraction of the accelerator's TDP.
@@ -449,6 +481,13 @@ pub(crate) fn evidence(key: &str) -> Option<Vec<(String, Default3, bool)>> {
                 FP8_FACTOR,
                 true,
             ));
+            rows.push((
+                format!(
+                    "a run after {UTILIZATION_EVIDENCE_YEAR} (or with no [site] year: one year after), for each year, times the above"
+                ),
+                SOFTWARE_TREND_PER_YEAR,
+                true,
+            ));
             rows
         }
         "embodied.kg_co2e_per_device" => vec![
@@ -567,6 +606,35 @@ mod tests {
                 assert!(f.high / f.low > u.high / u.low, "{} {f:?} {u:?}", a.name);
             }
         }
+    }
+
+    /// A run after the evidence keeps the latest level and floor; only its ceiling rises, more
+    /// for each year, and a run with no year counts as one year after.
+    #[test]
+    fn years_after_the_evidence_raise_only_the_ceiling() {
+        let r = Registry::embedded();
+        let h100 = r.accelerator("H100").unwrap();
+        let at = |year| utilization(h100, 64.0, Some(8e9), false, false, year).0;
+        let (y2024, y2025, y2026) = (at(Some(2024)), at(Some(2025)), at(Some(2026)));
+        assert_eq!(
+            at(Some(2023)),
+            utilization_by_generation(Generation::HopperOrLater, Some(8e9), Some(2023))
+        );
+        assert_eq!(
+            y2024,
+            utilization_by_generation(Generation::HopperOrLater, Some(8e9), Some(2024))
+        );
+        assert_eq!(
+            (y2025.low, y2025.central),
+            (at(Some(2030)).low, at(Some(2030)).central)
+        );
+        assert!(
+            y2024.high < y2025.high && y2025.high < y2026.high,
+            "{y2024:?} {y2025:?} {y2026:?}"
+        );
+        assert_eq!(at(None), y2025);
+        assert_eq!(years_after_evidence(Some(1990)), 0);
+        assert_eq!(years_after_evidence(Some(2100)), 10);
     }
 
     #[test]

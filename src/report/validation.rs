@@ -101,7 +101,7 @@ fn summary_lines(s: &ValidationSummary) -> Vec<String> {
     let mut out = Vec::new();
     if s.prediction_figures > 0 {
         out.push(format!(
-            "prediction: {} of {} published figures inside the range ({:.0} %), median width (high ÷ low) {}, median central error {:.0} %",
+            "ranges: {} of {} published figures inside footprint's range ({:.0} %), median width (high ÷ low) {}, median central error {:.0} %",
             s.prediction_inside,
             s.prediction_figures,
             100.0 * s.prediction_inside as f64 / s.prediction_figures as f64,
@@ -111,7 +111,7 @@ fn summary_lines(s: &ValidationSummary) -> Vec<String> {
     }
     if s.reproduction_figures > 0 {
         out.push(format!(
-            "reproduction: {} of {} published figures within their tolerance",
+            "tolerances: {} of {} published figures within their tolerance",
             s.reproduction_within, s.reproduction_figures
         ));
     }

@@ -396,7 +396,7 @@ mod tests {
     #[test]
     fn compute_model_6pt_with_default_utilization_range() {
         let (b, est) = run(
-            "[compute]\nparameters = 1e9\ntokens = 2e10\n[hardware]\ndevice = \"A100\"\ncount = 8\n",
+            "[compute]\nparameters = 1e9\ntokens = 2e10\n[hardware]\ndevice = \"A100\"\ncount = 8\n[site]\nyear = 2023\n",
         );
         let c = &est[0];
         assert_eq!(c.kind, ModelKind::Compute);

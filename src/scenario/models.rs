@@ -237,8 +237,22 @@ pub(super) fn compute_model(
                     acc.name
                 ));
             }
-            if year.is_none() {
-                basis.push_str("; no [site] year: the latest evidence");
+            if why.years_after_evidence > 0 {
+                let t = crate::defaults::SOFTWARE_TREND_PER_YEAR;
+                let n = why.years_after_evidence;
+                let after = if year.is_none() {
+                    "no [site] year, taken as 1 year".to_string()
+                } else if n == 1 {
+                    "1 year".to_string()
+                } else {
+                    format!("{n} years")
+                };
+                basis.push_str(&format!(
+                    "; {after} after the evidence ({}): high end x{} a year: {}",
+                    crate::defaults::UTILIZATION_EVIDENCE_YEAR,
+                    t.high,
+                    t.basis
+                ));
             }
             b.uncertain(
                 "hardware.utilization",
