@@ -814,8 +814,7 @@ fn validate_prints_each_tier() {
         "examples/published/time-split",
     ]);
     assert!(
-        r.stdout
-            .contains("examples/published/time-split: ranges: "),
+        r.stdout.contains("examples/published/time-split: ranges: "),
         "{}",
         r.stdout
     );

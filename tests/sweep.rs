@@ -256,3 +256,56 @@ fn an_fp8_run_sweeps_devices_without_fp8_in_bf16() {
     std::fs::write(&alone, text).unwrap();
     assert_eq!(run(&["estimate", &alone]).code, 2);
 }
+
+/// A device whose utilization would be the generic default (no published run or benchmark) is
+/// never ranked against devices with evidence, however good its peak FLOP/s makes it look: it
+/// is listed after them, unranked and unmarked, with a note; `--utilization` ranks it.
+#[test]
+fn a_device_without_evidence_is_listed_after_the_ranked_ones() {
+    let f = write_run(
+        "sweep-generic",
+        "[compute]\nparameters = 8e9\ntokens = 1e12\n[hardware]\ndevice = \"H100\"\ncount = 64\n[site]\nregion = \"US\"\nyear = 2025\n",
+    );
+    let path = f.to_str().unwrap();
+    let json_of = |args: &[&str]| {
+        let mut a = vec!["sweep", path, "-f", "json"];
+        a.extend_from_slice(args);
+        let r = run(&a);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        json(&r.stdout)
+    };
+    let v = json_of(&["--device", "Gaudi3,H100,MI300X", "--sort", "time"]);
+    let options = v["options"].as_array().unwrap();
+    let names: Vec<&str> = options
+        .iter()
+        .map(|o| o["device"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.last(), Some(&"Gaudi3"), "{names:?}");
+    let gaudi = options.last().unwrap();
+    assert_eq!(gaudi["unranked"], true);
+    assert_eq!(gaudi["marks"].as_array().unwrap().len(), 0);
+    // Its central time is the shortest: only the rule keeps it from rank 1.
+    let hours = |o: &serde_json::Value| {
+        o["estimate"]["wall_clock_hours"]["central"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(options[..2].iter().all(|o| hours(o) > hours(gaudi)), "{v}");
+    assert!(options[..2].iter().all(|o| o.get("unranked").is_none()));
+    assert!(v["notes"].to_string().contains("Gaudi3"), "{v}");
+    let table = run(&["sweep", path, "--device", "Gaudi3,H100"]);
+    assert!(
+        table.stdout.contains("best by co2e: H100"),
+        "{}",
+        table.stdout
+    );
+    // Given a utilization, it is ranked like any other.
+    let v = json_of(&["--device", "Gaudi3,H100", "--utilization", "0.3"]);
+    assert!(
+        v["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o.get("unranked").is_none())
+    );
+}

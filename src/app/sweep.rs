@@ -258,7 +258,7 @@ fn prune(rows: &mut Vec<Row>, keep: Keep) {
         .collect();
     let mut order: Vec<usize> = (0..rows.len()).collect();
     // Stable, so that ties keep the order a full ranking would give them.
-    order.sort_by(|&a, &b| rows[a].figure(keep.by).total_cmp(&rows[b].figure(keep.by)));
+    order.sort_by(|&a, &b| crate::record::rank_order(&rows[a], &rows[b], keep.by));
     let mut kept: Vec<usize> = order.into_iter().take(keep.top).collect();
     kept.extend(marked);
     kept.sort_unstable();
@@ -304,6 +304,7 @@ pub fn sweep(
             ))
         })?;
     let measured = read_measured(&base)?;
+    let unranked = devices_without_evidence(&reg, &base, &devices);
     let evaluate_one = |o: Row0| -> Result<Row, InputError> {
         let mut spec = apply(&base, &o)?;
         let device = spec.hardware.as_ref().and_then(|h| h.device.as_ref());
@@ -316,6 +317,8 @@ pub fn sweep(
         };
         let ev = evaluate(spec, &reg, used.as_ref())?;
         let e = *crate::impact::primary(&ev.estimates).expect("a run has a model");
+        let unranked =
+            o.utilization.is_none() && o.device.as_ref().is_some_and(|d| unranked.contains(d));
         Ok(Row {
             device: o.device,
             region: o.region,
@@ -326,6 +329,7 @@ pub fn sweep(
             price: o.price,
             model: e.kind,
             estimate: e,
+            unranked,
         })
     };
     // Evaluated in chunks, in parallel within each; with a `keep`, only the rows a ranking can
@@ -398,7 +402,29 @@ fn fp8_notes(reg: &Registry, base: &RunSpec, devices: &[String]) -> Vec<String> 
         .collect()
 }
 
+/// The swept devices (as named on the command line) whose utilization would be the generic
+/// default while another swept device's rests on evidence: ranking them against those would
+/// rank peak FLOP/s. None when the run gives its utilization, or no device has evidence.
+fn devices_without_evidence(reg: &Registry, base: &RunSpec, devices: &[String]) -> Vec<String> {
+    let given = base
+        .hardware
+        .as_ref()
+        .is_some_and(|h| h.utilization.is_some());
+    if devices.len() < 2 || given {
+        return Vec::new();
+    }
+    let evidence = |d: &String| {
+        reg.accelerator(d)
+            .is_ok_and(crate::defaults::has_training_evidence)
+    };
+    if !devices.iter().any(evidence) {
+        return Vec::new();
+    }
+    devices.iter().filter(|d| !evidence(d)).cloned().collect()
+}
+
 fn generic_notes(reg: &Registry, base: &RunSpec, devices: &[String]) -> Vec<String> {
+    let unranked = devices_without_evidence(reg, base, devices);
     let given = base
         .hardware
         .as_ref()
@@ -408,11 +434,16 @@ fn generic_notes(reg: &Registry, base: &RunSpec, devices: &[String]) -> Vec<Stri
     }
     devices
         .iter()
-        .filter_map(|d| reg.accelerator(d).ok())
-        .filter(|a| !crate::defaults::has_training_evidence(a))
-        .map(|a| {
+        .filter_map(|d| reg.accelerator(d).ok().map(|a| (d, a)))
+        .filter(|(_, a)| !crate::defaults::has_training_evidence(a))
+        .map(|(d, a)| {
+            let listed = if unranked.contains(d) {
+                "so it is listed after them, unranked"
+            } else {
+                "so their order rests on peak FLOP/s, not evidence"
+            };
             format!(
-                "{}: no published training run or benchmark places it against the others (its utilization is the generic default), so its rank is not supported by evidence; give --utilization for it",
+                "{}: no published training run or benchmark places it against the others (its utilization is the generic default), {listed}; give --utilization for it to rank it",
                 a.name
             )
         })

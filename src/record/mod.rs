@@ -27,7 +27,7 @@ pub(crate) use estimate::Field;
 pub(crate) use estimate::JsonBand;
 pub(crate) use estimate::{EstimateRecord, tidy};
 pub(crate) use report::{Report, ReportKind};
-pub(crate) use sweep::{MARKED, best_row};
+pub(crate) use sweep::{MARKED, best_row, rank_order};
 pub(crate) use sweep::{Row, Sweep};
 pub(crate) use validation::{CaseCheck, FigureCheck, ValidationSummary};
 pub(crate) use verdict::{Basis, Check, Metric, Verdict};

@@ -16,6 +16,10 @@ pub struct Row {
     pub(crate) price: Option<f64>,
     pub(crate) model: ModelKind,
     pub(crate) estimate: Estimate,
+    /// Its utilization is the generic default while other devices' rest on published runs or
+    /// benchmarks: its place against them would be peak FLOP/s, not evidence, so it is listed
+    /// after them without a rank (and marked neither cleanest, cheapest nor fastest).
+    pub(crate) unranked: bool,
 }
 
 /// What a sweep found.
@@ -42,6 +46,14 @@ impl Row {
     }
 }
 
+/// The order a ranking by `f` shows: options ranked on evidence first, best first; then the
+/// unranked ones, in the same order among themselves.
+pub(crate) fn rank_order(a: &Row, b: &Row, f: Field) -> std::cmp::Ordering {
+    a.unranked
+        .cmp(&b.unranked)
+        .then_with(|| a.figure(f).total_cmp(&b.figure(f)))
+}
+
 /// What the marks single out, in the order a tie is broken: the cleanest, the cheapest, the
 /// fastest.
 pub(crate) const MARKED: [(Field, &str); 3] = [
@@ -50,7 +62,7 @@ pub(crate) const MARKED: [(Field, &str); 3] = [
     (Field::WallClock, "fastest"),
 ];
 
-/// The row best by `f` (lowest central figure); among equals, the best by the other marked
+/// The ranked row best by `f` (lowest central figure); among equals, the best by the other marked
 /// figures in `MARKED`'s order (the cleanest of the equally fast), then the first.
 pub(crate) fn best_row(rows: &[Row], f: Field) -> Option<usize> {
     let key = |r: &Row| {
@@ -64,7 +76,7 @@ pub(crate) fn best_row(rows: &[Row], f: Field) -> Option<usize> {
         k
     };
     (0..rows.len())
-        .filter(|&i| rows[i].figure(f).is_finite())
+        .filter(|&i| !rows[i].unranked && rows[i].figure(f).is_finite())
         .min_by(|&a, &b| {
             let (ka, kb) = (key(&rows[a]), key(&rows[b]));
             ka.iter()

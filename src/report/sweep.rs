@@ -37,10 +37,6 @@ impl SortBy {
     }
 }
 
-fn central(r: &Row, f: Field) -> f64 {
-    r.figure(f)
-}
-
 /// The rows in order and each one's marks.
 fn ranked(s: &Sweep, by: SortBy, top: Option<usize>) -> Vec<(&Row, Vec<&'static str>)> {
     let best: Vec<(Option<usize>, &'static str)> = crate::record::MARKED
@@ -48,9 +44,7 @@ fn ranked(s: &Sweep, by: SortBy, top: Option<usize>) -> Vec<(&Row, Vec<&'static 
         .map(|&(f, mark)| (crate::record::best_row(&s.rows, f), mark))
         .collect();
     let mut order: Vec<usize> = (0..s.rows.len()).collect();
-    order.sort_by(|&a, &b| {
-        central(&s.rows[a], by.field()).total_cmp(&central(&s.rows[b], by.field()))
-    });
+    order.sort_by(|&a, &b| crate::record::rank_order(&s.rows[a], &s.rows[b], by.field()));
     order
         .into_iter()
         .take(top.unwrap_or(usize::MAX))
@@ -83,6 +77,10 @@ struct OptionJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     price_usd_per_device_hour: Option<f64>,
     marks: Vec<&'static str>,
+    /// Listed after the ranked options: its utilization is the generic default while the
+    /// others' rest on evidence (the notes say which).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    unranked: bool,
     /// The primary estimate, exactly as `footprint estimate --format json` writes it.
     estimate: EstimateRecord,
 }
@@ -182,6 +180,7 @@ fn render_json(s: &Sweep, by: SortBy, rows: &[(&Row, Vec<&'static str>)]) -> Str
                 epochs: r.epochs,
                 price_usd_per_device_hour: r.price,
                 marks: marks.clone(),
+                unranked: r.unranked,
                 estimate: EstimateRecord::from(&r.estimate),
             })
             .collect(),
@@ -234,11 +233,27 @@ fn render_csv(s: &Sweep, rows: &[(&Row, Vec<&'static str>)]) -> String {
                     .unwrap_or_default(),
             );
         }
+        let mut marks = marks.clone();
+        if r.unranked {
+            marks.push(UNRANKED);
+        }
         cells.push(marks.join(" "));
         out.push_str(&cells.join(","));
         out.push('\n');
     }
     out
+}
+
+/// What an option listed without a rank is marked with, where marks are words (CSV, chart).
+const UNRANKED: &str = "unranked";
+
+/// The `#` cell: the rank, or a dash for an option listed without one.
+fn rank_cell(i: usize, r: &Row) -> String {
+    if r.unranked {
+        "—".to_string()
+    } else {
+        (i + 1).to_string()
+    }
 }
 
 /// A table (terminal, Markdown) or an HTML page with the chart.
@@ -281,7 +296,7 @@ fn render_for_people(
         .iter()
         .enumerate()
         .map(|(i, (r, marks))| {
-            let mut cells = vec![(i + 1).to_string()];
+            let mut cells = vec![rank_cell(i, r)];
             cells.extend(cols.iter().map(|(_, f)| f(r).unwrap_or_default()));
             if model_column {
                 cells.push(r.model.as_str().replace('_', "-"));
@@ -402,7 +417,11 @@ pub(crate) fn chart(s: &Sweep, by: SortBy, top: Option<usize>) -> String {
                     low: b.map_or(f64::NAN, |b| b.low),
                     central: b.map_or(f64::NAN, |b| b.central),
                     high: b.map_or(f64::NAN, |b| b.high),
-                    note: marks.join(", "),
+                    note: if r.unranked {
+                        UNRANKED.to_string()
+                    } else {
+                        marks.join(", ")
+                    },
                 }
             })
             .collect()
