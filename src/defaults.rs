@@ -346,35 +346,52 @@ pub(crate) const PUE_UNKNOWN: Default3 = Default3 {
     basis: "sites that host training runs: HPC centres and hyperscale 1.06-1.2 (LUMI 1.1, Jean Zay 1.2, Meta 1.08, Google 1.1), IDC cloud average 1.25, colocation 1.42 (Equinix 2023); the Uptime Institute survey average, 1.56-1.58 (2022-2024), is dominated by small enterprise rooms",
 };
 
+/// Which year a grid's figure is of, against the run's year.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GridYear {
+    /// The figure is of the run's year.
+    Published,
+    /// The run is in a later year than the figure (or gives no year): the grid has moved since.
+    Later,
+    /// The run is in an earlier year than the figure: the grid has moved since the run.
+    Earlier,
+}
+
 /// The spread of a grid's intensity around its published annual average, as multipliers:
 /// accounting basis (direct vs life-cycle, production vs consumption) and the site's own
-/// supply, and, for a year after the published series (`future`), the year-to-year change.
-/// Low-carbon grids move more in relative terms.
-pub(crate) fn grid_spread(intensity_g_per_kwh: f64, future: bool) -> Default3 {
-    match (intensity_g_per_kwh >= 150.0, future) {
-        (true, false) => Default3 {
+/// supply, and, for a run in another year than the figure's, the year-to-year change.
+/// Low-carbon grids move more in relative terms, and in either direction.
+pub(crate) fn grid_spread(intensity_g_per_kwh: f64, when: GridYear) -> Default3 {
+    match (intensity_g_per_kwh >= 150.0, when) {
+        (true, GridYear::Published) => Default3 {
             low: 0.80,
             central: 1.0,
             high: 1.25,
             basis: "annual average of a fossil-heavy grid: 10-20 % between accounting bases (Ember, Electricity Maps 2023), the site's own supply",
         },
-        (true, true) => Default3 {
+        (true, GridYear::Later) => Default3 {
             low: 0.72,
             central: 1.0,
             high: 1.25,
             basis: "a fossil-heavy grid in a year after its last published one: falling 2-7 % a year (US 2019-2025 -13 %, Germany -16 %, Ember via OWID 2026), 10-20 % between accounting bases",
         },
-        (false, false) => Default3 {
+        (true, GridYear::Earlier) => Default3 {
+            low: 0.80,
+            central: 1.0,
+            high: 1.39,
+            basis: "a fossil-heavy grid in a year before its published figure: 2-7 % a year higher going back (US 2019-2025 -13 %, Germany -16 %, Ember via OWID 2026), 10-20 % between accounting bases",
+        },
+        (false, GridYear::Published) => Default3 {
             low: 0.45,
             central: 1.0,
             high: 1.60,
             basis: "annual average of a low-carbon grid: operators' direct-emission figures are about half the life-cycle ones (France 2024: RTE 21.7 vs Ember 40.5 g/kWh; Norway NVE 15-19), consumption with imports higher (Switzerland 98 vs 35-39 produced)",
         },
-        (false, true) => Default3 {
+        (false, GridYear::Later | GridYear::Earlier) => Default3 {
             low: 0.40,
             central: 1.0,
             high: 1.70,
-            basis: "a low-carbon grid in a year after its last published one: year-to-year -24 % to +47 % (France 2022-2024, Finland 2019-2025, Ember via OWID 2026), and operators' direct figures about half the life-cycle ones (RTE 2024)",
+            basis: "a low-carbon grid in another year than its published figure: year-to-year -24 % to +47 % (France 2022-2024, Finland 2019-2025, Ember via OWID 2026), and operators' direct figures about half the life-cycle ones (RTE 2024)",
         },
     }
 }
@@ -531,27 +548,38 @@ pub(crate) fn evidence(key: &str) -> Option<Vec<(String, Default3, bool)>> {
             ("any other site".to_string(), PUE_UNKNOWN, false),
         ],
         "site.carbon_intensity_g_per_kwh" => {
-            let grid = |heavy: bool, future: bool| {
+            let grid = |heavy: bool, when: GridYear| {
                 format!(
                     "a region {} 150 g/kWh, {}, times its figure",
                     if heavy { "of at least" } else { "under" },
-                    if future {
-                        "a year after its last published one (or no [site] year)"
-                    } else {
-                        "a published year"
+                    match when {
+                        GridYear::Published => "a published year",
+                        GridYear::Later if heavy => {
+                            "a year after its last published one (or no [site] year)"
+                        }
+                        GridYear::Later => {
+                            "a year after its last published one (or no [site] year), or before its first"
+                        }
+                        GridYear::Earlier => "a year before its first published one",
                     }
                 )
             };
-            let mut rows: Vec<(String, Default3, bool)> =
-                [(true, false), (true, true), (false, false), (false, true)]
-                    .map(|(heavy, future)| {
-                        (
-                            grid(heavy, future),
-                            grid_spread(if heavy { 400.0 } else { 50.0 }, future),
-                            true,
-                        )
-                    })
-                    .to_vec();
+            // The low-carbon grid's spread is the same either side of its figure: one row.
+            let mut rows: Vec<(String, Default3, bool)> = [
+                (true, GridYear::Published),
+                (true, GridYear::Later),
+                (true, GridYear::Earlier),
+                (false, GridYear::Published),
+                (false, GridYear::Later),
+            ]
+            .map(|(heavy, when)| {
+                (
+                    grid(heavy, when),
+                    grid_spread(if heavy { 400.0 } else { 50.0 }, when),
+                    true,
+                )
+            })
+            .to_vec();
             rows.push((
                 "no region, times the world average".to_string(),
                 GRID_UNKNOWN,
@@ -676,10 +704,12 @@ mod tests {
             PUE_CLOUD,
             PUE_UNKNOWN,
             GRID_UNKNOWN,
-            grid_spread(30.0, false),
-            grid_spread(30.0, true),
-            grid_spread(400.0, false),
-            grid_spread(400.0, true),
+            grid_spread(30.0, GridYear::Published),
+            grid_spread(30.0, GridYear::Later),
+            grid_spread(30.0, GridYear::Earlier),
+            grid_spread(400.0, GridYear::Published),
+            grid_spread(400.0, GridYear::Later),
+            grid_spread(400.0, GridYear::Earlier),
         ] {
             assert!(d.low <= d.central && d.central <= d.high, "{d:?}");
         }

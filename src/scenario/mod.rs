@@ -351,6 +351,51 @@ mod tests {
         );
     }
 
+    /// A figure of another year than the run's is never passed off as the run's: a US state's
+    /// single eGRID year gets the spread of an earlier or later year, and says which.
+    #[test]
+    fn a_single_year_figure_is_widened_for_another_year() {
+        let at = |year: &str| {
+            let (b, _) = run(&format!(
+                "[hardware]\ndevice = \"H100\"\nhours = 10\n[site]\nregion = \"US-TX\"\n{year}"
+            ));
+            b.assumptions
+                .into_iter()
+                .find(|a| a.input == "site.carbon_intensity_g_per_kwh")
+                .unwrap()
+        };
+        let range = |a: &crate::record::Assumption| match a.value {
+            AssumedValue::Range { low, central, high } => (low / central, high / central),
+            _ => panic!("{:?}", a.value),
+        };
+        let (same, before, after, none) = (
+            at("year = 2023\n"),
+            at("year = 2019\n"),
+            at("year = 2025\n"),
+            at(""),
+        );
+        assert_eq!(range(&same), (0.8, 1.25));
+        assert!(!same.reference.contains("before") && !same.reference.contains("after"));
+        let (lo, hi) = range(&before);
+        assert!(
+            (lo - 0.8).abs() < 1e-9 && (hi - 1.39).abs() < 1e-9,
+            "{lo} {hi}"
+        );
+        assert!(
+            before.reference.contains("2019, is before this figure's"),
+            "{}",
+            before.reference
+        );
+        let (lo, _) = range(&after);
+        assert!((lo - 0.72).abs() < 1e-9);
+        assert!(
+            after.reference.contains("2025, is after this figure's"),
+            "{}",
+            after.reference
+        );
+        assert_eq!(range(&none), range(&after));
+    }
+
     #[test]
     fn defaults_are_listed() {
         let (b, _) = run("[hardware]\npower_w = 300\nhours = 1\n");

@@ -1,6 +1,7 @@
 //! The site: grid intensity (for the run's year), PUE and prices, resolved once.
 
 use super::*;
+use crate::defaults::GridYear;
 
 /// Where a yearly figure came from, and how it stands for the run's year.
 pub(super) fn year_citation(y: &crate::profiles::YearIntensity, asked: Option<u64>) -> String {
@@ -68,16 +69,43 @@ pub(super) fn site(b: &mut Builder<'_>, reg: &Registry) -> Result<Site, InputErr
                 .map_err(|e| spec.error_at(region.line, &region.key, e.to_string()))?;
             let year = s.year.as_ref().map(|y| y.value);
             let by_year = r.grid.as_deref().and_then(|g| reg.intensity_in(g, year));
-            let (value, citation, future) = match &by_year {
-                Some(y) => (y.g_per_kwh, year_citation(y, year), y.after_series),
-                // No series (a US state's eGRID figure, a cloud's own): the profile's year.
+            let (value, citation, when) = match &by_year {
+                Some(y) => {
+                    let when = if y.after_series {
+                        GridYear::Later
+                    } else if y.before_series {
+                        GridYear::Earlier
+                    } else {
+                        GridYear::Published
+                    };
+                    (y.g_per_kwh, year_citation(y, year), when)
+                }
+                // No series (a US state's eGRID figure, a cloud's own): the profile's one year.
                 None => {
                     let profile_year = r.intensity.year.map(u64::from);
-                    let later = year.is_none_or(|y| profile_year.is_none_or(|p| y > p));
-                    (r.intensity.value, r.intensity.citation(), later)
+                    let (when, which) = match (year, profile_year) {
+                        (Some(y), Some(p)) if y < p => (
+                            GridYear::Earlier,
+                            format!(" (the run's year, {y}, is before this figure's)"),
+                        ),
+                        (Some(y), Some(p)) if y > p => (
+                            GridYear::Later,
+                            format!(" (the run's year, {y}, is after this figure's)"),
+                        ),
+                        (Some(_), _) => (GridYear::Published, String::new()),
+                        (None, _) => (
+                            GridYear::Later,
+                            " (no [site] year given: taken as a later year)".to_string(),
+                        ),
+                    };
+                    (
+                        r.intensity.value,
+                        format!("{}{which}", r.intensity.citation()),
+                        when,
+                    )
                 }
             };
-            let spread = crate::defaults::grid_spread(value, future);
+            let spread = crate::defaults::grid_spread(value, when);
             let d = spread.times(value);
             b.assume(
                 "site.carbon_intensity_g_per_kwh",
