@@ -355,9 +355,9 @@ mod tests {
     /// single eGRID year gets the spread of an earlier or later year, and says which.
     #[test]
     fn a_single_year_figure_is_widened_for_another_year() {
-        let at = |year: &str| {
+        let at = |region: &str, year: &str| {
             let (b, _) = run(&format!(
-                "[hardware]\ndevice = \"H100\"\nhours = 10\n[site]\nregion = \"US-TX\"\n{year}"
+                "[hardware]\ndevice = \"H100\"\nhours = 10\n[site]\nregion = \"{region}\"\n{year}"
             ));
             b.assumptions
                 .into_iter()
@@ -368,11 +368,13 @@ mod tests {
             AssumedValue::Range { low, central, high } => (low / central, high / central),
             _ => panic!("{:?}", a.value),
         };
+        // A cloud region with its own figure of 2023.
+        let cloud = "gcp:us-central1";
         let (same, before, after, none) = (
-            at("year = 2023\n"),
-            at("year = 2019\n"),
-            at("year = 2025\n"),
-            at(""),
+            at(cloud, "year = 2023\n"),
+            at(cloud, "year = 2019\n"),
+            at(cloud, "year = 2025\n"),
+            at(cloud, ""),
         );
         assert_eq!(range(&same), (0.8, 1.25));
         assert!(!same.reference.contains("before") && !same.reference.contains("after"));
@@ -394,6 +396,22 @@ mod tests {
             after.reference
         );
         assert_eq!(range(&none), range(&after));
+        // A US state's series (2018-2024): its own year, and before the series, its first.
+        let tx2019 = at("US-TX", "year = 2019\n");
+        assert!(
+            tx2019.reference.contains("the run's year, 2019"),
+            "{}",
+            tx2019.reference
+        );
+        assert_eq!(range(&tx2019), (0.8, 1.25));
+        let tx2010 = at("US-TX", "year = 2010\n");
+        assert!(
+            tx2010.reference.contains("2010 is before the series"),
+            "{}",
+            tx2010.reference
+        );
+        let (_, hi) = range(&tx2010);
+        assert!((hi - 1.39).abs() < 1e-9);
     }
 
     #[test]
