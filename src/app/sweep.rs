@@ -406,11 +406,7 @@ fn fp8_notes(reg: &Registry, base: &RunSpec, devices: &[String]) -> Vec<String> 
 /// default while another swept device's rests on evidence: ranking them against those would
 /// rank peak FLOP/s. None when the run gives its utilization, or no device has evidence.
 fn devices_without_evidence(reg: &Registry, base: &RunSpec, devices: &[String]) -> Vec<String> {
-    let given = base
-        .hardware
-        .as_ref()
-        .is_some_and(|h| h.utilization.is_some());
-    if devices.len() < 2 || given {
+    if devices.len() < 2 || utilization_given(base) {
         return Vec::new();
     }
     let evidence = |d: &String| {
@@ -423,13 +419,16 @@ fn devices_without_evidence(reg: &Registry, base: &RunSpec, devices: &[String]) 
     devices.iter().filter(|d| !evidence(d)).cloned().collect()
 }
 
+/// Whether the run file gives the utilization, so that no device uses a default.
+fn utilization_given(base: &RunSpec) -> bool {
+    base.hardware
+        .as_ref()
+        .is_some_and(|h| h.utilization.is_some())
+}
+
 fn generic_notes(reg: &Registry, base: &RunSpec, devices: &[String]) -> Vec<String> {
     let unranked = devices_without_evidence(reg, base, devices);
-    let given = base
-        .hardware
-        .as_ref()
-        .is_some_and(|h| h.utilization.is_some());
-    if devices.len() < 2 || given {
+    if devices.len() < 2 || utilization_given(base) {
         return Vec::new();
     }
     devices

@@ -21,6 +21,25 @@ pub(super) fn year_citation(y: &crate::profiles::YearIntensity, asked: Option<u6
     format!("{} ({which})", y.source)
 }
 
+/// How a single-year figure stands for the run's `year`, and the words that say so.
+fn against_figure_year(year: Option<u64>, figure_year: Option<u16>) -> (GridYear, String) {
+    match (year, figure_year.map(u64::from)) {
+        (Some(y), Some(f)) if y < f => (
+            GridYear::Earlier,
+            format!(" (the run's year, {y}, is before this figure's)"),
+        ),
+        (Some(y), Some(f)) if y > f => (
+            GridYear::Later,
+            format!(" (the run's year, {y}, is after this figure's)"),
+        ),
+        (Some(_), _) => (GridYear::Published, String::new()),
+        (None, _) => (
+            GridYear::Later,
+            " (no [site] year given: taken as a later year)".to_string(),
+        ),
+    }
+}
+
 /// The run's site at its central point: the intensity, PUE and prices that its central
 /// estimate uses, for figures computed while a measurement runs (its budget, its Prometheus
 /// file) and for the CodeCarbon row, so that they agree with the report.
@@ -80,24 +99,9 @@ pub(super) fn site(b: &mut Builder<'_>, reg: &Registry) -> Result<Site, InputErr
                     };
                     (y.g_per_kwh, year_citation(y, year), when)
                 }
-                // No series (a US state's eGRID figure, a cloud's own): the profile's one year.
+                // No series (a cloud's own figure): the profile's one year.
                 None => {
-                    let profile_year = r.intensity.year.map(u64::from);
-                    let (when, which) = match (year, profile_year) {
-                        (Some(y), Some(p)) if y < p => (
-                            GridYear::Earlier,
-                            format!(" (the run's year, {y}, is before this figure's)"),
-                        ),
-                        (Some(y), Some(p)) if y > p => (
-                            GridYear::Later,
-                            format!(" (the run's year, {y}, is after this figure's)"),
-                        ),
-                        (Some(_), _) => (GridYear::Published, String::new()),
-                        (None, _) => (
-                            GridYear::Later,
-                            " (no [site] year given: taken as a later year)".to_string(),
-                        ),
-                    };
+                    let (when, which) = against_figure_year(year, r.intensity.year);
                     (
                         r.intensity.value,
                         format!("{}{which}", r.intensity.citation()),
