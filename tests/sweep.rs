@@ -131,6 +131,17 @@ fn bad_values_are_refused_once_up_front() {
     );
     let r = run(&["sweep", RUN, "--sort", "weight"]);
     assert_eq!(r.code, 2);
+    // A value named twice, in any spelling, would be two identical options.
+    assert_input_error(
+        &run(&["sweep", RUN, "--device", "H100,L4,H100-SXM5-80GB"]),
+        &["--device", "given twice", "as H100 and H100-SXM5-80GB"],
+    );
+    assert_input_error(
+        &run(&["sweep", RUN, "--region", "FR,PL,France"]),
+        &["--region", "FR is given twice"],
+    );
+    assert_input_error(&run(&["sweep", RUN, "--count", "8,8"]), &["--count"]);
+    assert_input_error(&run(&["sweep", RUN, "--pue", "1.1,1.10"]), &["--pue"]);
 }
 
 /// Every sweep value meets the rule of the run-file key it overrides, and an option that

@@ -39,14 +39,32 @@ fn devices(reg: &Registry, given: &[String]) -> Result<Vec<String>, InputError> 
             .map(|a| a.name.clone())
             .collect());
     }
-    given
+    let names = given
         .iter()
         .map(|d| {
             reg.accelerator(d)
                 .map(|a| a.name.clone())
                 .map_err(|e| flag_err("--device", e.to_string()))
         })
-        .collect()
+        .collect::<Result<Vec<String>, InputError>>()?;
+    once_each("--device", given, &names)?;
+    Ok(names)
+}
+
+/// A value named twice (`H100,H100-SXM5-80GB`, `FR,France`) would make two identical options,
+/// ranked against each other: refused, naming both spellings.
+fn once_each(flag: &str, given: &[String], resolved: &[String]) -> Result<(), InputError> {
+    for (i, r) in resolved.iter().enumerate() {
+        if let Some(j) = resolved[..i].iter().position(|e| e == r) {
+            let also = if given[i] == given[j] {
+                String::new()
+            } else {
+                format!(" (as {} and {})", given[j], given[i])
+            };
+            return Err(flag_err(flag, format!("{r} is given twice{also}")));
+        }
+    }
+    Ok(())
 }
 
 fn regions(reg: &Registry, given: &[String]) -> Result<Vec<String>, InputError> {
@@ -55,17 +73,30 @@ fn regions(reg: &Registry, given: &[String]) -> Result<Vec<String>, InputError> 
         all.extend(reg.clouds().iter().map(|c| c.code.clone()));
         return Ok(all);
     }
-    given
+    let codes = given
         .iter()
         .map(|r| {
             reg.region(r)
-                .map(|_| r.clone())
+                .map(|found| found.code)
                 .map_err(|e| flag_err("--region", e.to_string()))
         })
-        .collect()
+        .collect::<Result<Vec<String>, InputError>>()?;
+    once_each("--region", given, &codes)?;
+    Ok(given.to_vec())
 }
 
 fn check_values(axes: &Axes) -> Result<(), InputError> {
+    let counts: Vec<String> = axes.counts.iter().map(u64::to_string).collect();
+    once_each("--count", &counts, &counts)?;
+    for (flag, values) in [
+        ("--utilization", &axes.utilizations),
+        ("--pue", &axes.pues),
+        ("--epochs", &axes.epochs),
+        ("--price", &axes.prices),
+    ] {
+        let shown: Vec<String> = values.iter().map(f64::to_string).collect();
+        once_each(flag, &shown, &shown)?;
+    }
     if let Some(c) = axes.counts.iter().find(|c| !(1..=10_000_000).contains(*c)) {
         return Err(flag_err(
             "--count",
