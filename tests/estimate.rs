@@ -820,6 +820,35 @@ fn validate_prints_each_tier() {
     );
 }
 
+/// A folder given twice, in any spelling, is refused (its figures would count twice); a folder
+/// given beside one inside it is a tier of its own files only.
+#[test]
+fn validate_counts_each_folder_once() {
+    let r = run(&[
+        "validate",
+        "examples/published/time-split",
+        "examples/published/../published/time-split",
+    ]);
+    assert_input_error(&r, &["given twice", "examples/published/time-split"]);
+    let v = json(
+        &run(&[
+            "validate",
+            "examples/published/reproduction",
+            "examples",
+            "-f",
+            "json",
+        ])
+        .stdout,
+    );
+    let n = |t: &serde_json::Value| t["summary"]["reproduction_figures"].as_u64().unwrap();
+    let tiers = v["tiers"].as_array().unwrap();
+    assert_eq!(
+        n(&tiers[0]) + n(&tiers[1]),
+        v["summary"]["reproduction_figures"].as_u64().unwrap(),
+        "{v}"
+    );
+}
+
 /// `footprint explain KEY` prints the evidence behind one default from the data the estimates
 /// use; an input without a default is refused in one line that names the known ones.
 #[test]

@@ -16,8 +16,20 @@ pub(crate) fn validate(
 ) -> Result<Vec<CaseCheck>, InputError> {
     let reg = registry(profiles)?;
     let mut cases = Vec::new();
+    // A folder given twice (in any spelling) would count its published figures twice.
+    let mut seen: Vec<(PathBuf, &PathBuf)> = Vec::new();
     for dir in dirs {
         let shown = dir.display().to_string();
+        if let Ok(real) = std::fs::canonicalize(dir) {
+            if let Some((_, first)) = seen.iter().find(|(r, _)| *r == real) {
+                return Err(InputError::new(format!(
+                    "this folder is given twice (also as {}): its figures would count twice",
+                    first.display()
+                ))
+                .in_file(&shown));
+            }
+            seen.push((real, dir));
+        }
         let entries = std::fs::read_dir(dir)
             .map_err(|e| InputError::new(format!("cannot read the folder: {e}")).in_file(&shown))?;
         let mut files: Vec<PathBuf> = entries

@@ -34,7 +34,8 @@ pub(super) fn validate_cmd(a: &ValidateArgs, profiles: Option<&Path>) -> anyhow:
         .map(|dir| {
             let mine: Vec<_> = cases
                 .iter()
-                .filter(|c| Path::new(&c.file).starts_with(dir))
+                // The folder's own files: a folder inside another given one is its own tier.
+                .filter(|c| Path::new(&c.file).parent() == Some(dir.as_path()))
                 .cloned()
                 .collect();
             (dir.display().to_string(), app::summarize(&mine))
