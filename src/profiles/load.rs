@@ -231,6 +231,11 @@ impl Registry {
         Ok(())
     }
 
+    /// Grid `code`'s yearly series, if it has one.
+    pub(crate) fn grid_series(&self, code: &str) -> Option<&GridYears> {
+        self.grid_years.get(&normalize(code))
+    }
+
     /// The intensity of grid `code` in `year` from its yearly series, if it has one: that
     /// year's figure, else the nearest year's (the last for a later year or none given, the
     /// first for an earlier one), marked as such.

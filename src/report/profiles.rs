@@ -323,7 +323,26 @@ pub(crate) fn show(reg: &Registry, name: &str) -> Result<String, InputError> {
             format!("{} gCO2e/kWh", sig4(r.intensity.value)),
             r.intensity.citation(),
         ]);
+        let series = r.grid.as_deref().and_then(|g| reg.grid_series(g));
+        if let Some(s) = series {
+            for (year, v) in &s.by_year {
+                t.add_row(vec![
+                    format!("carbon_intensity_g_per_kwh in {year}"),
+                    format!("{} gCO2e/kWh", sig4(*v)),
+                    "the yearly series (below)".to_string(),
+                ]);
+            }
+        }
         let mut out = format!("{}\n{t}\n", r.label);
+        if let Some(s) = series
+            && let Some(last) = s.by_year.keys().next_back()
+        {
+            // Say which figure an estimate takes, so that the first row is not read as it.
+            out.push_str(&format!(
+                "Yearly series: {}\nAn estimate takes the yearly figure of its [site] year (none given: {last}, the latest, with a wider spread); the first row is the profile's own figure.\n",
+                s.source
+            ));
+        }
         if let Some(note) = reg.grid(&r.code).and_then(|g| g.note.clone()) {
             out.push_str(&format!("note: {note}\n"));
         }
@@ -363,7 +382,14 @@ mod tests {
         );
         let s = show(&r, "H100").unwrap();
         assert!(s.contains("NVIDIA H100 Tensor Core GPU datasheet"), "{s}");
-        assert!(show(&r, "FR").unwrap().contains("56.04"));
+        let fr = show(&r, "FR").unwrap();
+        assert!(
+            fr.contains("56.04") && fr.contains("in 2024") && fr.contains("40.48"),
+            "{fr}"
+        );
+        assert!(fr.contains("An estimate takes the yearly figure"), "{fr}");
+        let ca = show(&r, "US-CA").unwrap();
+        assert!(ca.contains("in 2019") && ca.contains("182.6"), "{ca}");
         assert!(show(&r, "AMD EPYC 7763").unwrap().contains("280 W"));
         let e = show(&r, "H10").unwrap_err().to_string();
         assert!(e.contains("did you mean H100"), "{e}");
