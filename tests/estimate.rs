@@ -426,6 +426,24 @@ fn current_devices_moe_and_years_estimate() {
         &run(&["estimate", p.to_str().unwrap()]),
         &["site.year", "from 2000 to 2100"],
     );
+    // A date says the year too: the same estimate as the year; a time alone does not.
+    let with = |year: &str| {
+        let p = write_run(
+            "dateyear",
+            &format!(
+                "[hardware]\ndevice = \"H100\"\nhours = 1\n[site]\nregion = \"FR\"\nyear = {year}\n"
+            ),
+        );
+        run(&["estimate", p.to_str().unwrap(), "-f", "json"])
+    };
+    let (date, year) = (with("2024-03-01"), with("2024"));
+    assert_eq!(date.code, 0, "{}", date.stderr);
+    assert_eq!(
+        json(&date.stdout)["estimates"],
+        json(&year.stdout)["estimates"]
+    );
+    assert_eq!(with("2024-03-01T09:00:00Z").code, 0);
+    assert_input_error(&with("09:00:00"), &["site.year", "without a date"]);
 }
 
 /// The seed documents' worked example as the seed gives it (no PUE): 1 kWh, 1 g, 10 USD.

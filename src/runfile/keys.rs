@@ -86,7 +86,7 @@ mod tests {
     fn every_declared_key_is_read_by_a_section_reader() {
         let readers = [include_str!("sections.rs"), include_str!("mod.rs")].concat();
         let calls = [
-            "range", "number", "whole", "string", "boolean", "table", "tables",
+            "range", "number", "whole", "year", "string", "boolean", "table", "tables",
         ];
         let declared = ALL
             .iter()

@@ -284,7 +284,7 @@ pub(super) fn site(t: &Table<'_, '_>, dir: &Path) -> Result<Site, InputError> {
         pue: t.range("pue", rules::PUE)?,
         electricity_usd_per_kwh: t.range("electricity_usd_per_kwh", rules::ELECTRICITY)?,
         carbon_price_usd_per_t: t.range("carbon_price_usd_per_t", rules::CARBON_PRICE)?,
-        year: t.whole("year", 0)?,
+        year: t.year("year")?,
     };
     if let Some(y) = &s.year
         && !(YEARS.contains(&y.value))

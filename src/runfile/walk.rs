@@ -480,6 +480,29 @@ impl<'a, 'i> Table<'a, 'i> {
         }))
     }
 
+    /// A year: a whole number (`2025`) or a TOML date (`2025-03-01`, with or without a time),
+    /// whose year is taken: a run file may say when the run starts rather than only its year.
+    pub(crate) fn year(&self, key: &str) -> Result<Option<In<u64>>, InputError> {
+        if let Some((_, v)) = self.entry(key)
+            && let DeValue::Datetime(d) = v.get_ref()
+        {
+            let path = self.key_path(key);
+            let Some(date) = d.date else {
+                return Err(self.src.error(
+                    &v.span(),
+                    &path,
+                    "a time of day without a date: write a year (2025) or a date (2025-03-01)",
+                ));
+            };
+            return Ok(Some(In {
+                value: u64::from(date.year),
+                line: self.src.line_of(v.span().start),
+                key: path,
+            }));
+        }
+        self.whole(key, 0)
+    }
+
     /// A whole number ≥ `min` (`1e6` is accepted: it is whole).
     pub(crate) fn whole(&self, key: &str, min: u64) -> Result<Option<In<u64>>, InputError> {
         let Some(n) = self.number(key, Rule::NON_NEGATIVE)? else {
