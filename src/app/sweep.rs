@@ -335,7 +335,7 @@ pub fn sweep(
             ))
         })?;
     let measured = read_measured(&base)?;
-    let unranked = devices_without_evidence(&reg, &base, &devices);
+    let generic = WithoutEvidence::of(&reg, &base, &devices);
     let evaluate_one = |o: Row0| -> Result<Row, InputError> {
         let mut spec = apply(&base, &o)?;
         let device = spec.hardware.as_ref().and_then(|h| h.device.as_ref());
@@ -349,7 +349,7 @@ pub fn sweep(
         let ev = evaluate(spec, &reg, used.as_ref())?;
         let e = *crate::impact::primary(&ev.estimates).expect("a run has a model");
         let unranked =
-            o.utilization.is_none() && o.device.as_ref().is_some_and(|d| unranked.contains(d));
+            o.utilization.is_none() && o.device.as_ref().is_some_and(|d| generic.lists_apart(d));
         Ok(Row {
             device: o.device,
             region: o.region,
@@ -383,7 +383,7 @@ pub fn sweep(
         name: base.name.clone(),
         evaluated: total,
         rows,
-        notes: evidence_notes(&reg, &base, &devices),
+        notes: evidence_notes(&reg, &base, &devices, &generic),
     })
 }
 
@@ -412,9 +412,14 @@ fn bf16(spec: &mut RunSpec) {
 
 /// Devices compared on a generic utilization default: their rank against the others rests on
 /// peak FLOP/s alone, and the sweep says so; an FP8 run's devices without FP8 train in BF16.
-fn evidence_notes(reg: &Registry, base: &RunSpec, devices: &[String]) -> Vec<String> {
+fn evidence_notes(
+    reg: &Registry,
+    base: &RunSpec,
+    devices: &[String],
+    generic: &WithoutEvidence,
+) -> Vec<String> {
     let mut notes = fp8_notes(reg, base, devices);
-    notes.extend(generic_notes(reg, base, devices));
+    notes.extend(generic.notes());
     notes
 }
 
@@ -433,21 +438,50 @@ fn fp8_notes(reg: &Registry, base: &RunSpec, devices: &[String]) -> Vec<String> 
         .collect()
 }
 
-/// The swept devices (as named on the command line) whose utilization would be the generic
-/// default while another swept device's rests on evidence: ranking them against those would
-/// rank peak FLOP/s. None when the run gives its utilization, or no device has evidence.
-fn devices_without_evidence(reg: &Registry, base: &RunSpec, devices: &[String]) -> Vec<String> {
-    if devices.len() < 2 || utilization_given(base) {
-        return Vec::new();
+/// The swept devices whose utilization would be the generic default (no published run or
+/// benchmark), when several devices are swept on the run's defaults; `unranked` when another
+/// swept device's rests on evidence, so that ranking these against it would rank peak FLOP/s.
+#[derive(Default)]
+struct WithoutEvidence {
+    devices: Vec<String>,
+    unranked: bool,
+}
+
+impl WithoutEvidence {
+    fn of(reg: &Registry, base: &RunSpec, devices: &[String]) -> WithoutEvidence {
+        if devices.len() < 2 || utilization_given(base) {
+            return WithoutEvidence::default();
+        }
+        let evidence = |d: &String| {
+            reg.accelerator(d)
+                .is_ok_and(crate::defaults::has_training_evidence)
+        };
+        WithoutEvidence {
+            devices: devices.iter().filter(|d| !evidence(d)).cloned().collect(),
+            unranked: devices.iter().any(evidence),
+        }
     }
-    let evidence = |d: &String| {
-        reg.accelerator(d)
-            .is_ok_and(crate::defaults::has_training_evidence)
-    };
-    if !devices.iter().any(evidence) {
-        return Vec::new();
+
+    /// Whether `device`'s option is listed after the ranked ones.
+    fn lists_apart(&self, device: &str) -> bool {
+        self.unranked && self.devices.iter().any(|d| d == device)
     }
-    devices.iter().filter(|d| !evidence(d)).cloned().collect()
+
+    fn notes(&self) -> Vec<String> {
+        let listed = if self.unranked {
+            "so it is listed after them, unranked"
+        } else {
+            "so their order rests on peak FLOP/s, not evidence"
+        };
+        self.devices
+            .iter()
+            .map(|d| {
+                format!(
+                    "{d}: no published training run or benchmark places it against the others (its utilization is the generic default), {listed}; give --utilization for it to rank it"
+                )
+            })
+            .collect()
+    }
 }
 
 /// Whether the run file gives the utilization, so that no device uses a default.
@@ -455,27 +489,4 @@ fn utilization_given(base: &RunSpec) -> bool {
     base.hardware
         .as_ref()
         .is_some_and(|h| h.utilization.is_some())
-}
-
-fn generic_notes(reg: &Registry, base: &RunSpec, devices: &[String]) -> Vec<String> {
-    let unranked = devices_without_evidence(reg, base, devices);
-    if devices.len() < 2 || utilization_given(base) {
-        return Vec::new();
-    }
-    devices
-        .iter()
-        .filter_map(|d| reg.accelerator(d).ok().map(|a| (d, a)))
-        .filter(|(_, a)| !crate::defaults::has_training_evidence(a))
-        .map(|(d, a)| {
-            let listed = if unranked.contains(d) {
-                "so it is listed after them, unranked"
-            } else {
-                "so their order rests on peak FLOP/s, not evidence"
-            };
-            format!(
-                "{}: no published training run or benchmark places it against the others (its utilization is the generic default), {listed}; give --utilization for it to rank it",
-                a.name
-            )
-        })
-        .collect()
 }

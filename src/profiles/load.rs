@@ -240,7 +240,7 @@ impl Registry {
     /// year's figure, else the nearest year's (the last for a later year or none given, the
     /// first for an earlier one), marked as such.
     pub(crate) fn intensity_in(&self, code: &str, year: Option<u64>) -> Option<YearIntensity> {
-        let s = self.grid_years.get(&normalize(code))?;
+        let s = self.grid_series(code)?;
         let (&first, _) = s.by_year.first_key_value()?;
         let (&last, _) = s.by_year.last_key_value()?;
         let pick = match year {

@@ -351,8 +351,9 @@ mod tests {
         );
     }
 
-    /// A figure of another year than the run's is never passed off as the run's: a US state's
-    /// single eGRID year gets the spread of an earlier or later year, and says which.
+    /// A figure of another year than the run's is never passed off as the run's: a cloud's
+    /// single-year figure, or a year outside a series, gets the spread of an earlier or later
+    /// year, and says which.
     #[test]
     fn a_single_year_figure_is_widened_for_another_year() {
         let at = |region: &str, year: &str| {
