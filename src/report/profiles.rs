@@ -327,7 +327,7 @@ pub(crate) fn show(reg: &Registry, name: &str) -> Result<String, InputError> {
         if let Some(s) = series {
             for (year, v) in &s.by_year {
                 t.add_row(vec![
-                    format!("carbon_intensity_g_per_kwh in {year}"),
+                    format!("  in {year}"),
                     format!("{} gCO2e/kWh", sig4(*v)),
                     "the yearly series (below)".to_string(),
                 ]);
